@@ -1,0 +1,24 @@
+//! `axis`: One of the network's work axes.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "axis")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub network_id: i64,
+    pub number: i32,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: Option<String>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

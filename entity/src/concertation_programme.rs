@@ -1,0 +1,27 @@
+//! `concertation_programme`: A programme of citizen concertations on AI.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "concertation_programme")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub axis_id: Option<i64>,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub operation: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub online_space: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub methodological_resources: Option<String>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,31 @@
+//! `contribution`: What a concertation raised.
+
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "contribution")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub concertation_id: Option<i64>,
+    pub programme_id: Option<i64>,
+    pub kind: ContributionKind,
+    pub rank: Option<i32>,
+    #[sea_orm(column_type = "Text")]
+    pub statement: String,
+    pub salience: Option<i32>,
+    pub public: Option<Public>,
+    pub response_state: ResponseState,
+    #[sea_orm(column_type = "Text")]
+    pub response: Option<String>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

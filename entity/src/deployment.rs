@@ -1,0 +1,42 @@
+//! `deployment`: One AI use in one territory.
+
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "deployment")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub territory_id: i64,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub summary: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub purpose: Option<String>,
+    pub status: DeploymentStatus,
+    pub start_month: Option<String>,
+    pub end_month: Option<String>,
+    pub decision_role: Option<DecisionRole>,
+    pub audience: Option<Audience>,
+    pub personal_data: Option<PersonalData>,
+    pub ai_act_tier: AiActTier,
+    pub annex_iii_area: Option<AnnexIiiArea>,
+    #[sea_orm(column_type = "Text")]
+    pub human_oversight: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub objection_procedure: Option<String>,
+    pub dpia_url: Option<String>,
+    pub impact_assessment_url: Option<String>,
+    pub code_url: Option<String>,
+    pub algorithm_register_url: Option<String>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,23 @@
+//! `deployment_organization`: An organization's role in a deployment.
+
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "deployment_organization")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub deployment_id: i64,
+    pub organization_id: i64,
+    pub role: OrganizationRole,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

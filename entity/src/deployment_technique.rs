@@ -1,0 +1,19 @@
+//! `deployment_technique`: Links a deployment to a technique it uses.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "deployment_technique")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub deployment_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub technique_id: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+//! `event`: An event of the network.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "event")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: Option<String>,
+    pub starts_on: Date,
+    pub ends_on: Option<Date>,
+    pub location: Option<String>,
+    pub url: Option<String>,
+    pub territory_id: Option<i64>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! `finding_concertation`: Links a finding to a concertation it draws on.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "finding_concertation")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub finding_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub concertation_id: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! `finding_lever`: Links a finding to a lever.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "finding_lever")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub finding_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub lever_id: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! `lever_risk_category`: Links a lever to a risk it mitigates.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "lever_risk_category")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub lever_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub risk_category_id: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+//! `network`: A network of collectivités working together (Interconnectés).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "network")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub body: Option<String>,
+    pub website: Option<String>,
+    pub contact_email: Option<String>,
+    pub members_people: Option<i32>,
+    pub member_collectivities: Option<i32>,
+    pub events_per_year_min: Option<i32>,
+    pub events_per_year_max: Option<i32>,
+    pub participants_at_least: Option<i32>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+//! `source`: Where a fact comes from: a document, a web page, a dataset.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "source")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Title of the source.
+    pub title: String,
+    /// Who published it.
+    pub publisher: Option<String>,
+    /// Where it can be read.
+    pub url: Option<String>,
+    /// Name of the file as received, when the source is a document.
+    pub document: Option<String>,
+    /// When it was retrieved.
+    pub retrieved_on: Option<Date>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,26 @@
+//! `study`: A study.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "study")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub axis_id: Option<i64>,
+    pub programme_id: Option<i64>,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: Option<String>,
+    pub published_on: Option<Date>,
+    pub url: Option<String>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,32 @@
+//! `territory`: A collectivité or public body.
+
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "territory")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub kind: TerritoryKind,
+    pub siren: Option<String>,
+    pub insee_code: Option<String>,
+    pub region: Option<String>,
+    pub department: Option<String>,
+    pub population: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub website: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub notes: Option<String>,
+    pub source_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,107 @@
+//! Small helpers so that every table is declared the same way: names of
+//! constraints and indexes derive from the table and its columns.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+/// A table of records: integer primary key, timestamps and, unless the table
+/// is `source` itself, the provenance `source_id`.
+pub fn record_table(name: &'static str, with_source: bool) -> TableCreateStatement {
+    let mut table = Table::create();
+    table.table(name).col(big_pk_auto("id"));
+    if with_source {
+        table.col(big_integer_null("source_id"));
+        foreign_key(&mut table, "source_id", "source");
+    }
+    timestamps(&mut table, true);
+    table
+}
+
+/// A pure link between two records (or a record and a value): its primary
+/// key is the pair, so a link exists at most once.
+pub fn link_table(name: &'static str) -> TableCreateStatement {
+    let mut table = Table::create();
+    table.table(name);
+    timestamps(&mut table, false);
+    table
+}
+
+fn timestamps(table: &mut TableCreateStatement, updated: bool) {
+    table.col(timestamp_with_time_zone("created_at").default(Expr::current_timestamp()));
+    if updated {
+        table.col(timestamp_with_time_zone("updated_at").default(Expr::current_timestamp()));
+    }
+}
+
+/// `column` references `target.id`. Nothing is ever deleted through the API,
+/// so a referenced row cannot be deleted under its dependents either.
+pub fn foreign_key(table: &mut TableCreateStatement, column: &'static str, target: &'static str) {
+    let name = table_name(table);
+    table.foreign_key(
+        ForeignKey::create()
+            .name(format!("fk_{name}_{column}"))
+            .from(name.clone(), column)
+            .to(target, "id")
+            .on_delete(ForeignKeyAction::Restrict)
+            .on_update(ForeignKeyAction::Restrict),
+    );
+}
+
+fn table_name(table: &TableCreateStatement) -> String {
+    match table.get_table_name() {
+        Some(TableRef::Table(name, _)) => name.1.to_string(),
+        _ => unreachable!("every table of the model is named"),
+    }
+}
+
+/// Creates tables and their indexes through one schema manager.
+pub struct Tables<'a> {
+    manager: &'a SchemaManager<'a>,
+}
+
+impl<'a> Tables<'a> {
+    pub fn new(manager: &'a SchemaManager<'a>) -> Self {
+        Self { manager }
+    }
+
+    pub async fn create(&mut self, table: TableCreateStatement) -> Result<(), DbErr> {
+        self.manager.create_table(table).await
+    }
+
+    /// A plain index, for foreign keys and the columns lists filter on.
+    pub async fn index(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+    ) -> Result<(), DbErr> {
+        self.create_index(table, columns, false).await
+    }
+
+    /// A unique index: a natural key.
+    pub async fn unique(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+    ) -> Result<(), DbErr> {
+        self.create_index(table, columns, true).await
+    }
+
+    async fn create_index(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        unique: bool,
+    ) -> Result<(), DbErr> {
+        let prefix = if unique { "uq" } else { "idx" };
+        let mut index = Index::create();
+        index
+            .name(format!("{prefix}_{table}_{}", columns.join("_")))
+            .table(table);
+        for column in columns {
+            index.col(*column);
+        }
+        if unique {
+            index.unique();
+        }
+        self.manager.create_index(index).await
+    }
+}

@@ -1,0 +1,16 @@
+//! Vigie's database migrations. They run at start-up (`vigie serve`) and on
+//! demand (`vigie migrate`), identically on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod kit;
+mod m20261126_000001_domain_model;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_domain_model::Migration)]
+    }
+}

@@ -1,0 +1,94 @@
+//! Settings, from the command line or the environment. `vigie --help` (and
+//! `vigie serve --help`) is their reference.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::graphql::Limits;
+
+/// Vigie: the open GraphQL hub on public-sector AI in French territories.
+///
+/// It links territories, their citizen concertations on AI, the AI uses
+/// they document, the risks and citizen concerns around them, and study
+/// findings, in one graph.
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database to use: a SQLite file (`sqlite://FILE?mode=rwc`, the
+    /// embedded default, created if missing) or PostgreSQL
+    /// (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://vigie.db?mode=rwc",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections the hub keeps open.
+    #[arg(
+        long,
+        env = "VIGIE_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the hub: migrate the database, load the reference data into an
+    /// empty one, and serve GraphQL on /graphql, GraphiQL on / and /health.
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Load the reference data (the Commission Numérique's document) again;
+    /// existing records are updated in place, never duplicated.
+    ImportReference,
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    PrintSchema,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "VIGIE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Do not load the reference data into an empty database.
+    #[arg(long, env = "VIGIE_NO_REFERENCE")]
+    pub no_reference: bool,
+
+    /// Deepest field nesting a query may have.
+    #[arg(long, env = "VIGIE_MAX_DEPTH", default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+
+    /// Highest cost a query may have; a list counts its fields once per item
+    /// of its page (`first`/`last`, 20 by default).
+    #[arg(long, env = "VIGIE_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity)]
+    pub max_complexity: usize,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "VIGIE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Connecting to the database: SQLite (the embedded default) or PostgreSQL
+//! (production), migrated by our own migrations.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use anyhow::{Context as _, bail};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Counters of what the hub asked of the database.
+#[derive(Debug, Default)]
+pub struct DbStats {
+    statements: AtomicU64,
+}
+
+impl DbStats {
+    /// SQL statements run since the connection opened.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+}
+
+/// An open, checked connection pool with its counters.
+#[derive(Clone)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub stats: Arc<DbStats>,
+}
+
+/// The URL with any password hidden, for logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            if user_info.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                url.to_owned()
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`). SQLite files run
+/// in WAL mode with full synchronous writes, foreign keys on and a busy
+/// timeout; these are checked, not assumed.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true)
+        });
+    let mut conn = Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let stats = Arc::new(DbStats::default());
+    let counter = stats.clone();
+    conn.set_metric_callback(move |info| {
+        counter.statements.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(
+            sql = %info.statement.sql,
+            elapsed_us = info.elapsed.as_micros() as u64,
+            failed = info.failed,
+            "statement"
+        );
+    });
+    if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        check_sqlite(&conn, url).await?;
+    }
+    Ok(Db { conn, stats })
+}
+
+async fn pragma(conn: &DatabaseConnection, name: &str) -> anyhow::Result<String> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            format!("PRAGMA {name}"),
+        ))
+        .await?
+        .with_context(|| format!("PRAGMA {name} returned nothing"))?;
+    let value: String = match row.try_get_by_index::<String>(0) {
+        Ok(text) => text,
+        Err(_) => row.try_get_by_index::<i64>(0)?.to_string(),
+    };
+    Ok(value)
+}
+
+async fn check_sqlite(conn: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    if pragma(conn, "foreign_keys").await? != "1" {
+        bail!("SQLite foreign keys are off");
+    }
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let journal = pragma(conn, "journal_mode").await?;
+    if !in_memory && !journal.eq_ignore_ascii_case("wal") {
+        bail!("SQLite journal mode is {journal}, not WAL");
+    }
+    // 2 is FULL.
+    if pragma(conn, "synchronous").await? != "2" {
+        bail!("SQLite synchronous is not FULL");
+    }
+    Ok(())
+}
+
+/// Applies every pending migration.
+pub async fn migrate(conn: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(conn, None)
+        .await
+        .context("cannot migrate the database")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact("postgres://vigie:s3cret@db:5432/vigie"),
+            "postgres://vigie:***@db:5432/vigie"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(
+            redact("sqlite://vigie.db?mode=rwc"),
+            "sqlite://vigie.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The hub's one error type, and how each case reaches a client.
+//!
+//! Every error a client sees carries an `extensions.code` (the codes of
+//! DESIGN.md). Database and unexpected errors are logged here, with their
+//! detail, and reach the client as `INTERNAL` with a fixed message: no SQL,
+//! no paths, no Rust debug text ever leaves the hub.
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// The `extensions.code` values of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The request is well-formed but an argument is wrong.
+    BadUserInput,
+    /// The document does not parse.
+    ParseFailed,
+    /// The document parses but does not fit the schema.
+    ValidationFailed,
+    /// The document is deeper or costlier than the configured limits.
+    QueryTooComplex,
+    /// What was asked for does not exist.
+    NotFound,
+    /// Something failed inside the hub; details are in its log.
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::ParseFailed => "GRAPHQL_PARSE_FAILED",
+            Code::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Code::NotFound => "NOT_FOUND",
+            Code::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// The message every internal error shows.
+pub const INTERNAL_MESSAGE: &str = "internal error; the hub's log has the details";
+
+/// An error of the hub, on its way to a client.
+///
+/// It deliberately does not implement `Display`: async-graphql converts any
+/// displayable error into a GraphQL error with its text and no code, so a
+/// `?` on this type must go through our conversion below, which sets the
+/// code and hides internal details.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    /// A bad argument; `argument` names it when one is to blame.
+    BadUserInput {
+        message: String,
+        argument: Option<&'static str>,
+    },
+    /// What was asked for does not exist.
+    NotFound(String),
+    /// The database failed; its text is for the log only.
+    Database(Arc<DbErr>),
+}
+
+impl AppError {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            message: message.into(),
+            argument: None,
+        }
+    }
+
+    pub fn bad_argument(argument: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            message: message.into(),
+            argument: Some(argument),
+        }
+    }
+
+    pub fn code(&self) -> Code {
+        match self {
+            AppError::BadUserInput { .. } => Code::BadUserInput,
+            AppError::NotFound(_) => Code::NotFound,
+            AppError::Database(_) => Code::Internal,
+        }
+    }
+
+    /// What the client may read: the message itself, except for internal
+    /// errors, which are logged and replaced.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::BadUserInput { message, .. } => message.clone(),
+            AppError::NotFound(message) => message.clone(),
+            AppError::Database(err) => {
+                tracing::error!(error = %err, "database error");
+                INTERNAL_MESSAGE.to_owned()
+            }
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        AppError::Database(Arc::new(err))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let argument = match &err {
+            AppError::BadUserInput { argument, .. } => *argument,
+            _ => None,
+        };
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            if let Some(argument) = argument {
+                ext.set("argument", argument);
+            }
+        })
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(err: &async_graphql::Error) -> String {
+        let ext = err.extensions.as_ref().expect("extensions set");
+        ext.get("code").expect("code set").to_string()
+    }
+
+    #[test]
+    fn database_errors_become_internal_without_their_text() {
+        let err: async_graphql::Error = AppError::from(DbErr::Custom(
+            "near \"SELEC\": syntax error in /srv/db".into(),
+        ))
+        .into();
+        assert_eq!(err.message, INTERNAL_MESSAGE);
+        assert_eq!(code_of(&err), "\"INTERNAL\"");
+        assert!(!err.message.contains("SELEC"));
+    }
+
+    #[test]
+    fn bad_input_keeps_its_message_and_names_the_argument() {
+        let err: async_graphql::Error = AppError::bad_argument("first", "too large").into();
+        assert_eq!(err.message, "too large");
+        assert_eq!(code_of(&err), "\"BAD_USER_INPUT\"");
+        let ext = err.extensions.unwrap();
+        assert_eq!(ext.get("argument").unwrap().to_string(), "\"first\"");
+    }
+
+    #[test]
+    fn not_found_is_coded() {
+        let err: async_graphql::Error = AppError::NotFound("no such territory".into()).into();
+        assert_eq!(code_of(&err), "\"NOT_FOUND\"");
+        assert_eq!(err.message, "no such territory");
+    }
+}

@@ -1,0 +1,302 @@
+//! Citizen concertations on AI. In the network's programme « Concertations
+//! territoriales de l'IA », each volunteer territory leads, on its own terms,
+//! one or more consultations of the publics it chooses (citizens, agents,
+//! elected officials, youth…) and follows them up locally; a common charter
+//! guarantees the sincerity of the approach. What a concertation raises —
+//! concerns, expectations, proposals, opportunities — are its contributions;
+//! the programme's ten citizen concerns are contributions of the programme
+//! itself.
+
+use async_graphql::Context;
+use entity::{concertation_format, concertation_public};
+
+use super::{
+    Axis, Charter, Deployment, Resource, RiskCategory, Study, StudyFinding, Territory,
+    enums::{
+        ConcertationFormat, ConcertationStatus, ContributionKind, ParticipationMode, Public,
+        ResponseState,
+    },
+    loader::{Rel, RelDef, Via},
+    node::{all_related, maybe_one, one},
+    scalars::Date,
+};
+
+node! {
+    /// A programme of citizen concertations on AI run across territories.
+    ConcertationProgramme(concertation_programme), provenance;
+    root ConcertationProgrammeRoot {
+        /// All concertation programmes.
+        list: concertation_programmes,
+        /// One concertation programme, by `id`; `null` if none matches.
+        one: concertation_programme(),
+    }
+    fields {
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// How the programme works.
+        async fn operation(&self) -> Option<&str> {
+            self.0.operation.as_deref()
+        }
+
+        /// The online space where territories inform, engage and document.
+        async fn online_space(&self) -> Option<&str> {
+            self.0.online_space.as_deref()
+        }
+
+        /// The methodological resources the programme offers.
+        async fn methodological_resources(&self) -> Option<&str> {
+            self.0.methodological_resources.as_deref()
+        }
+
+        /// The network's work axis the programme belongs to.
+        async fn axis(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Axis>> {
+            maybe_one(ctx, self.0.axis_id).await
+        }
+    }
+    relations {
+        /// The territories engaged in the programme, and how.
+        participations: ProgrammeParticipation = Via::Column("programme_id");
+        /// Concertations held within the programme.
+        concertations: Concertation = Via::Column("programme_id");
+        /// What the programme as a whole raised (not tied to one concertation).
+        contributions: Contribution = Via::Column("programme_id");
+        /// The citizen concerns the programme as a whole raised.
+        concerns: Contribution = Via::Column("programme_id"), only("kind" = "CONCERN");
+        /// The programme's charters.
+        charters: Charter = Via::Column("programme_id");
+        /// Studies drawn from the programme.
+        studies: Study = Via::Column("programme_id");
+    }
+}
+
+node! {
+    /// A territory's engagement in a concertation programme.
+    ProgrammeParticipation(programme_participation), provenance;
+    root ProgrammeParticipationRoot {
+        /// Every engagement of a territory in a programme.
+        list: programme_participations,
+        /// One engagement, by `id`; `null` if none matches.
+        one: programme_participation(),
+    }
+    fields {
+        /// How the territory takes part.
+        async fn mode(&self) -> ParticipationMode {
+            self.0.mode.into()
+        }
+
+        /// The programme.
+        async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<ConcertationProgramme> {
+            one(ctx, self.0.programme_id).await
+        }
+
+        /// The territory.
+        async fn territory(&self, ctx: &Context<'_>) -> async_graphql::Result<Territory> {
+            one(ctx, self.0.territory_id).await
+        }
+    }
+    relations {}
+}
+
+static FORMATS: Rel<concertation_format::Entity> = Rel::new(RelDef {
+    name: "Concertation.formats",
+    child: "concertation_format",
+    via: Via::Column("concertation_id"),
+    only: None,
+});
+
+static PUBLICS: Rel<concertation_public::Entity> = Rel::new(RelDef {
+    name: "Concertation.publics",
+    child: "concertation_public",
+    via: Via::Column("concertation_id"),
+    only: None,
+});
+
+node! {
+    /// A citizen consultation on AI led by a territory.
+    Concertation(concertation), provenance;
+    root ConcertationRoot {
+        /// All concertations, in the order they were recorded.
+        list: concertations,
+        /// One concertation, by `id`; `null` if none matches.
+        one: concertation(),
+    }
+    fields {
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What the concertation was about and how it went.
+        async fn summary(&self) -> Option<&str> {
+            self.0.summary.as_deref()
+        }
+
+        /// Stage.
+        async fn status(&self) -> ConcertationStatus {
+            self.0.status.into()
+        }
+
+        /// First day.
+        async fn start_date(&self) -> Option<Date> {
+            self.0.start_date.map(Date)
+        }
+
+        /// Last day.
+        async fn end_date(&self) -> Option<Date> {
+            self.0.end_date.map(Date)
+        }
+
+        /// Number of participants, if counted.
+        async fn participant_count(&self) -> Option<i32> {
+            self.0.participant_count
+        }
+
+        /// Hours of debate, if counted.
+        async fn hours(&self) -> Option<f64> {
+            self.0.hours
+        }
+
+        /// Link to the report.
+        async fn report_url(&self) -> Option<&str> {
+            self.0.report_url.as_deref()
+        }
+
+        /// Whether the concertation produced a local charter.
+        async fn produced_local_charter(&self) -> bool {
+            self.0.produced_local_charter
+        }
+
+        /// Formats used (workshops, debates, surveys…), in the order of the
+        /// `ConcertationFormat` values.
+        async fn formats(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ConcertationFormat>> {
+            let mut formats: Vec<_> = all_related(ctx, &FORMATS, self.0.id)
+                .await?
+                .into_iter()
+                .map(|row| row.format)
+                .collect();
+            formats.sort();
+            Ok(formats.into_iter().map(Into::into).collect())
+        }
+
+        /// Publics addressed, in the order of the `Public` values.
+        async fn publics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Public>> {
+            let mut publics: Vec<_> = all_related(ctx, &PUBLICS, self.0.id)
+                .await?
+                .into_iter()
+                .map(|row| row.public)
+                .collect();
+            publics.sort();
+            Ok(publics.into_iter().map(Into::into).collect())
+        }
+
+        /// The territory that leads it.
+        async fn territory(&self, ctx: &Context<'_>) -> async_graphql::Result<Territory> {
+            one(ctx, self.0.territory_id).await
+        }
+
+        /// The programme it belongs to, if any.
+        async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConcertationProgramme>> {
+            maybe_one(ctx, self.0.programme_id).await
+        }
+    }
+    relations {
+        /// Other territories co-organising it.
+        co_organizers: Territory = Via::Link {
+            table: "concertation_co_organizer",
+            child: "territory_id",
+            parent: "concertation_id",
+        };
+        /// What it raised.
+        contributions: Contribution = Via::Column("concertation_id");
+        /// The citizen concerns it raised.
+        concerns: Contribution = Via::Column("concertation_id"), only("kind" = "CONCERN");
+        /// Local charters it produced.
+        charters: Charter = Via::Column("concertation_id");
+        /// Study findings drawn from it.
+        findings: StudyFinding = Via::Link {
+            table: "finding_concertation",
+            child: "finding_id",
+            parent: "concertation_id",
+        };
+        /// Resources it published.
+        resources: Resource = Via::Column("concertation_id");
+    }
+}
+
+node! {
+    /// What a concertation (or a whole programme) raised: a concern, an
+    /// expectation, a proposal or an opportunity.
+    Contribution(contribution), provenance;
+    root ContributionRoot {
+        /// All contributions, in the order they were recorded.
+        list: contributions,
+        /// One contribution, by `id`; `null` if none matches.
+        one: contribution(),
+    }
+    fields {
+        /// What the contribution is.
+        async fn kind(&self) -> ContributionKind {
+            self.0.kind.into()
+        }
+
+        /// Position in the source's list (1 first), when it has one.
+        async fn rank(&self) -> Option<i32> {
+            self.0.rank
+        }
+
+        /// The contribution, in the words recorded (French).
+        async fn statement(&self) -> &str {
+            &self.0.statement
+        }
+
+        /// How strongly it came out, from 1 (marginal) to 5 (dominant), if
+        /// assessed.
+        async fn salience(&self) -> Option<i32> {
+            self.0.salience
+        }
+
+        /// The public that raised it, if known.
+        async fn public(&self) -> Option<Public> {
+            self.0.public.map(Into::into)
+        }
+
+        /// How the organisers answered it.
+        async fn response_state(&self) -> ResponseState {
+            self.0.response_state.into()
+        }
+
+        /// The organisers' answer.
+        async fn response(&self) -> Option<&str> {
+            self.0.response.as_deref()
+        }
+
+        /// The concertation that raised it; `null` for a programme-level
+        /// contribution.
+        async fn concertation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Concertation>> {
+            maybe_one(ctx, self.0.concertation_id).await
+        }
+
+        /// The programme that raised it as a whole, for a programme-level
+        /// contribution.
+        async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConcertationProgramme>> {
+            maybe_one(ctx, self.0.programme_id).await
+        }
+    }
+    relations {
+        /// Risk categories it is about.
+        risk_categories: RiskCategory = Via::Link {
+            table: "contribution_risk_category",
+            child: "risk_category_id",
+            parent: "contribution_id",
+        };
+        /// Deployments it names.
+        deployments: Deployment = Via::Link {
+            table: "contribution_deployment",
+            child: "deployment_id",
+            parent: "contribution_id",
+        };
+    }
+}

@@ -1,0 +1,251 @@
+//! Deployments: the entries of the library of territorialised AI
+//! (« bibliothèque d'IA territorialisées »). Each is one AI use in one
+//! territory — a chatbot at the front desk, a tool to sort mail, a model
+//! forecasting water use — with its stage, its weight on decisions, its
+//! EU AI Act tier, the risks declared for it and who built it.
+
+use async_graphql::Context;
+
+use super::{
+    Contribution, DeploymentRisk, Organization, Territory,
+    enums::{
+        AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, OrganizationRole,
+        PersonalData,
+    },
+    loader::Via,
+    node::one,
+};
+
+node! {
+    /// One AI use in one territory: an entry of the library of
+    /// territorialised AI.
+    Deployment(deployment), provenance;
+    root DeploymentRoot {
+        /// All deployments, in the order they were recorded.
+        list: deployments,
+        /// One deployment, by `id`; `null` if none matches.
+        one: deployment(),
+    }
+    fields {
+        /// Name of the AI use.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What the system does, in a few sentences.
+        async fn summary(&self) -> Option<&str> {
+            self.0.summary.as_deref()
+        }
+
+        /// The public-service need it answers.
+        async fn purpose(&self) -> Option<&str> {
+            self.0.purpose.as_deref()
+        }
+
+        /// Life-cycle stage.
+        async fn status(&self) -> DeploymentStatus {
+            self.0.status.into()
+        }
+
+        /// Month the use started, as `YYYY-MM`.
+        async fn start_month(&self) -> Option<&str> {
+            self.0.start_month.as_deref()
+        }
+
+        /// Month the use ended, as `YYYY-MM`.
+        async fn end_month(&self) -> Option<&str> {
+            self.0.end_month.as_deref()
+        }
+
+        /// How far the system weighs on decisions.
+        async fn decision_role(&self) -> Option<DecisionRole> {
+            self.0.decision_role.map(Into::into)
+        }
+
+        /// Who uses the system.
+        async fn audience(&self) -> Option<Audience> {
+            self.0.audience.map(Into::into)
+        }
+
+        /// Which personal data the system processes.
+        async fn personal_data(&self) -> Option<PersonalData> {
+            self.0.personal_data.map(Into::into)
+        }
+
+        /// Risk tier under the EU AI Act.
+        async fn ai_act_tier(&self) -> AiActTier {
+            self.0.ai_act_tier.into()
+        }
+
+        /// The Annex III area of the EU AI Act the use falls in, if any.
+        async fn annex_iii_area(&self) -> Option<AnnexIiiArea> {
+            self.0.annex_iii_area.map(Into::into)
+        }
+
+        /// How people oversee the system.
+        async fn human_oversight(&self) -> Option<&str> {
+            self.0.human_oversight.as_deref()
+        }
+
+        /// How someone affected can object to or appeal an outcome.
+        async fn objection_procedure(&self) -> Option<&str> {
+            self.0.objection_procedure.as_deref()
+        }
+
+        /// Link to the data-protection impact assessment (DPIA / AIPD).
+        async fn dpia_url(&self) -> Option<&str> {
+            self.0.dpia_url.as_deref()
+        }
+
+        /// Link to another impact assessment (fundamental rights, environment…).
+        async fn impact_assessment_url(&self) -> Option<&str> {
+            self.0.impact_assessment_url.as_deref()
+        }
+
+        /// Link to the source code.
+        async fn code_url(&self) -> Option<&str> {
+            self.0.code_url.as_deref()
+        }
+
+        /// Link to the entry in the territory's register of public algorithms.
+        async fn algorithm_register_url(&self) -> Option<&str> {
+            self.0.algorithm_register_url.as_deref()
+        }
+
+        /// The territory that uses the system.
+        async fn territory(&self, ctx: &Context<'_>) -> async_graphql::Result<Territory> {
+            one(ctx, self.0.territory_id).await
+        }
+    }
+    relations {
+        /// The organizations involved, each with its role.
+        organizations: DeploymentOrganization = Via::Column("deployment_id");
+        /// Public-service areas the use serves.
+        domains: Domain = Via::Link {
+            table: "deployment_domain",
+            child: "domain_id",
+            parent: "deployment_id",
+        };
+        /// AI techniques the system uses.
+        techniques: Technique = Via::Link {
+            table: "deployment_technique",
+            child: "technique_id",
+            parent: "deployment_id",
+        };
+        /// Risks declared for this use, with severity, likelihood and mitigation.
+        risks: DeploymentRisk = Via::Column("deployment_id");
+        /// Contributions of concertations that name this use.
+        contributions: Contribution = Via::Link {
+            table: "contribution_deployment",
+            child: "contribution_id",
+            parent: "deployment_id",
+        };
+        /// Citizen concerns that name this use.
+        concerns: Contribution = Via::Link {
+            table: "contribution_deployment",
+            child: "contribution_id",
+            parent: "deployment_id",
+        }, only("kind" = "CONCERN");
+    }
+}
+
+node! {
+    /// An organization's part in a deployment.
+    DeploymentOrganization(deployment_organization), provenance;
+    root DeploymentOrganizationRoot {
+        /// Every part organizations play in deployments.
+        list: deployment_organizations,
+        /// One organization's part in a deployment, by `id`; `null` if none
+        /// matches.
+        one: deployment_organization(),
+    }
+    fields {
+        /// The part the organization plays.
+        async fn role(&self) -> OrganizationRole {
+            self.0.role.into()
+        }
+
+        /// The deployment.
+        async fn deployment(&self, ctx: &Context<'_>) -> async_graphql::Result<Deployment> {
+            one(ctx, self.0.deployment_id).await
+        }
+
+        /// The organization.
+        async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+            one(ctx, self.0.organization_id).await
+        }
+    }
+    relations {}
+}
+
+node! {
+    /// A public-service area (mobility, social action, front desk…).
+    Domain(domain), provenance;
+    root DomainRoot {
+        /// All public-service areas.
+        list: domains,
+        /// One public-service area, by exactly one of `id` or `key`; `null`
+        /// if none matches.
+        one: domain(key: "Stable key, e.g. `MOBILITY`."),
+    }
+    fields {
+        /// Stable key (e.g. `MOBILITY`).
+        async fn key(&self) -> &str {
+            &self.0.key
+        }
+
+        /// Name, in French.
+        async fn name(&self) -> &str {
+            &self.0.name
+        }
+
+        /// What the area covers.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+    }
+    relations {
+        /// Deployments serving this area.
+        deployments: Deployment = Via::Link {
+            table: "deployment_domain",
+            child: "deployment_id",
+            parent: "domain_id",
+        };
+    }
+}
+
+node! {
+    /// A family of AI techniques (rule-based, machine learning, generative…).
+    Technique(technique), provenance;
+    root TechniqueRoot {
+        /// All technique families.
+        list: techniques,
+        /// One technique family, by exactly one of `id` or `key`; `null` if
+        /// none matches.
+        one: technique(key: "Stable key, e.g. `GENERATIVE_TEXT`."),
+    }
+    fields {
+        /// Stable key (e.g. `GENERATIVE_TEXT`).
+        async fn key(&self) -> &str {
+            &self.0.key
+        }
+
+        /// Name, in French.
+        async fn name(&self) -> &str {
+            &self.0.name
+        }
+
+        /// What the family covers.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+    }
+    relations {
+        /// Deployments using this technique.
+        deployments: Deployment = Via::Link {
+            table: "deployment_technique",
+            child: "deployment_id",
+            parent: "technique_id",
+        };
+    }
+}

@@ -1,0 +1,630 @@
+//! Batched loading: every relation field of the graph goes through here, so a
+//! query costs one SQL statement per relation level, whatever its row count.
+//!
+//! Resolvers ask the request's [`DataLoader`] for keys; the loader gathers
+//! the keys asked for at the same level and answers them with one statement:
+//! `IN (…)` for look-ups, and `ROW_NUMBER() OVER (PARTITION BY parent …)` to
+//! cut one page per parent in SQL.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    hash::{Hash, Hasher},
+    marker::PhantomData,
+    str::FromStr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Wake, Waker},
+    time::Duration,
+};
+
+use async_graphql::{Context, dataloader::DataLoader, dataloader::Loader};
+use futures_util::future::BoxFuture;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, ModelTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Value,
+    sea_query::{Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement},
+};
+
+use super::connection::Window;
+use crate::error::{AppError, AppResult};
+
+/// A model with an integer primary key named `id`.
+pub trait Record {
+    fn id(&self) -> i64;
+}
+
+/// How the rows of a relation hang from their parent record.
+#[derive(Debug)]
+pub enum Via {
+    /// The child row's own column holds the parent id.
+    Column(&'static str),
+    /// A link table holds (child id, parent id) pairs.
+    Link {
+        table: &'static str,
+        child: &'static str,
+        parent: &'static str,
+    },
+    /// The child row points (`fk`) to a row of `table`, whose `parent`
+    /// column holds the parent id.
+    Through {
+        table: &'static str,
+        fk: &'static str,
+        parent: &'static str,
+    },
+}
+
+/// A one-to-many or many-to-many relation of the graph.
+#[derive(Debug)]
+pub struct RelDef {
+    /// `Type.field`, as in the schema.
+    pub name: &'static str,
+    /// Table of the related rows.
+    pub child: &'static str,
+    pub via: Via,
+    /// A fixed condition on the related rows: `(column, value)`.
+    pub only: Option<(&'static str, &'static str)>,
+}
+
+/// A relation whose rows are models of entity `E`.
+pub struct Rel<E> {
+    pub def: RelDef,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Rel<E> {
+    pub const fn new(def: RelDef) -> Self {
+        Rel {
+            def,
+            _entity: PhantomData,
+        }
+    }
+}
+
+/// Relations are statics: one is itself, wherever it is named from.
+fn same_rel(a: &'static RelDef, b: &'static RelDef) -> bool {
+    std::ptr::eq(a, b)
+}
+
+fn hash_rel<H: Hasher>(rel: &'static RelDef, state: &mut H) {
+    (rel as *const RelDef as usize).hash(state);
+}
+
+/// Declares a loader key generic over an entity, with the trait impls a
+/// [`DataLoader`] needs (derives would wrongly require them of the entity).
+macro_rules! key {
+    ($(#[$meta:meta])* $name:ident { $($field:ident: $ty:ty),+ $(,)? } eq: |$a:ident, $b:ident| $eq:expr; hash: |$k:ident, $state:ident| $hash:expr;) => {
+        $(#[$meta])*
+        pub struct $name<E> {
+            $(pub $field: $ty,)+
+            _entity: PhantomData<fn() -> E>,
+        }
+
+        impl<E> $name<E> {
+            pub fn new($($field: $ty),+) -> Self {
+                $name { $($field,)+ _entity: PhantomData }
+            }
+        }
+
+        impl<E> Clone for $name<E> {
+            fn clone(&self) -> Self {
+                $name { $($field: self.$field.clone(),)+ _entity: PhantomData }
+            }
+        }
+
+        impl<E> PartialEq for $name<E> {
+            fn eq(&self, other: &Self) -> bool {
+                let ($a, $b) = (self, other);
+                $eq
+            }
+        }
+
+        impl<E> Eq for $name<E> {}
+
+        impl<E> Hash for $name<E> {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                let ($k, $state) = (self, state);
+                $hash
+            }
+        }
+    };
+}
+
+key!(
+    /// One record by its id.
+    ById { id: i64 }
+    eq: |a, b| a.id == b.id;
+    hash: |k, state| k.id.hash(state);
+);
+
+key!(
+    /// One record by the value of a unique text column (slug, SIREN, key).
+    ByKey { column: &'static str, value: String }
+    eq: |a, b| a.column == b.column && a.value == b.value;
+    hash: |k, state| (k.column, &k.value).hash(state);
+);
+
+key!(
+    /// One page of the records related to one parent.
+    RelPage { rel: &'static RelDef, parent: i64, window: Window }
+    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.window == b.window;
+    hash: |k, state| { hash_rel(k.rel, state); (k.parent, k.window).hash(state) };
+);
+
+key!(
+    /// All the records related to one parent, for short closed lists.
+    RelAll { rel: &'static RelDef, parent: i64 }
+    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent;
+    hash: |k, state| { hash_rel(k.rel, state); k.parent.hash(state) };
+);
+
+/// How many records are related to one parent.
+#[derive(Clone, Copy)]
+pub struct RelCount {
+    pub rel: &'static RelDef,
+    pub parent: i64,
+}
+
+impl PartialEq for RelCount {
+    fn eq(&self, other: &Self) -> bool {
+        same_rel(self.rel, other.rel) && self.parent == other.parent
+    }
+}
+
+impl Eq for RelCount {}
+
+impl Hash for RelCount {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_rel(self.rel, state);
+        self.parent.hash(state);
+    }
+}
+
+/// Answers the keys of one request against the database.
+pub struct SqlLoader {
+    db: DatabaseConnection,
+}
+
+/// The fetches a request's loader has queued and not started yet.
+///
+/// A batch must hold every key of one level of the query. Waiting a fixed
+/// delay for the keys to arrive does not ensure it: on a busy machine, or
+/// with a long list, the delay can end while sibling fields are still being
+/// polled, and the level splits into several statements. Instead, the
+/// loader queues its fetches here, and [`run_batched`] starts them only
+/// when the request is idle — polled, and waiting without having asked to
+/// be polled again — for by then every field that can ask for a key has.
+#[derive(Clone, Default)]
+pub struct Fetches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+impl Fetches {
+    fn queue(&self, fetch: BoxFuture<'static, ()>) {
+        self.0.lock().expect("fetch queue poisoned").push(fetch);
+    }
+
+    fn start_all(&self) {
+        let queued = std::mem::take(&mut *self.0.lock().expect("fetch queue poisoned"));
+        for fetch in queued {
+            tokio::spawn(fetch);
+        }
+    }
+}
+
+/// A waker that notes whether it was woken, and passes the wake on.
+struct NotingWaker {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for NotingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.inner.wake_by_ref();
+    }
+}
+
+/// The loader of one request: batches are never shared between requests.
+/// Its fetches only start within [`run_batched`].
+pub fn request_loader(db: DatabaseConnection) -> (DataLoader<SqlLoader>, Fetches) {
+    let fetches = Fetches::default();
+    let queue = fetches.clone();
+    let loader = DataLoader::new(SqlLoader { db }, move |fetch| queue.queue(fetch))
+        .delay(Duration::ZERO)
+        .max_batch_size(MAX_BATCH);
+    (loader, fetches)
+}
+
+/// Most keys one statement takes: well within the bind-parameter limits of
+/// SQLite (32,766) and PostgreSQL (65,535).
+const MAX_BATCH: usize = 10_000;
+
+/// Runs `request`, starting the loader's queued fetches each time it has
+/// gone as far as it can without them.
+///
+/// Futures that poll many children (as GraphQL lists do) wake themselves to
+/// let other tasks run, and finish polling their children on the next
+/// poll; a poll that ends with such a wake is not the end of a level.
+pub async fn run_batched<F: Future>(request: F, fetches: Fetches) -> F::Output {
+    let mut request = std::pin::pin!(request);
+    std::future::poll_fn(|cx| {
+        let waker = Arc::new(NotingWaker {
+            woken: AtomicBool::new(false),
+            inner: cx.waker().clone(),
+        });
+        let polled = request
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&Waker::from(
+                waker.clone(),
+            )));
+        if polled.is_pending() && !waker.woken.load(Ordering::Acquire) {
+            fetches.start_all();
+        }
+        polled
+    })
+    .await
+}
+
+pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<SqlLoader> {
+    ctx.data_unchecked::<DataLoader<SqlLoader>>()
+}
+
+pub fn database<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The id column of entity `E`.
+fn id_column<E: EntityTrait>() -> E::Column {
+    column::<E>("id")
+}
+
+fn column<E: EntityTrait>(name: &str) -> E::Column {
+    E::Column::from_str(name)
+        .unwrap_or_else(|_| panic!("table {} has no column {name}", E::default().table_name()))
+}
+
+impl<E> Loader<ById<E>> for SqlLoader
+where
+    E: EntityTrait,
+    E::Model: Record + Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[ById<E>]) -> AppResult<HashMap<ById<E>, E::Model>> {
+        let rows = E::find()
+            .filter(Expr::col(id_column::<E>()).is_in(keys.iter().map(|k| k.id)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|m| (ById::new(m.id()), m)).collect())
+    }
+}
+
+impl<E> Loader<ByKey<E>> for SqlLoader
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[ByKey<E>]) -> AppResult<HashMap<ByKey<E>, E::Model>> {
+        let mut found = HashMap::new();
+        let mut by_column: HashMap<&'static str, Vec<String>> = HashMap::new();
+        for key in keys {
+            by_column
+                .entry(key.column)
+                .or_default()
+                .push(key.value.clone());
+        }
+        for (name, values) in by_column {
+            let col = column::<E>(name);
+            let rows = E::find()
+                .filter(Expr::col(col).is_in(values))
+                .all(&self.db)
+                .await?;
+            for row in rows {
+                if let Value::String(Some(value)) = row.get(col) {
+                    found.insert(ByKey::new(name, value), row);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// `SELECT … FROM child [JOIN …] WHERE <parent> IN (…)`, and the column
+/// holding each row's parent id.
+///
+/// The parent ids are what must drive the query. SQLite, when it has no
+/// statistics (a young or never-analyzed database), takes any indexed
+/// equality as selective, and may instead walk, say, every `CONCERN` of the
+/// `kind` index and probe each against the parents: minutes instead of
+/// milliseconds on a large table. On SQLite, the fixed condition is therefore
+/// written `+column = value`, which the planner cannot serve from an index.
+fn related_rows(
+    backend: DbBackend,
+    rel: &RelDef,
+    parents: &[i64],
+) -> (SelectStatement, (&'static str, &'static str)) {
+    let mut query = Query::select();
+    query.from(rel.child);
+    let parent = match rel.via {
+        Via::Column(column) => (rel.child, column),
+        Via::Link {
+            table,
+            child,
+            parent,
+        } => {
+            query.inner_join(table, Expr::col((table, child)).equals((rel.child, "id")));
+            (table, parent)
+        }
+        Via::Through { table, fk, parent } => {
+            query.inner_join(table, Expr::col((table, "id")).equals((rel.child, fk)));
+            (table, parent)
+        }
+    };
+    query.and_where(Expr::col(parent).is_in(parents.iter().copied()));
+    if let Some((column, value)) = rel.only {
+        let column = Expr::col((rel.child, column));
+        let column = match backend {
+            DbBackend::Sqlite => Expr::cust_with_expr("+?", column),
+            _ => column,
+        };
+        query.and_where(column.eq(value));
+    }
+    (query, parent)
+}
+
+const PARENT: &str = "vigie_parent";
+const ROW: &str = "vigie_row";
+const COUNT: &str = "vigie_count";
+
+/// Reads rows carrying their parent id into per-parent lists.
+fn group_rows<M: FromQueryResult>(rows: Vec<QueryResult>) -> AppResult<HashMap<i64, Vec<M>>> {
+    let mut grouped: HashMap<i64, Vec<M>> = HashMap::new();
+    for row in rows {
+        let parent: i64 = row.try_get("", PARENT)?;
+        grouped
+            .entry(parent)
+            .or_default()
+            .push(M::from_query_result(&row, "")?);
+    }
+    Ok(grouped)
+}
+
+/// Groups keys that share a relation (and whatever else `part` returns), to
+/// answer each group with one statement.
+fn groups<K, P: Eq + Hash + Copy>(
+    keys: &[K],
+    part: impl Fn(&K) -> (P, &'static RelDef, i64),
+) -> Vec<(&'static RelDef, P, Vec<i64>)> {
+    let mut groups: Vec<(&'static RelDef, P, Vec<i64>)> = Vec::new();
+    for key in keys {
+        let (p, rel, parent) = part(key);
+        match groups
+            .iter_mut()
+            .find(|(r, q, _)| same_rel(r, rel) && *q == p)
+        {
+            Some((_, _, parents)) => parents.push(parent),
+            None => groups.push((rel, p, vec![parent])),
+        }
+    }
+    groups
+}
+
+impl<E> Loader<RelPage<E>> for SqlLoader
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[RelPage<E>]) -> AppResult<HashMap<RelPage<E>, Vec<E::Model>>> {
+        let mut found = HashMap::new();
+        for (rel, window, parents) in groups(keys, |k| (k.window, k.rel, k.parent)) {
+            let (mut inner, parent) = related_rows(self.db.get_database_backend(), rel, &parents);
+            let id = (rel.child, "id");
+            let order = if window.backward {
+                Order::Desc
+            } else {
+                Order::Asc
+            };
+            inner
+                .column((rel.child, Asterisk))
+                .expr_as(Expr::col(parent), PARENT)
+                .expr_window_as(
+                    Func::cust("ROW_NUMBER"),
+                    WindowStatement::partition_by(parent)
+                        .order_by(id, order)
+                        .take(),
+                    ROW,
+                );
+            if let Some(after) = window.after {
+                inner.and_where(Expr::col(id).gt(after));
+            }
+            if let Some(before) = window.before {
+                inner.and_where(Expr::col(id).lt(before));
+            }
+            let outer = Query::select()
+                .column(Asterisk)
+                .from_subquery(inner, "page")
+                .and_where(Expr::col(ROW).lte(window.fetch() as i64))
+                .order_by(PARENT, Order::Asc)
+                .order_by(ROW, Order::Asc)
+                .to_owned();
+            let mut grouped = group_rows::<E::Model>(self.db.query_all(&outer).await?)?;
+            for parent in parents {
+                let rows = grouped.remove(&parent).unwrap_or_default();
+                found.insert(RelPage::new(rel, parent, window), rows);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl<E> Loader<RelAll<E>> for SqlLoader
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[RelAll<E>]) -> AppResult<HashMap<RelAll<E>, Vec<E::Model>>> {
+        let mut found = HashMap::new();
+        for (rel, (), parents) in groups(keys, |k| ((), k.rel, k.parent)) {
+            let (mut query, parent) = related_rows(self.db.get_database_backend(), rel, &parents);
+            query
+                .column((rel.child, Asterisk))
+                .expr_as(Expr::col(parent), PARENT);
+            let mut grouped = group_rows::<E::Model>(self.db.query_all(&query).await?)?;
+            for parent in parents {
+                let rows = grouped.remove(&parent).unwrap_or_default();
+                found.insert(RelAll::new(rel, parent), rows);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl Loader<RelCount> for SqlLoader {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[RelCount]) -> AppResult<HashMap<RelCount, i64>> {
+        let mut found = HashMap::new();
+        for (rel, (), parents) in groups(keys, |k| ((), k.rel, k.parent)) {
+            let (mut query, parent) = related_rows(self.db.get_database_backend(), rel, &parents);
+            query
+                .expr_as(Expr::col(parent), PARENT)
+                .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
+                .group_by_col(parent);
+            let counts: HashMap<i64, i64> = self
+                .db
+                .query_all(&query)
+                .await?
+                .into_iter()
+                .map(|row| Ok((row.try_get("", PARENT)?, row.try_get("", COUNT)?)))
+                .collect::<AppResult<_>>()?;
+            for parent in parents {
+                let count = counts.get(&parent).copied().unwrap_or(0);
+                found.insert(RelCount { rel, parent }, count);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// One page of a whole table, for root connections.
+pub async fn table_page<E>(ctx: &Context<'_>, window: &Window) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+{
+    let id = id_column::<E>();
+    let mut select = E::find();
+    if let Some(after) = window.after {
+        select = select.filter(Expr::col(id).gt(after));
+    }
+    if let Some(before) = window.before {
+        select = select.filter(Expr::col(id).lt(before));
+    }
+    let order = if window.backward {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    Ok(select
+        .order_by(id, order)
+        .limit(window.fetch())
+        .all(database(ctx))
+        .await?)
+}
+
+/// Number of rows of a table.
+pub async fn count_table(ctx: &Context<'_>, table: &'static str) -> AppResult<i64> {
+    let query = Query::select()
+        .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
+        .from(table)
+        .to_owned();
+    let row = database(ctx).query_one(&query).await?;
+    Ok(match row {
+        Some(row) => row.try_get("", COUNT)?,
+        None => 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+    use super::*;
+
+    const CONCERNS: RelDef = RelDef {
+        name: "ConcertationProgramme.concerns",
+        child: "contribution",
+        via: Via::Column("programme_id"),
+        only: Some(("kind", "CONCERN")),
+    };
+
+    #[test]
+    fn on_sqlite_a_fixed_condition_cannot_take_the_lead_from_the_parents() {
+        let (query, parent) = related_rows(DbBackend::Sqlite, &CONCERNS, &[1, 2]);
+        assert_eq!(parent, ("contribution", "programme_id"));
+        let (sql, _) = query.build(SqliteQueryBuilder);
+        assert!(
+            sql.contains(r#""contribution"."programme_id" IN (?, ?)"#),
+            "{sql}"
+        );
+        assert!(sql.contains(r#"(+"contribution"."kind") = ?"#), "{sql}");
+
+        let (query, _) = related_rows(DbBackend::Postgres, &CONCERNS, &[1, 2]);
+        let (sql, _) = query.build(PostgresQueryBuilder);
+        assert!(sql.contains(r#""contribution"."kind" = $3"#), "{sql}");
+    }
+
+    #[test]
+    fn link_and_through_relations_join_to_reach_the_parent() {
+        let link = RelDef {
+            name: "Deployment.domains",
+            child: "domain",
+            via: Via::Link {
+                table: "deployment_domain",
+                child: "domain_id",
+                parent: "deployment_id",
+            },
+            only: None,
+        };
+        let (query, parent) = related_rows(DbBackend::Postgres, &link, &[7]);
+        assert_eq!(parent, ("deployment_domain", "deployment_id"));
+        let (sql, _) = query.build(PostgresQueryBuilder);
+        assert!(
+            sql.contains(r#"INNER JOIN "deployment_domain" ON "deployment_domain"."domain_id" = "domain"."id""#),
+            "{sql}"
+        );
+
+        let through = RelDef {
+            name: "Territory.contributions",
+            child: "contribution",
+            via: Via::Through {
+                table: "concertation",
+                fk: "concertation_id",
+                parent: "territory_id",
+            },
+            only: None,
+        };
+        let (query, parent) = related_rows(DbBackend::Postgres, &through, &[7]);
+        assert_eq!(parent, ("concertation", "territory_id"));
+        let (sql, _) = query.build(PostgresQueryBuilder);
+        assert!(
+            sql.contains(r#"INNER JOIN "concertation" ON "concertation"."id" = "contribution"."concertation_id""#),
+            "{sql}"
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The graph: one module a domain, each with its objects, relation lists and
+//! root fields, merged here into one schema.
+
+#[macro_use]
+mod macros;
+
+pub mod charter;
+pub mod concertation;
+pub mod connection;
+pub mod deployment;
+pub mod enums;
+mod errors;
+pub mod id;
+pub mod loader;
+pub mod network;
+pub mod node;
+pub mod organization;
+pub mod resource;
+pub mod risk;
+pub mod scalars;
+pub mod source;
+pub mod study;
+pub mod territory;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
+};
+use sea_orm::DatabaseConnection;
+
+pub use charter::{Charter, CharterSignature};
+pub use concertation::{Concertation, ConcertationProgramme, Contribution, ProgrammeParticipation};
+pub use deployment::{Deployment, DeploymentOrganization, Domain, Technique};
+pub use network::{Axis, Network};
+pub use organization::Organization;
+pub use resource::{Event, Resource};
+pub use risk::{DeploymentRisk, Lever, Opportunity, RiskCategory};
+pub use source::Source;
+pub use study::{Study, StudyFinding};
+pub use territory::Territory;
+
+/// Every root field of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    territory::TerritoryRoot,
+    deployment::DeploymentRoot,
+    concertation::ConcertationRoot,
+    concertation::ContributionRoot,
+    concertation::ConcertationProgrammeRoot,
+    concertation::ProgrammeParticipationRoot,
+    risk::RiskCategoryRoot,
+    risk::DeploymentRiskRoot,
+    risk::OpportunityRoot,
+    risk::LeverRoot,
+    organization::OrganizationRoot,
+    deployment::DeploymentOrganizationRoot,
+    deployment::DomainRoot,
+    deployment::TechniqueRoot,
+    charter::CharterRoot,
+    charter::CharterSignatureRoot,
+    study::StudyRoot,
+    study::StudyFindingRoot,
+    network::NetworkRoot,
+    network::AxisRoot,
+    resource::ResourceRoot,
+    resource::EventRoot,
+    source::SourceRoot,
+    node::NodeRoot,
+);
+
+pub type VigieSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits on what one request may ask.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of fields.
+    pub max_depth: usize,
+    /// Highest cost, counting each connection's items at its page size.
+    pub max_complexity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 16,
+            max_complexity: 100_000,
+        }
+    }
+}
+
+fn builder(limits: Limits) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(50)
+        .extension(errors::ErrorCodes)
+}
+
+/// The schema in SDL, as committed in `schema.graphql`: fields, arguments
+/// and enum values sorted, so that it only changes when the API does.
+pub fn sdl() -> String {
+    builder(Limits::default())
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().sorted_fields().federation())
+}
+
+/// The API: the schema and the database it reads.
+#[derive(Clone)]
+pub struct Api {
+    schema: VigieSchema,
+    db: DatabaseConnection,
+}
+
+impl Api {
+    pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
+        let schema = builder(limits).data(db.clone()).finish();
+        Api { schema, db }
+    }
+
+    /// Runs one GraphQL request, with a loader of its own.
+    pub async fn execute(
+        &self,
+        request: impl Into<async_graphql::Request>,
+    ) -> async_graphql::Response {
+        let (loader, fetches) = loader::request_loader(self.db.clone());
+        let request = request.into().data(loader);
+        loader::run_batched(self.schema.execute(request), fetches).await
+    }
+}

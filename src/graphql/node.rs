@@ -1,0 +1,274 @@
+//! What every record type shares: how it is looked up, listed, followed
+//! through relations, and fetched by global ID (`node`, `nodes`, and the
+//! federation `_entities`).
+
+use async_graphql::{Context, ID, Object, OutputType};
+use sea_orm::{EntityName, EntityTrait};
+
+use super::{
+    connection::{Connection, PageArgs, Total},
+    id,
+    loader::{ById, ByKey, Record, Rel, RelAll, RelPage, loader, table_page},
+};
+use crate::error::AppError;
+
+/// A record type of the graph, backed by one table.
+pub trait NodeType: From<<Self::Entity as EntityTrait>::Model> + OutputType {
+    /// The GraphQL type name, also the prefix of its global IDs.
+    const TYPE: &'static str;
+    /// The table behind it.
+    const TABLE: &'static str;
+    type Entity: EntityTrait<Model: Record + Clone + Send + Sync>;
+}
+
+/// One page of the records related to `parent` through `rel`.
+pub async fn related<N: NodeType>(
+    ctx: &Context<'_>,
+    rel: &'static Rel<N::Entity>,
+    parent: i64,
+    page: PageArgs,
+) -> async_graphql::Result<Connection<N>> {
+    debug_assert_eq!(
+        rel.def.child,
+        N::Entity::default().table_name(),
+        "relation {} names the wrong table",
+        rel.def.name
+    );
+    let window = page.window()?;
+    let rows = loader(ctx)
+        .load_one(RelPage::<N::Entity>::new(&rel.def, parent, window))
+        .await?
+        .unwrap_or_default();
+    let total = Total::Related {
+        rel: &rel.def,
+        parent,
+    };
+    Ok(Connection::from_rows(
+        rows,
+        &window,
+        total,
+        Record::id,
+        N::from,
+    ))
+}
+
+/// Every row related to `parent` through `rel`, for short closed lists
+/// (the formats of a concertation…).
+pub async fn all_related<E>(
+    ctx: &Context<'_>,
+    rel: &'static Rel<E>,
+    parent: i64,
+) -> async_graphql::Result<Vec<E::Model>>
+where
+    E: EntityTrait<Model: Clone + Send + Sync>,
+{
+    Ok(loader(ctx)
+        .load_one(RelAll::<E>::new(&rel.def, parent))
+        .await?
+        .unwrap_or_default())
+}
+
+/// One page of all the records of a type.
+pub async fn root_list<N: NodeType>(
+    ctx: &Context<'_>,
+    page: PageArgs,
+) -> async_graphql::Result<Connection<N>> {
+    let window = page.window()?;
+    let rows = table_page::<N::Entity>(ctx, &window).await?;
+    Ok(Connection::from_rows(
+        rows,
+        &window,
+        Total::Table(N::TABLE),
+        Record::id,
+        N::from,
+    ))
+}
+
+/// The record with this integer key, if any.
+pub async fn find<N: NodeType>(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<N>> {
+    Ok(loader(ctx)
+        .load_one(ById::<N::Entity>::new(id))
+        .await?
+        .map(N::from))
+}
+
+/// The record a non-null foreign key points to; its absence is a broken
+/// invariant of the database, hence internal.
+pub async fn one<N: NodeType>(ctx: &Context<'_>, id: i64) -> async_graphql::Result<N> {
+    find(ctx, id).await?.ok_or_else(|| {
+        tracing::error!(table = N::TABLE, id, "foreign key points to a missing row");
+        AppError::Database(std::sync::Arc::new(sea_orm::DbErr::RecordNotFound(
+            format!("{} {id}", N::TABLE),
+        )))
+        .into()
+    })
+}
+
+/// The record a nullable foreign key points to.
+pub async fn maybe_one<N: NodeType>(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> async_graphql::Result<Option<N>> {
+    match id {
+        Some(id) => Ok(Some(one(ctx, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The record named by exactly one of: its global ID, or one of its natural
+/// keys (`slug`, `siren`, `key`…). `null` when none matches.
+pub async fn lookup<N: NodeType>(
+    ctx: &Context<'_>,
+    global_id: Option<ID>,
+    keys: &[(&'static str, Option<String>)],
+) -> async_graphql::Result<Option<N>> {
+    let given = usize::from(global_id.is_some()) + keys.iter().filter(|(_, v)| v.is_some()).count();
+    if given != 1 {
+        let names: Vec<String> = std::iter::once("id")
+            .chain(keys.iter().map(|(name, _)| *name))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        let message = match names.len() {
+            1 => "give `id`".to_owned(),
+            _ => format!("give exactly one of {}", names.join(", ")),
+        };
+        return Err(AppError::bad_input(message).into());
+    }
+    if let Some(global_id) = global_id {
+        return find(ctx, id::decode_as(&global_id, N::TYPE)?).await;
+    }
+    let (column, value) = keys
+        .iter()
+        .find_map(|(column, value)| value.clone().map(|v| (*column, v)))
+        .expect("one key is given");
+    Ok(loader(ctx)
+        .load_one(ByKey::<N::Entity>::new(column, value))
+        .await?
+        .map(N::from))
+}
+
+/// Declares the `Node` interface over every record type, with the look-up
+/// that turns a global ID into the record it names.
+macro_rules! nodes {
+    ($($name:ident),+ $(,)?) => {
+        /// Any record of the hub, fetched by its global ID.
+        #[derive(async_graphql::Interface)]
+        #[graphql(field(name = "id", ty = "ID", desc = "Global ID of the record."))]
+        pub enum Node {
+            $($name(super::$name),)+
+        }
+
+        /// The record a global ID names, or `None` if there is none.
+        async fn resolve_node(ctx: &Context<'_>, global_id: &str) -> async_graphql::Result<Option<Node>> {
+            let global = id::decode(global_id)?;
+            match global.type_name.as_str() {
+                $(stringify!($name) => Ok(find::<super::$name>(ctx, global.id).await?.map(Node::$name)),)+
+                _ => Ok(None),
+            }
+        }
+    };
+}
+
+nodes!(
+    Axis,
+    Charter,
+    CharterSignature,
+    Concertation,
+    ConcertationProgramme,
+    Contribution,
+    Deployment,
+    DeploymentOrganization,
+    DeploymentRisk,
+    Domain,
+    Event,
+    Lever,
+    Network,
+    Opportunity,
+    Organization,
+    ProgrammeParticipation,
+    Resource,
+    RiskCategory,
+    Source,
+    Study,
+    StudyFinding,
+    Technique,
+    Territory,
+);
+
+/// Most global IDs `nodes` takes at once.
+const MAX_NODES: usize = 100;
+
+/// Relay's `node` and `nodes`, and the Apollo Federation entity look-ups.
+#[derive(Default)]
+pub struct NodeRoot;
+
+#[Object]
+impl NodeRoot {
+    /// The record with this global ID, whatever its type; `null` if none.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the record.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        resolve_node(ctx, &id).await
+    }
+
+    /// The records with these global IDs, in the same order; `null` for an
+    /// ID that names no record.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs of the records (at most 100).")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(AppError::bad_argument("ids", format!("at most {MAX_NODES} ids")).into());
+        }
+        let lookups = ids.iter().map(|id| resolve_node(ctx, id));
+        futures_util::future::try_join_all(lookups).await
+    }
+
+    #[graphql(entity)]
+    async fn find_territory_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<super::Territory>> {
+        find(ctx, id::decode_as(&id, "Territory")?).await
+    }
+
+    #[graphql(entity)]
+    async fn find_territory_by_siren(
+        &self,
+        ctx: &Context<'_>,
+        siren: String,
+    ) -> async_graphql::Result<Option<super::Territory>> {
+        lookup(ctx, None, &[("siren", Some(siren))]).await
+    }
+
+    #[graphql(entity)]
+    async fn find_deployment_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<super::Deployment>> {
+        find(ctx, id::decode_as(&id, "Deployment")?).await
+    }
+
+    #[graphql(entity)]
+    async fn find_concertation_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<super::Concertation>> {
+        find(ctx, id::decode_as(&id, "Concertation")?).await
+    }
+
+    #[graphql(entity)]
+    async fn find_organization_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<super::Organization>> {
+        find(ctx, id::decode_as(&id, "Organization")?).await
+    }
+}

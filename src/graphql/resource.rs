@@ -1,0 +1,97 @@
+//! Resources (guides, sheets, reports, templates) and events: what the
+//! network and its territories publish and hold to help others.
+
+use async_graphql::Context;
+
+use super::{Concertation, Territory, enums::ResourceKind, node::maybe_one, scalars::Date};
+
+node! {
+    /// A guide, sheet, report or template.
+    Resource(resource), provenance;
+    root ResourceRoot {
+        /// All resources.
+        list: resources,
+        /// One resource, by `id`; `null` if none matches.
+        one: resource(),
+    }
+    fields {
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// Where to read it.
+        async fn url(&self) -> Option<&str> {
+            self.0.url.as_deref()
+        }
+
+        /// What it is.
+        async fn kind(&self) -> ResourceKind {
+            self.0.kind.into()
+        }
+
+        /// What it contains.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+
+        /// The territory that published it, if one did.
+        async fn territory(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Territory>> {
+            maybe_one(ctx, self.0.territory_id).await
+        }
+
+        /// The concertation it comes from, if any.
+        async fn concertation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Concertation>> {
+            maybe_one(ctx, self.0.concertation_id).await
+        }
+    }
+    relations {}
+}
+
+node! {
+    /// An event of the network (it holds 5 to 7 a year).
+    Event(event), provenance;
+    root EventRoot {
+        /// All events.
+        list: events,
+        /// One event, by `id`; `null` if none matches.
+        one: event(),
+    }
+    fields {
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What happens there.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+
+        /// First day.
+        async fn starts_on(&self) -> Date {
+            Date(self.0.starts_on)
+        }
+
+        /// Last day, if it lasts more than one.
+        async fn ends_on(&self) -> Option<Date> {
+            self.0.ends_on.map(Date)
+        }
+
+        /// Where it is held.
+        async fn location(&self) -> Option<&str> {
+            self.0.location.as_deref()
+        }
+
+        /// Its page.
+        async fn url(&self) -> Option<&str> {
+            self.0.url.as_deref()
+        }
+
+        /// The territory hosting it, if any.
+        async fn territory(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Territory>> {
+            maybe_one(ctx, self.0.territory_id).await
+        }
+    }
+    relations {}
+}

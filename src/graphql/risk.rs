@@ -1,0 +1,189 @@
+//! The stakes of AI for territories, as the network frames them: a taxonomy
+//! of risks (whose roots are the five risks of the Commission Numérique —
+//! bias and inequality, opacity, environment, data and sovereignty, work and
+//! employment), the risks declared for each deployment, the opportunities,
+//! and the levers that mitigate the risks.
+
+use async_graphql::Context;
+
+use super::{
+    Contribution, Deployment, StudyFinding,
+    enums::{Likelihood, MitigationStatus, Severity},
+    loader::Via,
+    node::{maybe_one, one},
+};
+
+node! {
+    /// A category of the risk taxonomy; the roots are the network's five risks.
+    RiskCategory(risk_category), provenance;
+    root RiskCategoryRoot {
+        /// All risk categories.
+        list: risk_categories,
+        /// One risk category, by exactly one of `id` or `key`; `null` if none
+        /// matches.
+        one: risk_category(key: "Stable key, e.g. `OPACITY`."),
+    }
+    fields {
+        /// Stable key (e.g. `BIAS_AND_INEQUALITY`).
+        async fn key(&self) -> &str {
+            &self.0.key
+        }
+
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What the risk is.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+
+        /// The broader category, if this is not a root.
+        async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RiskCategory>> {
+            maybe_one(ctx, self.0.parent_id).await
+        }
+    }
+    relations {
+        /// Narrower categories.
+        children: RiskCategory = Via::Column("parent_id");
+        /// Risks of this category declared for deployments.
+        deployment_risks: DeploymentRisk = Via::Column("risk_category_id");
+        /// Contributions of concertations about this risk.
+        contributions: Contribution = Via::Link {
+            table: "contribution_risk_category",
+            child: "contribution_id",
+            parent: "risk_category_id",
+        };
+        /// Citizen concerns about this risk.
+        concerns: Contribution = Via::Link {
+            table: "contribution_risk_category",
+            child: "contribution_id",
+            parent: "risk_category_id",
+        }, only("kind" = "CONCERN");
+        /// Levers that mitigate this risk.
+        levers: Lever = Via::Link {
+            table: "lever_risk_category",
+            child: "lever_id",
+            parent: "risk_category_id",
+        };
+        /// Study findings about this risk.
+        findings: StudyFinding = Via::Link {
+            table: "finding_risk_category",
+            child: "finding_id",
+            parent: "risk_category_id",
+        };
+    }
+}
+
+node! {
+    /// A risk declared for a deployment.
+    DeploymentRisk(deployment_risk), provenance;
+    root DeploymentRiskRoot {
+        /// Every risk declared for a deployment.
+        list: deployment_risks,
+        /// One declared risk, by `id`; `null` if none matches.
+        one: deployment_risk(),
+    }
+    fields {
+        /// How bad it would be, if assessed.
+        async fn severity(&self) -> Option<Severity> {
+            self.0.severity.map(Into::into)
+        }
+
+        /// How likely it is, if assessed.
+        async fn likelihood(&self) -> Option<Likelihood> {
+            self.0.likelihood.map(Into::into)
+        }
+
+        /// Where its mitigation stands.
+        async fn mitigation_status(&self) -> MitigationStatus {
+            self.0.mitigation_status.into()
+        }
+
+        /// What is done to mitigate it.
+        async fn mitigation(&self) -> Option<&str> {
+            self.0.mitigation.as_deref()
+        }
+
+        /// The deployment the risk is declared for.
+        async fn deployment(&self, ctx: &Context<'_>) -> async_graphql::Result<Deployment> {
+            one(ctx, self.0.deployment_id).await
+        }
+
+        /// The category of the risk.
+        async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<RiskCategory> {
+            one(ctx, self.0.risk_category_id).await
+        }
+    }
+    relations {}
+}
+
+node! {
+    /// An opportunity AI opens for territories.
+    Opportunity(opportunity), provenance;
+    root OpportunityRoot {
+        /// All opportunities, in the document's order.
+        list: opportunities,
+        /// One opportunity, by `id`; `null` if none matches.
+        one: opportunity(),
+    }
+    fields {
+        /// Position in the source's list (1 first).
+        async fn rank(&self) -> i32 {
+            self.0.rank
+        }
+
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What the opportunity is.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+    }
+    relations {}
+}
+
+node! {
+    /// A lever for a responsible use of AI.
+    Lever(lever), provenance;
+    root LeverRoot {
+        /// All levers, in the document's order.
+        list: levers,
+        /// One lever, by `id`; `null` if none matches.
+        one: lever(),
+    }
+    fields {
+        /// Position in the source's list (1 first).
+        async fn rank(&self) -> i32 {
+            self.0.rank
+        }
+
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What the lever is.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+    }
+    relations {
+        /// Risks this lever mitigates.
+        risk_categories: RiskCategory = Via::Link {
+            table: "lever_risk_category",
+            child: "risk_category_id",
+            parent: "lever_id",
+        };
+        /// Study findings that point to this lever.
+        findings: StudyFinding = Via::Link {
+            table: "finding_lever",
+            child: "finding_id",
+            parent: "lever_id",
+        };
+    }
+}

@@ -1,0 +1,93 @@
+//! Sources: where every fact of the hub comes from. Each record points to
+//! its source, so a reader can always check a fact against the document,
+//! page or dataset it was taken from.
+
+use super::{
+    Axis, Charter, CharterSignature, Concertation, ConcertationProgramme, Contribution, Deployment,
+    DeploymentOrganization, DeploymentRisk, Domain, Event, Lever, Network, Opportunity,
+    Organization, ProgrammeParticipation, Resource, RiskCategory, Study, StudyFinding, Technique,
+    Territory, loader::Via, scalars::Date,
+};
+
+node! {
+    /// A document, web page or dataset facts are taken from.
+    Source(source);
+    root SourceRoot {
+        /// All sources.
+        list: sources,
+        /// One source, by `id`; `null` if none matches.
+        one: source(),
+    }
+    fields {
+        /// Title of the source.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// Who published it.
+        async fn publisher(&self) -> Option<&str> {
+            self.0.publisher.as_deref()
+        }
+
+        /// Where it can be read.
+        async fn url(&self) -> Option<&str> {
+            self.0.url.as_deref()
+        }
+
+        /// Name of the file as received, when the source is a document.
+        async fn document(&self) -> Option<&str> {
+            self.0.document.as_deref()
+        }
+
+        /// When it was retrieved, if recorded.
+        async fn retrieved_on(&self) -> Option<Date> {
+            self.0.retrieved_on.map(Date)
+        }
+    }
+    relations {
+        /// Networks taken from this source.
+        networks: Network = Via::Column("source_id");
+        /// Work axes taken from this source.
+        axes: Axis = Via::Column("source_id");
+        /// Territories taken from this source.
+        territories: Territory = Via::Column("source_id");
+        /// Organizations taken from this source.
+        organizations: Organization = Via::Column("source_id");
+        /// Deployments taken from this source.
+        deployments: Deployment = Via::Column("source_id");
+        /// Organizations' parts in deployments taken from this source.
+        deployment_organizations: DeploymentOrganization = Via::Column("source_id");
+        /// Declared risks taken from this source.
+        deployment_risks: DeploymentRisk = Via::Column("source_id");
+        /// Public-service areas taken from this source.
+        domains: Domain = Via::Column("source_id");
+        /// Technique families taken from this source.
+        techniques: Technique = Via::Column("source_id");
+        /// Risk categories taken from this source.
+        risk_categories: RiskCategory = Via::Column("source_id");
+        /// Concertation programmes taken from this source.
+        programmes: ConcertationProgramme = Via::Column("source_id");
+        /// Engagements of territories taken from this source.
+        participations: ProgrammeParticipation = Via::Column("source_id");
+        /// Concertations taken from this source.
+        concertations: Concertation = Via::Column("source_id");
+        /// Contributions taken from this source.
+        contributions: Contribution = Via::Column("source_id");
+        /// Opportunities taken from this source.
+        opportunities: Opportunity = Via::Column("source_id");
+        /// Levers taken from this source.
+        levers: Lever = Via::Column("source_id");
+        /// Charters taken from this source.
+        charters: Charter = Via::Column("source_id");
+        /// Charter signatures taken from this source.
+        charter_signatures: CharterSignature = Via::Column("source_id");
+        /// Studies taken from this source.
+        studies: Study = Via::Column("source_id");
+        /// Study findings taken from this source.
+        findings: StudyFinding = Via::Column("source_id");
+        /// Resources taken from this source.
+        resources: Resource = Via::Column("source_id");
+        /// Events taken from this source.
+        events: Event = Via::Column("source_id");
+    }
+}

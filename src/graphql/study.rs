@@ -1,0 +1,132 @@
+//! Studies and their findings: the network's study of how AI changes the
+//! jobs of the territorial civil service (axis 3), and the learnings drawn
+//! from the concertations (« résultats et enseignements »).
+
+use async_graphql::Context;
+
+use super::{
+    Axis, Concertation, ConcertationProgramme, Lever, RiskCategory,
+    enums::{ExposureLevel, FindingKind},
+    loader::Via,
+    node::{maybe_one, one},
+    scalars::Date,
+};
+
+node! {
+    /// A study: its question, and the findings it came to.
+    Study(study), provenance;
+    root StudyRoot {
+        /// All studies.
+        list: studies,
+        /// One study, by `id`; `null` if none matches.
+        one: study(),
+    }
+    fields {
+        /// Title, in French.
+        async fn title(&self) -> &str {
+            &self.0.title
+        }
+
+        /// What the study is about.
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
+        }
+
+        /// When it was published, if it was.
+        async fn published_on(&self) -> Option<Date> {
+            self.0.published_on.map(Date)
+        }
+
+        /// Link to the study.
+        async fn url(&self) -> Option<&str> {
+            self.0.url.as_deref()
+        }
+
+        /// The network's work axis it belongs to.
+        async fn axis(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Axis>> {
+            maybe_one(ctx, self.0.axis_id).await
+        }
+
+        /// The concertation programme it draws on.
+        async fn programme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ConcertationProgramme>> {
+            maybe_one(ctx, self.0.programme_id).await
+        }
+    }
+    relations {
+        /// What the study found.
+        findings: StudyFinding = Via::Column("study_id");
+    }
+}
+
+node! {
+    /// A finding of a study: a learning, a job family's exposure, a figure
+    /// or a recommendation.
+    StudyFinding(study_finding), provenance;
+    root StudyFindingRoot {
+        /// All study findings.
+        list: study_findings,
+        /// One finding, by `id`; `null` if none matches.
+        one: study_finding(),
+    }
+    fields {
+        /// What the finding is.
+        async fn kind(&self) -> FindingKind {
+            self.0.kind.into()
+        }
+
+        /// Position in the study's list (1 first), when it has one.
+        async fn rank(&self) -> Option<i32> {
+            self.0.rank
+        }
+
+        /// The finding, in French.
+        async fn statement(&self) -> &str {
+            &self.0.statement
+        }
+
+        /// What is measured, for a figure.
+        async fn metric(&self) -> Option<&str> {
+            self.0.metric.as_deref()
+        }
+
+        /// The measured value, for a figure.
+        async fn value(&self) -> Option<f64> {
+            self.0.value
+        }
+
+        /// The job family concerned, for a job's exposure.
+        async fn job_family(&self) -> Option<&str> {
+            self.0.job_family.as_deref()
+        }
+
+        /// How exposed the job family is.
+        async fn exposure_level(&self) -> Option<ExposureLevel> {
+            self.0.exposure_level.map(Into::into)
+        }
+
+        /// The study.
+        async fn study(&self, ctx: &Context<'_>) -> async_graphql::Result<Study> {
+            one(ctx, self.0.study_id).await
+        }
+    }
+    relations {
+        /// Risk categories the finding is about.
+        risk_categories: RiskCategory = Via::Link {
+            table: "finding_risk_category",
+            child: "risk_category_id",
+            parent: "finding_id",
+        };
+        /// Levers the finding points to.
+        levers: Lever = Via::Link {
+            table: "finding_lever",
+            child: "lever_id",
+            parent: "finding_id",
+        };
+        /// Concertations the finding draws on.
+        concertations: Concertation = Via::Link {
+            table: "finding_concertation",
+            child: "concertation_id",
+            parent: "finding_id",
+        };
+    }
+}

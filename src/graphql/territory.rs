@@ -1,0 +1,123 @@
+//! Territories: the collectivités and public bodies of the network — a
+//! commune, an intercommunalité (EPCI), a métropole, a département, a région,
+//! or a university — that document their AI uses and lead concertations.
+//! A commune may sit inside its EPCI (`parent`).
+
+use async_graphql::Context;
+
+use super::{
+    Charter, CharterSignature, Concertation, Contribution, Deployment, Event,
+    ProgrammeParticipation, Resource, enums::TerritoryKind, loader::Via, node::maybe_one,
+};
+
+node! {
+    /// A collectivité or public body: a commune, an intercommunalité, a
+    /// métropole, a département, a région, a university…
+    Territory(territory), provenance;
+    root TerritoryRoot {
+        /// All territories, in the order they were recorded.
+        list: territories,
+        /// One territory, by exactly one of `id`, `slug` or `siren`; `null`
+        /// if none matches.
+        one: territory(
+            slug: "URL-friendly name, e.g. `nantes-metropole`.",
+            siren: "The territory's 9-digit SIREN number.",
+        ),
+    }
+    fields {
+        /// Name of the territory, as it calls itself.
+        async fn name(&self) -> &str {
+            &self.0.name
+        }
+
+        /// URL-friendly name, unique in the hub (e.g. `nantes-metropole`).
+        async fn slug(&self) -> &str {
+            &self.0.slug
+        }
+
+        /// Legal form.
+        async fn kind(&self) -> TerritoryKind {
+            self.0.kind.into()
+        }
+
+        /// SIREN number (9 digits) in the French business register, if known.
+        async fn siren(&self) -> Option<&str> {
+            self.0.siren.as_deref()
+        }
+
+        /// INSEE code (of the commune, or of the EPCI), if known.
+        async fn insee_code(&self) -> Option<&str> {
+            self.0.insee_code.as_deref()
+        }
+
+        /// Région the territory lies in.
+        async fn region(&self) -> Option<&str> {
+            self.0.region.as_deref()
+        }
+
+        /// Code of the département the territory lies in (e.g. `44`, `2A`);
+        /// `null` for a région or a body spanning several.
+        async fn department(&self) -> Option<&str> {
+            self.0.department.as_deref()
+        }
+
+        /// Population, if known.
+        async fn population(&self) -> Option<i64> {
+            self.0.population
+        }
+
+        /// Website.
+        async fn website(&self) -> Option<&str> {
+            self.0.website.as_deref()
+        }
+
+        /// Remarks on how the territory is recorded (e.g. two bodies acting
+        /// together).
+        async fn notes(&self) -> Option<&str> {
+            self.0.notes.as_deref()
+        }
+
+        /// The territory this one belongs to (a commune's EPCI), if any.
+        async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Territory>> {
+            maybe_one(ctx, self.0.parent_id).await
+        }
+    }
+    relations {
+        /// Territories that belong to this one (the communes of an EPCI).
+        children: Territory = Via::Column("parent_id");
+        /// AI uses of this territory: its entries of the library of
+        /// territorialised AI.
+        deployments: Deployment = Via::Column("territory_id");
+        /// Citizen concertations this territory leads.
+        concertations: Concertation = Via::Column("territory_id");
+        /// Concertations led by another territory that this one co-organises.
+        co_organized_concertations: Concertation = Via::Link {
+            table: "concertation_co_organizer",
+            child: "concertation_id",
+            parent: "territory_id",
+        };
+        /// Everything the concertations this territory leads raised.
+        contributions: Contribution = Via::Through {
+            table: "concertation",
+            fk: "concertation_id",
+            parent: "territory_id",
+        };
+        /// The citizen concerns raised in the concertations this territory
+        /// leads.
+        concerns: Contribution = Via::Through {
+            table: "concertation",
+            fk: "concertation_id",
+            parent: "territory_id",
+        }, only("kind" = "CONCERN");
+        /// How this territory takes part in concertation programmes.
+        participations: ProgrammeParticipation = Via::Column("territory_id");
+        /// Local charters this territory adopted.
+        charters: Charter = Via::Column("territory_id");
+        /// Charters this territory signed.
+        charter_signatures: CharterSignature = Via::Column("territory_id");
+        /// Resources this territory published.
+        resources: Resource = Via::Column("territory_id");
+        /// Events held in this territory.
+        events: Event = Via::Column("territory_id");
+    }
+}

@@ -1,0 +1,79 @@
+//! Vigie, the open GraphQL hub on public-sector AI in French territories.
+//!
+//! `main.rs` only parses the command line; everything else is here, so that
+//! tests drive the real application in-process.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod reference;
+pub mod server;
+pub mod text;
+
+use anyhow::Context as _;
+
+use crate::{
+    config::{Cli, Command, ServeArgs},
+    graphql::Api,
+    server::AppState,
+};
+
+/// Runs one command of the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::PrintSchema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db =
+                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+            db::migrate(&db.conn).await?;
+            tracing::info!("database migrated");
+            Ok(())
+        }
+        Command::ImportReference => {
+            let db =
+                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+            db::migrate(&db.conn).await?;
+            let report = reference::load(&db.conn).await?;
+            tracing::info!(
+                inserted = report.inserted,
+                updated = report.updated,
+                unchanged = report.unchanged,
+                "reference data loaded"
+            );
+            Ok(())
+        }
+        Command::Serve(args) => {
+            serve(
+                &cli.database.database_url,
+                cli.database.db_max_connections,
+                args,
+            )
+            .await
+        }
+    }
+}
+
+/// Opens and prepares the database, then serves the hub until stopped.
+async fn serve(database_url: &str, max_connections: u32, args: ServeArgs) -> anyhow::Result<()> {
+    let db = db::connect(database_url, max_connections).await?;
+    tracing::info!(database = %db::redact(database_url), "database open");
+    db::migrate(&db.conn).await?;
+    if !args.no_reference && reference::is_empty(&db.conn).await? {
+        let report = reference::load(&db.conn)
+            .await
+            .context("cannot load the reference data")?;
+        tracing::info!(
+            inserted = report.inserted,
+            "reference data loaded into the empty database"
+        );
+    }
+    let state = AppState {
+        api: Api::new(db.conn.clone(), args.limits()),
+        max_body_bytes: args.max_body_bytes,
+    };
+    server::serve(server::app(state), args.addr).await
+}

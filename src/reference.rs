@@ -1,0 +1,675 @@
+//! The reference data: the facts of the Commission Numérique's document
+//! (`data/reference.json`, a verbatim copy of the transcription), named and
+//! linked as `data/curation.json` says, with the vocabularies of
+//! `data/vocabulary.json`.
+//!
+//! Loading is idempotent: every record is found again by its natural key
+//! (slug, key, rank…) and updated in place, so re-running it never
+//! duplicates anything. It runs in one transaction: all or nothing.
+
+use std::{collections::HashMap, str::FromStr};
+
+use anyhow::{Context as _, anyhow};
+use chrono::{DateTime, Utc};
+use entity::{enums::*, *};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Select,
+    TransactionTrait, Value,
+};
+use serde::Deserialize;
+
+use crate::text::slug;
+
+const REFERENCE: &str = include_str!("../data/reference.json");
+const CURATION: &str = include_str!("../data/curation.json");
+const VOCABULARY: &str = include_str!("../data/vocabulary.json");
+
+#[derive(Deserialize)]
+struct Reference {
+    network: NetworkData,
+    axes: Vec<AxisData>,
+    resources: Vec<ResourceData>,
+    concertation_programme: ProgrammeData,
+    engaged_territories: Vec<TerritoryData>,
+    learnings: Vec<LearningData>,
+    citizen_concerns: Vec<ConcernData>,
+    risks: Vec<RiskData>,
+    opportunities: Vec<TitledData>,
+    levers: Vec<TitledData>,
+}
+
+#[derive(Deserialize)]
+struct NetworkData {
+    name: String,
+    website: String,
+    contact_email: String,
+    body: String,
+    members_people: i32,
+    member_collectivities: i32,
+    events_per_year: Range,
+    participants_at_least: i32,
+}
+
+#[derive(Deserialize)]
+struct Range {
+    min: i32,
+    max: i32,
+}
+
+#[derive(Deserialize)]
+struct AxisData {
+    number: i32,
+    title: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct ResourceData {
+    title: String,
+    url: String,
+    kind: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct ProgrammeData {
+    title: String,
+    operation: String,
+    charter: String,
+    online_space: String,
+    methodological_resources: String,
+}
+
+#[derive(Deserialize)]
+struct TerritoryData {
+    name: String,
+    kind: TerritoryKind,
+    region: Option<String>,
+    department: Option<String>,
+    #[serde(default)]
+    participations: Option<Vec<ParticipationMode>>,
+    notes: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LearningData {
+    rank: i32,
+    title: String,
+}
+
+#[derive(Deserialize)]
+struct ConcernData {
+    rank: i32,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct RiskData {
+    key: String,
+    title: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct TitledData {
+    title: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct Curation {
+    source: SourceData,
+    programme_axis: i32,
+    charter_title: String,
+    studies: Vec<StudyData>,
+    learnings_study: String,
+    concern_risks: Vec<Links>,
+    lever_risks: Vec<Links>,
+    learning_risks: Vec<Links>,
+    learning_levers: Vec<Links>,
+}
+
+#[derive(Deserialize)]
+struct SourceData {
+    title: String,
+    publisher: String,
+    url: String,
+    document: String,
+}
+
+#[derive(Deserialize)]
+struct StudyData {
+    key: String,
+    title: String,
+    description: Option<String>,
+    description_from_axis: Option<i32>,
+    axis: i32,
+    from_programme: bool,
+}
+
+/// Links from one item (a concern, a lever or a learning, by rank) to risk
+/// keys or lever ranks.
+#[derive(Deserialize)]
+struct Links {
+    #[serde(alias = "concern", alias = "lever", alias = "learning")]
+    from: i32,
+    #[serde(default)]
+    risks: Vec<String>,
+    #[serde(default)]
+    levers: Vec<i32>,
+}
+
+#[derive(Deserialize)]
+struct Vocabulary {
+    techniques: Vec<Term>,
+    domains: Vec<Term>,
+}
+
+#[derive(Deserialize)]
+struct Term {
+    key: String,
+    name: String,
+    description: Option<String>,
+}
+
+/// What a load did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Whether the database holds any data yet: the reference load always
+/// records its source first.
+pub async fn is_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    Ok(source::Entity::find().count(db).await? == 0)
+}
+
+/// Loads (or reloads) the reference data, in one transaction.
+pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Report> {
+    let reference: Reference =
+        serde_json::from_str(REFERENCE).context("data/reference.json does not parse")?;
+    let curation: Curation =
+        serde_json::from_str(CURATION).context("data/curation.json does not parse")?;
+    let vocabulary: Vocabulary =
+        serde_json::from_str(VOCABULARY).context("data/vocabulary.json does not parse")?;
+    let txn = db.begin().await?;
+    let mut load = Load {
+        txn: &txn,
+        now: Utc::now(),
+        report: Report::default(),
+    };
+    load.everything(&reference, &curation, &vocabulary).await?;
+    let report = load.report;
+    txn.commit().await?;
+    Ok(report)
+}
+
+struct Load<'a> {
+    txn: &'a DatabaseTransaction,
+    now: DateTime<Utc>,
+    report: Report,
+}
+
+fn column<E: EntityTrait>(name: &str) -> E::Column {
+    E::Column::from_str(name)
+        .unwrap_or_else(|_| panic!("table {} has no column {name}", E::default().table_name()))
+}
+
+impl Load<'_> {
+    /// Inserts `desired`, or, if `existing` finds a row, sets on it the
+    /// columns `desired` sets that differ.
+    async fn upsert<A>(
+        &mut self,
+        existing: Select<A::Entity>,
+        mut desired: A,
+    ) -> anyhow::Result<<A::Entity as EntityTrait>::Model>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        let now: Value = self.now.into();
+        match existing.one(self.txn).await? {
+            None => {
+                desired.set(column::<A::Entity>("created_at"), now.clone());
+                desired.set(column::<A::Entity>("updated_at"), now);
+                self.report.inserted += 1;
+                Ok(desired.insert(self.txn).await?)
+            }
+            Some(model) => {
+                let mut current = model.clone().into_active_model();
+                for col in <<A::Entity as EntityTrait>::Column as sea_orm::Iterable>::iter() {
+                    if let sea_orm::ActiveValue::Set(value) = desired.get(col)
+                        && current.get(col).into_value() != Some(value.clone())
+                    {
+                        current.set(col, value);
+                    }
+                }
+                if current.is_changed() {
+                    current.set(column::<A::Entity>("updated_at"), now);
+                    self.report.updated += 1;
+                    Ok(current.update(self.txn).await?)
+                } else {
+                    self.report.unchanged += 1;
+                    Ok(model)
+                }
+            }
+        }
+    }
+
+    /// Inserts a link row unless it is there already.
+    async fn link<A>(&mut self, existing: Select<A::Entity>, mut link: A) -> anyhow::Result<()>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        if existing.one(self.txn).await?.is_some() {
+            self.report.unchanged += 1;
+        } else {
+            link.set(column::<A::Entity>("created_at"), self.now.into());
+            link.insert(self.txn).await?;
+            self.report.inserted += 1;
+        }
+        Ok(())
+    }
+
+    async fn everything(
+        &mut self,
+        reference: &Reference,
+        curation: &Curation,
+        vocabulary: &Vocabulary,
+    ) -> anyhow::Result<()> {
+        let src = &curation.source;
+        let source = self
+            .upsert(
+                source::Entity::find().filter(source::Column::Document.eq(&src.document)),
+                source::ActiveModel {
+                    title: Set(src.title.clone()),
+                    publisher: Set(Some(src.publisher.clone())),
+                    url: Set(Some(src.url.clone())),
+                    document: Set(Some(src.document.clone())),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let source_id = Some(source.id);
+
+        self.vocabulary(vocabulary).await?;
+
+        let net = &reference.network;
+        let network = self
+            .upsert(
+                network::Entity::find().filter(network::Column::Name.eq(&net.name)),
+                network::ActiveModel {
+                    name: Set(net.name.clone()),
+                    body: Set(Some(net.body.clone())),
+                    website: Set(Some(net.website.clone())),
+                    contact_email: Set(Some(net.contact_email.clone())),
+                    members_people: Set(Some(net.members_people)),
+                    member_collectivities: Set(Some(net.member_collectivities)),
+                    events_per_year_min: Set(Some(net.events_per_year.min)),
+                    events_per_year_max: Set(Some(net.events_per_year.max)),
+                    participants_at_least: Set(Some(net.participants_at_least)),
+                    source_id: Set(source_id),
+                    ..Default::default()
+                },
+            )
+            .await?;
+
+        let mut axes = HashMap::new();
+        for axis_data in &reference.axes {
+            let axis = self
+                .upsert(
+                    axis::Entity::find()
+                        .filter(axis::Column::NetworkId.eq(network.id))
+                        .filter(axis::Column::Number.eq(axis_data.number)),
+                    axis::ActiveModel {
+                        network_id: Set(network.id),
+                        number: Set(axis_data.number),
+                        title: Set(axis_data.title.clone()),
+                        description: Set(Some(axis_data.description.clone())),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            axes.insert(axis.number, axis);
+        }
+        let axis_id = |number: i32| {
+            axes.get(&number).map(|axis| axis.id).ok_or_else(|| {
+                anyhow!("data/curation.json names axis {number}, which does not exist")
+            })
+        };
+
+        for resource_data in &reference.resources {
+            let kind = match resource_data.kind.as_str() {
+                "guide" => ResourceKind::Guide,
+                "sheet" => ResourceKind::Sheet,
+                "report" => ResourceKind::Report,
+                "template" => ResourceKind::Template,
+                _ => ResourceKind::Other,
+            };
+            self.upsert(
+                resource::Entity::find().filter(resource::Column::Url.eq(&resource_data.url)),
+                resource::ActiveModel {
+                    title: Set(resource_data.title.clone()),
+                    url: Set(Some(resource_data.url.clone())),
+                    kind: Set(kind),
+                    description: Set(Some(resource_data.description.clone())),
+                    source_id: Set(source_id),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+
+        let prog = &reference.concertation_programme;
+        let programme = self
+            .upsert(
+                concertation_programme::Entity::find()
+                    .filter(concertation_programme::Column::Title.eq(&prog.title)),
+                concertation_programme::ActiveModel {
+                    axis_id: Set(Some(axis_id(curation.programme_axis)?)),
+                    title: Set(prog.title.clone()),
+                    operation: Set(Some(prog.operation.clone())),
+                    online_space: Set(Some(prog.online_space.clone())),
+                    methodological_resources: Set(Some(prog.methodological_resources.clone())),
+                    source_id: Set(source_id),
+                    ..Default::default()
+                },
+            )
+            .await?;
+
+        self.upsert(
+            charter::Entity::find()
+                .filter(charter::Column::ProgrammeId.eq(programme.id))
+                .filter(charter::Column::Title.eq(&curation.charter_title)),
+            charter::ActiveModel {
+                title: Set(curation.charter_title.clone()),
+                description: Set(Some(prog.charter.clone())),
+                programme_id: Set(Some(programme.id)),
+                source_id: Set(source_id),
+                ..Default::default()
+            },
+        )
+        .await?;
+
+        for data in &reference.engaged_territories {
+            let slug = slug(&data.name);
+            let territory = self
+                .upsert(
+                    territory::Entity::find().filter(territory::Column::Slug.eq(&slug)),
+                    territory::ActiveModel {
+                        name: Set(data.name.clone()),
+                        slug: Set(slug.clone()),
+                        kind: Set(data.kind),
+                        region: Set(data.region.clone()),
+                        department: Set(data.department.clone()),
+                        notes: Set(data.notes.clone()),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let modes = data
+                .participations
+                .clone()
+                .unwrap_or_else(|| vec![ParticipationMode::OwnConcertation]);
+            for mode in modes {
+                self.upsert(
+                    programme_participation::Entity::find()
+                        .filter(programme_participation::Column::ProgrammeId.eq(programme.id))
+                        .filter(programme_participation::Column::TerritoryId.eq(territory.id))
+                        .filter(programme_participation::Column::Mode.eq(mode)),
+                    programme_participation::ActiveModel {
+                        programme_id: Set(programme.id),
+                        territory_id: Set(territory.id),
+                        mode: Set(mode),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+
+        let mut risks = HashMap::new();
+        for risk in &reference.risks {
+            let category = self
+                .upsert(
+                    risk_category::Entity::find().filter(risk_category::Column::Key.eq(&risk.key)),
+                    risk_category::ActiveModel {
+                        key: Set(risk.key.clone()),
+                        title: Set(risk.title.clone()),
+                        description: Set(Some(risk.description.clone())),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            risks.insert(risk.key.clone(), category.id);
+        }
+        let risk_id = |key: &str| {
+            risks
+                .get(key)
+                .copied()
+                .ok_or_else(|| anyhow!("data/curation.json names risk {key}, which does not exist"))
+        };
+
+        let mut concerns = HashMap::new();
+        for concern in &reference.citizen_concerns {
+            let contribution = self
+                .upsert(
+                    contribution::Entity::find()
+                        .filter(contribution::Column::ProgrammeId.eq(programme.id))
+                        .filter(contribution::Column::ConcertationId.is_null())
+                        .filter(contribution::Column::Kind.eq(ContributionKind::Concern))
+                        .filter(contribution::Column::Rank.eq(concern.rank)),
+                    contribution::ActiveModel {
+                        programme_id: Set(Some(programme.id)),
+                        kind: Set(ContributionKind::Concern),
+                        rank: Set(Some(concern.rank)),
+                        statement: Set(concern.text.clone()),
+                        public: Set(Some(Public::Citizens)),
+                        response_state: Set(ResponseState::Open),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            concerns.insert(concern.rank, contribution.id);
+        }
+        for links in &curation.concern_risks {
+            let contribution_id = *concerns
+                .get(&links.from)
+                .ok_or_else(|| anyhow!("data/curation.json names concern {}", links.from))?;
+            for key in &links.risks {
+                let risk_category_id = risk_id(key)?;
+                self.link(
+                    contribution_risk_category::Entity::find_by_id((
+                        contribution_id,
+                        risk_category_id,
+                    )),
+                    contribution_risk_category::ActiveModel {
+                        contribution_id: Set(contribution_id),
+                        risk_category_id: Set(risk_category_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+
+        for (index, data) in reference.opportunities.iter().enumerate() {
+            self.upsert(
+                opportunity::Entity::find().filter(opportunity::Column::Title.eq(&data.title)),
+                opportunity::ActiveModel {
+                    rank: Set(index as i32 + 1),
+                    title: Set(data.title.clone()),
+                    description: Set(Some(data.description.clone())),
+                    source_id: Set(source_id),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+
+        let mut levers = HashMap::new();
+        for (index, data) in reference.levers.iter().enumerate() {
+            let rank = index as i32 + 1;
+            let lever = self
+                .upsert(
+                    lever::Entity::find().filter(lever::Column::Title.eq(&data.title)),
+                    lever::ActiveModel {
+                        rank: Set(rank),
+                        title: Set(data.title.clone()),
+                        description: Set(Some(data.description.clone())),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            levers.insert(rank, lever.id);
+        }
+        let lever_id = |rank: i32| {
+            levers.get(&rank).copied().ok_or_else(|| {
+                anyhow!("data/curation.json names lever {rank}, which does not exist")
+            })
+        };
+        for links in &curation.lever_risks {
+            let lever = lever_id(links.from)?;
+            for key in &links.risks {
+                let risk_category_id = risk_id(key)?;
+                self.link(
+                    lever_risk_category::Entity::find_by_id((lever, risk_category_id)),
+                    lever_risk_category::ActiveModel {
+                        lever_id: Set(lever),
+                        risk_category_id: Set(risk_category_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+
+        let mut studies = HashMap::new();
+        for data in &curation.studies {
+            let description = match (&data.description, data.description_from_axis) {
+                (Some(text), _) => Some(text.clone()),
+                (None, Some(number)) => reference
+                    .axes
+                    .iter()
+                    .find(|axis| axis.number == number)
+                    .map(|axis| axis.description.clone()),
+                (None, None) => None,
+            };
+            let study = self
+                .upsert(
+                    study::Entity::find().filter(study::Column::Title.eq(&data.title)),
+                    study::ActiveModel {
+                        axis_id: Set(Some(axis_id(data.axis)?)),
+                        programme_id: Set(data.from_programme.then_some(programme.id)),
+                        title: Set(data.title.clone()),
+                        description: Set(description),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            studies.insert(data.key.clone(), study.id);
+        }
+        let learnings_study = *studies.get(&curation.learnings_study).ok_or_else(|| {
+            anyhow!(
+                "data/curation.json names no study {}",
+                curation.learnings_study
+            )
+        })?;
+
+        let mut learnings = HashMap::new();
+        for learning in &reference.learnings {
+            let finding = self
+                .upsert(
+                    study_finding::Entity::find()
+                        .filter(study_finding::Column::StudyId.eq(learnings_study))
+                        .filter(study_finding::Column::Kind.eq(FindingKind::KeyLearning))
+                        .filter(study_finding::Column::Rank.eq(learning.rank)),
+                    study_finding::ActiveModel {
+                        study_id: Set(learnings_study),
+                        kind: Set(FindingKind::KeyLearning),
+                        rank: Set(Some(learning.rank)),
+                        statement: Set(learning.title.clone()),
+                        source_id: Set(source_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            learnings.insert(learning.rank, finding.id);
+        }
+        let learning_id = |rank: i32| {
+            learnings.get(&rank).copied().ok_or_else(|| {
+                anyhow!("data/curation.json names learning {rank}, which does not exist")
+            })
+        };
+        for links in &curation.learning_risks {
+            let finding_id = learning_id(links.from)?;
+            for key in &links.risks {
+                let risk_category_id = risk_id(key)?;
+                self.link(
+                    finding_risk_category::Entity::find_by_id((finding_id, risk_category_id)),
+                    finding_risk_category::ActiveModel {
+                        finding_id: Set(finding_id),
+                        risk_category_id: Set(risk_category_id),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        for links in &curation.learning_levers {
+            let finding_id = learning_id(links.from)?;
+            for rank in &links.levers {
+                let lever = lever_id(*rank)?;
+                self.link(
+                    finding_lever::Entity::find_by_id((finding_id, lever)),
+                    finding_lever::ActiveModel {
+                        finding_id: Set(finding_id),
+                        lever_id: Set(lever),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn vocabulary(&mut self, vocabulary: &Vocabulary) -> anyhow::Result<()> {
+        for term in &vocabulary.techniques {
+            self.upsert(
+                technique::Entity::find().filter(technique::Column::Key.eq(&term.key)),
+                technique::ActiveModel {
+                    key: Set(term.key.clone()),
+                    name: Set(term.name.clone()),
+                    description: Set(term.description.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        for term in &vocabulary.domains {
+            self.upsert(
+                domain::Entity::find().filter(domain::Column::Key.eq(&term.key)),
+                domain::ActiveModel {
+                    key: Set(term.key.clone()),
+                    name: Set(term.name.clone()),
+                    description: Set(term.description.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,369 @@
+//! The HTTP face of the hub: GraphQL over HTTP on `POST /graphql`,
+//! GraphiQL on `GET /`, and `GET /health`.
+//!
+//! `/graphql` takes JSON only (`Content-Type: application/json`): a form or
+//! `text/plain` post, which a browser may send cross-site without asking,
+//! is refused, so there is no CSRF path. Answers follow the GraphQL over HTTP
+//! specification for both `application/json` and
+//! `application/graphql-response+json`.
+
+use std::{any::Any, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde_json::{Value as Json, json};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+use crate::graphql::Api;
+
+/// The query GraphiQL opens with: the hub's headline question.
+pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
+
+const GRAPHIQL: &str = include_str!("graphiql.html");
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub api: Api,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The hub's router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(graphiql))
+        .route(
+            "/graphql",
+            axum::routing::post(graphql).fallback(method_not_allowed),
+        )
+        .route("/health", get(health))
+        .with_state(Arc::new(state))
+        // The handler enforces the limit itself, with a GraphQL-shaped 413.
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// An error the HTTP layer answers itself, GraphQL-shaped.
+fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "a request handler panicked");
+    http_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        crate::error::INTERNAL_MESSAGE,
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = http_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "send GraphQL requests with POST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+async fn graphiql() -> Html<String> {
+    let query = serde_json::to_string(HEADLINE_QUERY)
+        .expect("a string serializes")
+        .replace('<', "\\u003c");
+    Html(
+        GRAPHIQL
+            .replace("__HEADLINE_QUERY__", &query)
+            .replace("__ENDPOINT__", "/graphql"),
+    )
+}
+
+async fn health() -> Response {
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+}
+
+/// The response media types a client may accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    Json,
+    GraphqlResponseJson,
+}
+
+impl Media {
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::Json => "application/json; charset=utf-8",
+            Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the response media type from an `Accept` header: the acceptable
+/// type with the highest quality, the first listed on a tie; `application/json`
+/// when the header is absent or accepts anything. `None`: nothing we can send.
+pub fn negotiate(accept: Option<&str>) -> Option<Media> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Some(Media::Json);
+    };
+    let mut best: Option<(f32, Media)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let media = match parts
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "application/graphql-response+json" => Media::GraphqlResponseJson,
+            "application/json" | "application/*" | "*/*" => Media::Json,
+            _ => continue,
+        };
+        let quality = parts
+            .filter_map(|param| param.strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, media));
+        }
+    }
+    best.map(|(_, media)| media)
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Reads the request body, refusing one larger than `limit` bytes.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+    axum::body::to_bytes(body, limit).await.map_err(|err| {
+        let too_large =
+            std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            })
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            http_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("the request body is larger than {limit} bytes"),
+            )
+        } else {
+            http_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body could not be read",
+            )
+        }
+    })
+}
+
+/// Turns a JSON body into a GraphQL request, with a clear word on what is
+/// wrong with it otherwise.
+pub fn parse_request(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: Json =
+        serde_json::from_slice(body).map_err(|err| format!("the body is not valid JSON: {err}"))?;
+    let Json::Object(mut fields) = value else {
+        return Err("the body must be a JSON object with a `query`".into());
+    };
+    let query = match fields.remove("query") {
+        Some(Json::String(query)) => query,
+        Some(_) => return Err("`query` must be a string".into()),
+        None => return Err("the body has no `query`".into()),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match fields.remove("operationName") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err("`operationName` must be a string".into()),
+    }
+    match fields.remove("variables") {
+        None | Some(Json::Null) => {}
+        Some(variables @ Json::Object(_)) => {
+            request = request.variables(async_graphql::Variables::from_json(variables));
+        }
+        Some(_) => return Err("`variables` must be an object".into()),
+    }
+    match fields.remove("extensions") {
+        None | Some(Json::Null) | Some(Json::Object(_)) => {}
+        Some(_) => return Err("`extensions` must be an object".into()),
+    }
+    Ok(request)
+}
+
+async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    if !is_json_content_type(&headers) {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as `Content-Type: application/json`",
+        );
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let Some(media) = negotiate(accept) else {
+        return http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "this endpoint answers `application/graphql-response+json` or `application/json`",
+        );
+    };
+    let body = match read_body(body, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let request = match parse_request(&body) {
+        Ok(request) => request,
+        Err(message) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
+    };
+    let response = state.api.execute(request).await;
+    graphql_response(response, media)
+}
+
+/// Shapes an executed request's answer: a request that failed before
+/// execution (it did not parse or validate) has no `data`, and is a 400 for
+/// clients that understand `application/graphql-response+json`.
+fn graphql_response(response: async_graphql::Response, media: Media) -> Response {
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot serialize a GraphQL response");
+            return http_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                crate::error::INTERNAL_MESSAGE,
+            );
+        }
+    };
+    let status = if request_error {
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("data");
+        }
+        match media {
+            Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+            Media::Json => StatusCode::OK,
+        }
+    } else {
+        StatusCode::OK
+    };
+    let mut http = (status, axum::Json(body)).into_response();
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    http
+}
+
+/// Serves `app` on `addr` until SIGTERM or Ctrl-C, then lets in-flight
+/// requests finish.
+pub async fn serve(app: Router, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
+    serve_on(app, listener).await
+}
+
+/// Serves `app` on an open listener until SIGTERM or Ctrl-C.
+pub async fn serve_on(app: Router, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "Vigie is listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("Vigie stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    // Leave a moment for the log line to reach its sink.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_pick_the_best_type() {
+        assert_eq!(negotiate(None), Some(Media::Json));
+        assert_eq!(negotiate(Some("*/*")), Some(Media::Json));
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(Media::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Some(Media::Json)
+        );
+        assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+
+    #[test]
+    fn bodies_are_checked_field_by_field() {
+        assert!(parse_request(br#"{"query":"{ __typename }"}"#).is_ok());
+        assert!(
+            parse_request(br#"{"query":"{ a }","variables":null,"operationName":null}"#).is_ok()
+        );
+        for (body, says) in [
+            (&b"{"[..], "not valid JSON"),
+            (b"[]", "JSON object"),
+            (b"{}", "no `query`"),
+            (br#"{"query":1}"#, "`query` must be a string"),
+            (
+                br#"{"query":"{a}","variables":[1]}"#,
+                "`variables` must be an object",
+            ),
+            (br#"{"query":"{a}","operationName":3}"#, "`operationName`"),
+        ] {
+            let err = parse_request(body).unwrap_err();
+            assert!(err.contains(says), "{err:?} should say {says:?}");
+        }
+    }
+}
