@@ -1,0 +1,186 @@
+//! The `vigie` binary itself: its settings reference, its schema output,
+//! and `serve` on the embedded default, stopped gracefully.
+
+use std::{
+    net::TcpListener,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value as Json, json};
+
+const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
+
+fn vigie(args: &[&str]) -> std::process::Output {
+    Command::new(VIGIE)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let top = String::from_utf8(vigie(&["--help"]).stdout).unwrap();
+    for setting in [
+        "--database-url",
+        "DATABASE_URL",
+        "--db-max-connections",
+        "serve",
+        "migrate",
+        "import-reference",
+        "print-schema",
+    ] {
+        assert!(
+            top.contains(setting),
+            "vigie --help lacks {setting}:\n{top}"
+        );
+    }
+    let serve = String::from_utf8(vigie(&["serve", "--help"]).stdout).unwrap();
+    for setting in [
+        "--addr",
+        "VIGIE_ADDR",
+        "127.0.0.1:8080",
+        "--max-depth",
+        "VIGIE_MAX_DEPTH",
+        "--max-complexity",
+        "VIGIE_MAX_COMPLEXITY",
+        "--max-body-bytes",
+        "VIGIE_MAX_BODY_BYTES",
+        "--no-reference",
+        "sqlite://vigie.db?mode=rwc",
+    ] {
+        assert!(
+            serve.contains(setting),
+            "vigie serve --help lacks {setting}:\n{serve}"
+        );
+    }
+}
+
+#[test]
+fn print_schema_prints_the_committed_schema() {
+    let output = vigie(&["print-schema"]);
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn post(client: &reqwest::Client, base: &str, query: &str, variables: Json) -> Json {
+    client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("vigie.db");
+    let port = free_port();
+    let mut child = Command::new(VIGIE)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", database.display()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client.get(format!("{base}/health")).send().await
+            && response.status().is_success()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "vigie serve did not start"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "vigie serve exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let data = post(
+        &client,
+        &base,
+        vigie::server::HEADLINE_QUERY,
+        json!({ "slug": "nantes-metropole" }),
+    )
+    .await;
+    assert_eq!(
+        data["data"]["territory"]["name"], "Nantes Métropole",
+        "{data}"
+    );
+    let concerns =
+        &data["data"]["territory"]["participations"]["nodes"][0]["programme"]["concerns"]["nodes"];
+    assert_eq!(concerns.as_array().unwrap().len(), 10);
+    let count = post(&client, &base, "{ territories { totalCount } }", json!({})).await;
+    assert_eq!(count["data"]["territories"]["totalCount"], 28);
+
+    // WAL mode is on for the file.
+    assert!(dir.path().join("vigie.db-wal").exists());
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stopped = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(10),
+            "vigie serve did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "vigie serve exited with {exit}");
+}
+
+#[test]
+fn import_reference_can_run_again_on_a_loaded_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    for _ in 0..2 {
+        let output = Command::new(VIGIE)
+            .args(["import-reference", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let output = Command::new(VIGIE)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+}

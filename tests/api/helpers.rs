@@ -1,0 +1,318 @@
+//! Test fixtures: a fresh database per test — a SQLite file or a PostgreSQL
+//! database of its own — migrated by the hub's own migrations, and the hub's
+//! API and router on top of it.
+
+use std::{
+    str::FromStr,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use axum::Router;
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, EntityTrait, Statement, Value};
+use serde_json::{Value as Json, json};
+use vigie::{
+    db::{self, Db},
+    graphql::{Api, Limits},
+    server::{self, AppState},
+};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Writes each test twice: once on a SQLite file, once on PostgreSQL.
+macro_rules! on_both_backends {
+    ($(
+        $(#[$meta:meta])*
+        async fn $name:ident($backend:ident: Backend) $body:block
+    )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($backend: Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() {
+                    run(Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() {
+                    run(Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// The PostgreSQL server tests create their databases in.
+pub fn postgres_admin_url() -> String {
+    std::env::var("VIGIE_TEST_POSTGRES_URL").expect(
+        "VIGIE_TEST_POSTGRES_URL is not set: point it at a PostgreSQL server \
+         (e.g. postgres://postgres@127.0.0.1:5432/test)",
+    )
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("vigie_test_{}_{n}_{nanos}", std::process::id())
+}
+
+/// Drops what a test database left behind, even when the test panics.
+enum Cleanup {
+    Directory(#[allow(dead_code)] tempfile::TempDir),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::PostgresDatabase { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let database = name.clone();
+            // Drop runs inside the test's runtime: use a thread of our own.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                        ))
+                        .await?;
+                    admin.close().await
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                eprintln!("could not drop test database {name}");
+            }
+        }
+    }
+}
+
+/// A migrated, empty database of the test's own.
+pub struct TestDb {
+    pub db: Db,
+    _cleanup: Cleanup,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("vigie.db").display()
+                );
+                (url, Cleanup::Directory(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = unique_name();
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|err| panic!("cannot reach PostgreSQL at {admin_url}: {err}"));
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                (
+                    format!("{base}/{name}"),
+                    Cleanup::PostgresDatabase { admin_url, name },
+                )
+            }
+        };
+        let db = db::connect(&url, 5).await.unwrap();
+        db::migrate(&db.conn).await.unwrap();
+        TestDb {
+            db,
+            _cleanup: cleanup,
+        }
+    }
+}
+
+/// The hub on a test database.
+pub struct TestApp {
+    pub api: Api,
+    pub db: Db,
+    /// Keeps the database until the test ends.
+    _test_db: TestDb,
+}
+
+impl TestApp {
+    /// The hub on an empty, migrated database.
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_limits(backend, Limits::default()).await
+    }
+
+    pub async fn with_limits(backend: Backend, limits: Limits) -> TestApp {
+        let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        TestApp {
+            api: Api::new(db.conn.clone(), limits),
+            db,
+            _test_db: test_db,
+        }
+    }
+
+    /// The hub with the reference data loaded.
+    pub async fn with_reference(backend: Backend) -> TestApp {
+        let app = Self::new(backend).await;
+        vigie::reference::load(&app.db.conn).await.unwrap();
+        app
+    }
+
+    pub fn router(&self) -> Router {
+        self.router_with_body_limit(1 << 20)
+    }
+
+    pub fn router_with_body_limit(&self, max_body_bytes: usize) -> Router {
+        server::app(AppState {
+            api: self.api.clone(),
+            max_body_bytes,
+        })
+    }
+
+    /// Runs a request and returns the whole response as JSON.
+    pub async fn run(&self, query: &str, variables: Json) -> Json {
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        serde_json::to_value(self.api.execute(request).await).unwrap()
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn query(&self, query: &str, variables: Json) -> Json {
+        let response = self.run(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "query failed: {response:#}\n{query}"
+        );
+        response["data"].clone()
+    }
+
+    /// Runs a query that must fail and returns its errors.
+    pub async fn errors(&self, query: &str, variables: Json) -> Vec<Json> {
+        let response = self.run(query, variables).await;
+        response["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected errors, got {response:#}"))
+            .clone()
+    }
+
+    /// SQL statements run so far on this app's database.
+    pub fn statements(&self) -> u64 {
+        self.db.stats.statements()
+    }
+
+    /// Runs a query that must succeed and counts its SQL statements.
+    pub async fn count_statements(&self, query: &str, variables: Json) -> (Json, u64) {
+        let before = self.statements();
+        let data = self.query(query, variables).await;
+        (data, self.statements() - before)
+    }
+
+    /// The number of rows of a table, by hand-written SQL.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let backend = self.db.conn.get_database_backend();
+        let row = self
+            .db
+            .conn
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+/// The codes of a response's errors.
+pub fn codes(errors: &[Json]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| {
+            e["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The global ID of a record.
+pub fn gid(type_name: &str, id: i64) -> String {
+    vigie::graphql::id::encode(type_name, id).0
+}
+
+/// The `id`s of a connection's nodes.
+pub fn node_ids(connection: &Json) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {connection}"))
+        .iter()
+        .map(|node| node["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Sets a model's timestamps, as the hub does on every write.
+pub fn stamped<A: ActiveModelTrait>(mut model: A) -> A {
+    let now: Value = Utc::now().into();
+    for name in ["created_at", "updated_at"] {
+        if let Ok(column) = <A::Entity as EntityTrait>::Column::from_str(name) {
+            model.set(column, now.clone());
+        }
+    }
+    model
+}
+
+/// Inserts a model, stamped, and returns the stored row.
+pub async fn put<A>(db: &Db, model: A) -> <A::Entity as EntityTrait>::Model
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    stamped(model).insert(&db.conn).await.unwrap()
+}
+
+/// Inserts many models, stamped, in chunks small enough for every backend.
+pub async fn put_many<A, C>(db: &C, models: Vec<A>)
+where
+    A: ActiveModelTrait + Send,
+    C: ConnectionTrait,
+{
+    let mut models = models.into_iter().map(stamped).peekable();
+    while models.peek().is_some() {
+        let chunk: Vec<A> = models.by_ref().take(400).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+    }
+}
+
+/// `{ "slug": slug }`.
+pub fn slug_vars(slug: &str) -> Json {
+    json!({ "slug": slug })
+}

@@ -1,0 +1,166 @@
+//! The HTTP face: GraphQL over HTTP on `POST /graphql`, GraphiQL, health,
+//! and what is refused.
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use serde_json::{Value as Json, json};
+use tower::ServiceExt;
+
+use crate::helpers::{Backend, TestApp};
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Json {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    fn code(&self) -> String {
+        self.json()["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        content_type,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+fn post(content_type: Option<&str>, accept: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::builder().method(Method::POST).uri("/graphql");
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT, accept);
+    }
+    request.body(body.into()).unwrap()
+}
+
+fn graphql(query: &str) -> String {
+    json!({ "query": query }).to_string()
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+on_both_backends! {
+    async fn posting_json_runs_the_query_and_answers_in_the_accepted_type(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let router = app.router();
+        let query = graphql("{ territories(first: 2) { totalCount nodes { name } } }");
+
+        let answer = send(&router, post(JSON, None, query.clone())).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.content_type, "application/json; charset=utf-8");
+        assert_eq!(answer.json()["data"]["territories"]["totalCount"], 28);
+
+        let answer = send(&router, post(Some("application/json; charset=utf-8"), Some("application/graphql-response+json"), query)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.content_type, "application/graphql-response+json; charset=utf-8");
+        assert_eq!(answer.json()["data"]["territories"]["totalCount"], 28);
+
+        let with_variables = json!({
+            "query": "query One($slug: String!) { territory(slug: $slug) { name } }",
+            "operationName": "One",
+            "variables": { "slug": "rennes-ville-et-metropole" }
+        });
+        let answer = send(&router, post(JSON, None, with_variables.to_string())).await;
+        assert_eq!(answer.json()["data"]["territory"]["name"], "Rennes Ville et Métropole");
+    }
+
+    async fn request_errors_are_400_for_graphql_response_clients_and_have_no_data(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let router = app.router();
+        let invalid = graphql("{ nope }");
+        let answer = send(&router, post(JSON, Some("application/graphql-response+json"), invalid.clone())).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(answer.json().get("data").is_none());
+        assert_eq!(answer.code(), "GRAPHQL_VALIDATION_FAILED");
+
+        let answer = send(&router, post(JSON, Some("application/json"), invalid)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(answer.json().get("data").is_none());
+
+        // A field error is not a request error: the request ran.
+        let answer = send(&router, post(JSON, Some("application/graphql-response+json"), graphql("{ territories(first: 500) { totalCount } }"))).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.code(), "BAD_USER_INPUT");
+        assert!(answer.json().get("data").is_some());
+    }
+
+    async fn only_json_posts_run_so_there_is_no_csrf_path(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let router = app.router();
+        let query = graphql("{ __typename }");
+        for content_type in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/graphql"),
+        ] {
+            let answer = send(&router, post(content_type, None, query.clone())).await;
+            assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
+            assert_eq!(answer.code(), "UNSUPPORTED_MEDIA_TYPE");
+        }
+        let get = Request::builder().uri("/graphql?query=%7B__typename%7D").body(Body::empty()).unwrap();
+        let answer = send(&router, get).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer.code(), "METHOD_NOT_ALLOWED");
+    }
+
+    async fn malformed_bodies_get_400_and_oversized_ones_413(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let router = app.router_with_body_limit(1024);
+        for body in ["{\"query\":", "[]", "{}", "{\"query\": 42}", "{\"query\":\"{a}\",\"variables\":\"x\"}", "\u{0}"] {
+            let answer = send(&router, post(JSON, None, body)).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(answer.code(), "BAD_REQUEST");
+            assert!(!answer.body.contains("Request"), "{}", answer.body);
+        }
+        let huge = graphql(&format!("{{ __typename }} # {}", "x".repeat(2000)));
+        let answer = send(&router, post(JSON, None, huge)).await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(answer.code(), "PAYLOAD_TOO_LARGE");
+
+        let answer = send(&router, post(JSON, Some("text/html"), graphql("{ __typename }"))).await;
+        assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
+        assert_eq!(answer.code(), "NOT_ACCEPTABLE");
+    }
+
+    async fn graphiql_opens_on_the_headline_query_and_health_answers(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let router = app.router();
+        let answer = send(&router, Request::builder().uri("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(answer.content_type.starts_with("text/html"));
+        assert!(answer.body.contains("query TerritoryAiUses($slug: String!)"));
+        assert!(answer.body.contains("\"/graphql\""));
+        assert!(!answer.body.contains("__HEADLINE_QUERY__"));
+
+        let answer = send(&router, Request::builder().uri("/health").body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json(), json!({ "status": "ok" }));
+    }
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the hub on real databases — SQLite files and
+//! PostgreSQL — through its own migrations.
+
+#[macro_use]
+mod helpers;
+mod fixtures;
+
+mod batching;
+mod cli;
+mod errors;
+mod federation;
+mod http;
+mod pagination;
+mod reference;
+mod relations;
+mod schema;

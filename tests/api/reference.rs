@@ -1,0 +1,210 @@
+//! The reference data: every fact of `data/reference.json` is in the graph,
+//! with its source, and loading again never duplicates anything.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value as Json, json};
+
+use crate::helpers::{Backend, TestApp};
+
+fn reference() -> Json {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/reference.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn texts(list: &Json, field: &str) -> BTreeSet<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every table the reference load writes, to compare counts across loads.
+const TABLES: &[&str] = &[
+    "source",
+    "network",
+    "axis",
+    "territory",
+    "concertation_programme",
+    "programme_participation",
+    "charter",
+    "contribution",
+    "contribution_risk_category",
+    "risk_category",
+    "opportunity",
+    "lever",
+    "lever_risk_category",
+    "study",
+    "study_finding",
+    "finding_risk_category",
+    "finding_lever",
+    "resource",
+    "domain",
+    "technique",
+];
+
+const EVERYTHING: &str = r#"{
+  networks { totalCount nodes { name membersPeople memberCollectivities eventsPerYearMin eventsPerYearMax participantsAtLeast
+    axes { nodes { number title } } } }
+  territories(first: 100) { totalCount nodes { name slug kind region department source { document } } }
+  concertationProgrammes(first: 1) { totalCount nodes { title axis { number }
+    charters { nodes { description } }
+    participations(first: 40) { totalCount nodes { mode territory { name } } }
+    concerns(first: 20) { totalCount nodes { rank statement kind public source { document }
+      riskCategories(first: 5) { totalCount nodes { key } } } } } }
+  riskCategories { totalCount nodes { key title description source { document } } }
+  opportunities { totalCount nodes { rank title source { document } } }
+  levers { totalCount nodes { rank title riskCategories { totalCount } source { document } } }
+  studyFindings { totalCount nodes { kind rank statement study { title } source { document } } }
+  resources { totalCount nodes { title url kind source { document } } }
+  sources { totalCount nodes { document } }
+}"#;
+
+on_both_backends! {
+    async fn reference_data_holds_every_fact_of_the_document(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let facts = reference();
+        let data = app.query(EVERYTHING, json!({})).await;
+
+        let network = &data["networks"]["nodes"][0];
+        assert_eq!(data["networks"]["totalCount"], 1);
+        assert_eq!(network["name"], facts["network"]["name"]);
+        assert_eq!(network["membersPeople"], facts["network"]["members_people"]);
+        assert_eq!(network["memberCollectivities"], facts["network"]["member_collectivities"]);
+        assert_eq!(network["eventsPerYearMin"], facts["network"]["events_per_year"]["min"]);
+        assert_eq!(network["eventsPerYearMax"], facts["network"]["events_per_year"]["max"]);
+        assert_eq!(network["participantsAtLeast"], facts["network"]["participants_at_least"]);
+        assert_eq!(texts(&network["axes"]["nodes"], "title"), texts(&facts["axes"], "title"));
+
+        let territories = &data["territories"];
+        assert_eq!(territories["totalCount"], 28);
+        assert_eq!(
+            texts(&territories["nodes"], "name"),
+            texts(&facts["engaged_territories"], "name")
+        );
+        for expected in facts["engaged_territories"].as_array().unwrap() {
+            let found = territories["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == expected["name"])
+                .unwrap();
+            assert_eq!(found["kind"], expected["kind"]);
+            assert_eq!(found["region"], expected["region"]);
+            assert_eq!(found["department"], expected["department"]);
+        }
+
+        let programmes = &data["concertationProgrammes"];
+        assert_eq!(programmes["totalCount"], 1);
+        let programme = &programmes["nodes"][0];
+        assert_eq!(programme["title"], facts["concertation_programme"]["title"]);
+        assert_eq!(programme["axis"]["number"], 2);
+        assert_eq!(
+            programme["charters"]["nodes"][0]["description"],
+            facts["concertation_programme"]["charter"]
+        );
+        // Every engaged territory takes part; one of them twice (its own
+        // concertation and a co-development group).
+        let participations = &programme["participations"];
+        let engaged: BTreeSet<String> = participations["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["territory"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(engaged, texts(&facts["engaged_territories"], "name"));
+        let codev: Vec<&Json> = participations["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["mode"] == "CODEV")
+            .collect();
+        assert_eq!(codev.len(), 1);
+        assert_eq!(codev[0]["territory"]["name"], "Pays de Lorient et Quimperlé");
+        assert_eq!(participations["totalCount"], 29);
+
+        let concerns = &programme["concerns"];
+        assert_eq!(concerns["totalCount"], 10);
+        assert_eq!(texts(&concerns["nodes"], "statement"), texts(&facts["citizen_concerns"], "text"));
+        for concern in concerns["nodes"].as_array().unwrap() {
+            assert_eq!(concern["kind"], "CONCERN");
+            assert_eq!(concern["public"], "CITIZENS");
+            assert!(concern["riskCategories"]["totalCount"].as_i64().unwrap() >= 1, "{concern}");
+        }
+
+        assert_eq!(data["riskCategories"]["totalCount"], 5);
+        assert_eq!(texts(&data["riskCategories"]["nodes"], "key"), texts(&facts["risks"], "key"));
+        assert_eq!(texts(&data["riskCategories"]["nodes"], "description"), texts(&facts["risks"], "description"));
+        assert_eq!(texts(&data["opportunities"]["nodes"], "title"), texts(&facts["opportunities"], "title"));
+        assert_eq!(texts(&data["levers"]["nodes"], "title"), texts(&facts["levers"], "title"));
+        for lever in data["levers"]["nodes"].as_array().unwrap() {
+            assert!(lever["riskCategories"]["totalCount"].as_i64().unwrap() >= 1, "{lever}");
+        }
+
+        let findings = &data["studyFindings"];
+        assert_eq!(findings["totalCount"], 8);
+        assert_eq!(texts(&findings["nodes"], "statement"), texts(&facts["learnings"], "title"));
+        for finding in findings["nodes"].as_array().unwrap() {
+            assert_eq!(finding["kind"], "KEY_LEARNING");
+        }
+
+        assert_eq!(data["resources"]["totalCount"], 1);
+        assert_eq!(data["resources"]["nodes"][0]["url"], facts["resources"][0]["url"]);
+        assert_eq!(data["resources"]["nodes"][0]["kind"], "GUIDE");
+
+        // One source, the document, behind every fact.
+        assert_eq!(data["sources"]["totalCount"], 1);
+        let document = data["sources"]["nodes"][0]["document"].clone();
+        assert_eq!(document, "000_57e718e40a6c0bc9.txt");
+        let mut sourced = 0;
+        for list in ["territories", "riskCategories", "opportunities", "levers", "studyFindings", "resources"] {
+            for node in data[list]["nodes"].as_array().unwrap() {
+                assert_eq!(node["source"]["document"], document, "{list}: {node}");
+                sourced += 1;
+            }
+        }
+        for concern in concerns["nodes"].as_array().unwrap() {
+            assert_eq!(concern["source"]["document"], document);
+            sourced += 1;
+        }
+        assert_eq!(sourced, 28 + 5 + 3 + 3 + 8 + 1 + 10);
+    }
+
+    async fn loading_the_reference_again_duplicates_nothing(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let mut before = Vec::new();
+        for table in TABLES {
+            before.push(app.count_rows(table).await);
+        }
+        let report = vigie::reference::load(&app.db.conn).await.unwrap();
+        assert_eq!(report.inserted, 0, "{report:?}");
+        assert_eq!(report.updated, 0, "{report:?}");
+        assert!(report.unchanged > 100, "{report:?}");
+        for (table, count) in TABLES.iter().zip(before) {
+            assert!(count > 0, "{table} is empty");
+            assert_eq!(app.count_rows(table).await, count, "{table}");
+        }
+    }
+
+    async fn loading_the_reference_restores_a_changed_fact(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let backend_kind = sea_orm::ConnectionTrait::get_database_backend(&app.db.conn);
+        sea_orm::ConnectionTrait::execute_raw(
+            &app.db.conn,
+            sea_orm::Statement::from_string(
+                backend_kind,
+                "UPDATE territory SET name = 'Renamed' WHERE slug = 'nantes-metropole'",
+            ),
+        )
+        .await
+        .unwrap();
+        let report = vigie::reference::load(&app.db.conn).await.unwrap();
+        assert_eq!(report.updated, 1, "{report:?}");
+        assert_eq!(report.inserted, 0, "{report:?}");
+        let data = app
+            .query(r#"{ territory(slug: "nantes-metropole") { name } }"#, json!({}))
+            .await;
+        assert_eq!(data["territory"]["name"], "Nantes Métropole");
+    }
+}
