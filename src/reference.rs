@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums::*, *};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Select,
-    TransactionTrait, Value,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, PrimaryKeyToColumn,
+    PrimaryKeyTrait, QueryFilter, Select, TransactionTrait, Value,
 };
 use serde::Deserialize;
 
@@ -259,19 +259,34 @@ impl Load<'_> {
         }
     }
 
-    /// Inserts a link row unless it is there already.
-    async fn link<A>(&mut self, existing: Select<A::Entity>, mut link: A) -> anyhow::Result<()>
+    /// Links `from` to `to` in the link table of `A`, whose primary key is
+    /// that pair, unless they are linked already.
+    async fn link<A>(&mut self, from: i64, to: i64) -> anyhow::Result<()>
     where
         A: ActiveModelTrait + ActiveModelBehavior + Send,
         <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+        <<A::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<(i64, i64)>,
     {
-        if existing.one(self.txn).await?.is_some() {
+        if <A::Entity as EntityTrait>::find_by_id((from, to))
+            .one(self.txn)
+            .await?
+            .is_some()
+        {
             self.report.unchanged += 1;
-        } else {
-            link.set(column::<A::Entity>("created_at"), self.now.into());
-            link.insert(self.txn).await?;
-            self.report.inserted += 1;
+            return Ok(());
         }
+        let mut link = A::default();
+        let mut key = <<A::Entity as EntityTrait>::PrimaryKey as sea_orm::Iterable>::iter();
+        for id in [from, to] {
+            let column = key
+                .next()
+                .expect("a link table's key is a pair")
+                .into_column();
+            link.set(column, id.into());
+        }
+        link.set(column::<A::Entity>("created_at"), self.now.into());
+        link.insert(self.txn).await?;
+        self.report.inserted += 1;
         Ok(())
     }
 
@@ -482,23 +497,12 @@ impl Load<'_> {
             concerns.insert(concern.rank, contribution.id);
         }
         for links in &curation.concern_risks {
-            let contribution_id = *concerns
+            let concern = *concerns
                 .get(&links.from)
                 .ok_or_else(|| anyhow!("data/curation.json names concern {}", links.from))?;
             for key in &links.risks {
-                let risk_category_id = risk_id(key)?;
-                self.link(
-                    contribution_risk_category::Entity::find_by_id((
-                        contribution_id,
-                        risk_category_id,
-                    )),
-                    contribution_risk_category::ActiveModel {
-                        contribution_id: Set(contribution_id),
-                        risk_category_id: Set(risk_category_id),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                self.link::<contribution_risk_category::ActiveModel>(concern, risk_id(key)?)
+                    .await?;
             }
         }
 
@@ -541,16 +545,8 @@ impl Load<'_> {
         for links in &curation.lever_risks {
             let lever = lever_id(links.from)?;
             for key in &links.risks {
-                let risk_category_id = risk_id(key)?;
-                self.link(
-                    lever_risk_category::Entity::find_by_id((lever, risk_category_id)),
-                    lever_risk_category::ActiveModel {
-                        lever_id: Set(lever),
-                        risk_category_id: Set(risk_category_id),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                self.link::<lever_risk_category::ActiveModel>(lever, risk_id(key)?)
+                    .await?;
             }
         }
 
@@ -613,33 +609,17 @@ impl Load<'_> {
             })
         };
         for links in &curation.learning_risks {
-            let finding_id = learning_id(links.from)?;
+            let finding = learning_id(links.from)?;
             for key in &links.risks {
-                let risk_category_id = risk_id(key)?;
-                self.link(
-                    finding_risk_category::Entity::find_by_id((finding_id, risk_category_id)),
-                    finding_risk_category::ActiveModel {
-                        finding_id: Set(finding_id),
-                        risk_category_id: Set(risk_category_id),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                self.link::<finding_risk_category::ActiveModel>(finding, risk_id(key)?)
+                    .await?;
             }
         }
         for links in &curation.learning_levers {
-            let finding_id = learning_id(links.from)?;
+            let finding = learning_id(links.from)?;
             for rank in &links.levers {
-                let lever = lever_id(*rank)?;
-                self.link(
-                    finding_lever::Entity::find_by_id((finding_id, lever)),
-                    finding_lever::ActiveModel {
-                        finding_id: Set(finding_id),
-                        lever_id: Set(lever),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                self.link::<finding_lever::ActiveModel>(finding, lever_id(*rank)?)
+                    .await?;
             }
         }
         Ok(())
