@@ -12,6 +12,17 @@ macro_rules! only {
     };
 }
 
+/// The type of a look-up's `id` argument: required when it is the only key,
+/// optional beside natural keys.
+macro_rules! id_argument {
+    () => {
+        async_graphql::ID
+    };
+    ($($key:ident)+) => {
+        Option<async_graphql::ID>
+    };
+}
+
 /// Declares a record type of the graph.
 ///
 /// ```text
@@ -163,13 +174,13 @@ macro_rules! node {
                 &self,
                 ctx: &async_graphql::Context<'_>,
                 #[graphql(desc = "Global ID of the record.")]
-                id: Option<async_graphql::ID>,
+                id: id_argument!($($key)*),
                 $(
                     #[graphql(desc = $key_doc)]
                     $key: Option<String>,
                 )*
             ) -> async_graphql::Result<Option<$name>> {
-                $crate::graphql::node::lookup(ctx, id, &[$((stringify!($key), $key)),*]).await
+                $crate::graphql::node::lookup(ctx, id.into(), &[$((stringify!($key), $key)),*]).await
             }
         }
     };
