@@ -1,18 +1,6 @@
 //! Text helpers shared by loading and look-ups.
 
-use unicode_normalization::UnicodeNormalization;
-
-/// Lower-cases `text` and strips its accents: `« Sécurité »` → `« securite »`.
-pub fn fold(text: &str) -> String {
-    text.nfkd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .flat_map(|c| match c {
-            'œ' | 'Œ' => "oe".chars().collect::<Vec<_>>(),
-            'æ' | 'Æ' => "ae".chars().collect(),
-            other => other.to_lowercase().collect(),
-        })
-        .collect()
-}
+pub use entity::text::fold;
 
 /// A URL-friendly name: folded, every run of other characters made one `-`.
 pub fn slug(text: &str) -> String {
@@ -30,12 +18,6 @@ pub fn slug(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folding_drops_case_and_accents() {
-        assert_eq!(fold("Sécurité À Œuvre"), "securite a oeuvre");
-        assert_eq!(fold("Île-de-France"), "ile-de-france");
-    }
 
     #[test]
     fn slugs_are_url_friendly() {

@@ -2,6 +2,9 @@
 //!
 //! Plain data only: the GraphQL types of the hub convert from these models.
 
+pub mod enums;
+pub mod text;
+
 pub mod axis;
 pub mod charter;
 pub mod charter_signature;
@@ -19,7 +22,6 @@ pub mod deployment_organization;
 pub mod deployment_risk;
 pub mod deployment_technique;
 pub mod domain;
-pub mod enums;
 pub mod event;
 pub mod finding_concertation;
 pub mod finding_lever;

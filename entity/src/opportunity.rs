@@ -15,9 +15,14 @@ pub struct Model {
     pub source_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    // Lower-cased, accent-free copies, for case- and accent-insensitive matching.
+    #[sea_orm(column_type = "Text")]
+    pub title_folded: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub description_folded: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::behavior!(title => title_folded, description => description_folded);

@@ -5,12 +5,16 @@ pub use sea_orm_migration::prelude::*;
 
 mod kit;
 mod m20261126_000001_domain_model;
+mod m20261126_000002_folded_text;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_domain_model::Migration)]
+        vec![
+            Box::new(m20261126_000001_domain_model::Migration),
+            Box::new(m20261126_000002_folded_text::Migration),
+        ]
     }
 }

@@ -21,6 +21,27 @@ node! {
         /// One charter, by `id`; `null` if none matches.
         one: charter(),
     }
+    filter CharterFilter {
+        /// Title.
+        title: text;
+        /// What it commits to.
+        description: text;
+        /// When it was adopted.
+        adopted_on: date;
+    } parents {
+        /// The programme matches.
+        programme: ConcertationProgramme = "programme_id";
+        /// The territory matches.
+        territory: Territory = "territory_id";
+        /// The concertation that produced it matches.
+        concertation: Concertation = "concertation_id";
+    }
+    order CharterOrder by CharterOrderField {
+        /// Title.
+        Title = title;
+        /// When it was adopted.
+        AdoptedOn = adopted_on;
+    }
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -71,6 +92,23 @@ node! {
         list: charter_signatures,
         /// One signature, by `id`; `null` if none matches.
         one: charter_signature(),
+    }
+    filter CharterSignatureFilter {
+        /// Who signed, in person.
+        signatory: string;
+        /// When it was signed.
+        signed_on: date;
+    } parents {
+        /// The charter matches.
+        charter: Charter = "charter_id";
+        /// The signing territory matches.
+        territory: Territory = "territory_id";
+        /// The signing organization matches.
+        organization: Organization = "organization_id";
+    }
+    order CharterSignatureOrder by CharterSignatureOrderField {
+        /// When it was signed.
+        SignedOn = signed_on;
     }
     fields {
         /// Who signed, in person (e.g. the elected official), if recorded.

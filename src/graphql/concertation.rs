@@ -30,6 +30,17 @@ node! {
         /// One concertation programme, by `id`; `null` if none matches.
         one: concertation_programme(),
     }
+    filter ConcertationProgrammeFilter {
+        /// Title.
+        title: text;
+    } parents {
+        /// The work axis matches.
+        axis: Axis = "axis_id";
+    }
+    order ConcertationProgrammeOrder by ConcertationProgrammeOrderField {
+        /// Title.
+        Title = title;
+    }
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -81,6 +92,19 @@ node! {
         /// One engagement, by `id`; `null` if none matches.
         one: programme_participation(),
     }
+    filter ProgrammeParticipationFilter {
+        /// How the territory takes part.
+        mode: ParticipationMode;
+    } parents {
+        /// The programme matches.
+        programme: ConcertationProgramme = "programme_id";
+        /// The territory matches.
+        territory: Territory = "territory_id";
+    }
+    order ProgrammeParticipationOrder by ProgrammeParticipationOrderField {
+        /// How the territory takes part (alphabetically by value).
+        Mode = mode;
+    }
     fields {
         /// How the territory takes part.
         async fn mode(&self) -> ParticipationMode {
@@ -122,6 +146,43 @@ node! {
         list: concertations,
         /// One concertation, by `id`; `null` if none matches.
         one: concertation(),
+    }
+    filter ConcertationFilter {
+        /// Title.
+        title: text;
+        /// What it was about.
+        summary: text;
+        /// Stage.
+        status: ConcertationStatus;
+        /// First day.
+        start_date: date;
+        /// Last day.
+        end_date: date;
+        /// Number of participants.
+        participant_count: int;
+        /// Hours of debate.
+        hours: float;
+        /// Whether it produced a local charter.
+        produced_local_charter: bool;
+    } parents {
+        /// The territory that leads it matches.
+        territory: Territory = "territory_id";
+        /// Its programme matches.
+        programme: ConcertationProgramme = "programme_id";
+    }
+    order ConcertationOrder by ConcertationOrderField {
+        /// Title.
+        Title = title;
+        /// Stage (alphabetically by value).
+        Status = status;
+        /// First day.
+        StartDate = start_date;
+        /// Last day.
+        EndDate = end_date;
+        /// Number of participants.
+        ParticipantCount = participant_count;
+        /// Hours of debate.
+        Hours = hours;
     }
     fields {
         /// Title, in French.
@@ -235,6 +296,35 @@ node! {
         list: contributions,
         /// One contribution, by `id`; `null` if none matches.
         one: contribution(),
+    }
+    filter ContributionFilter {
+        /// What the contribution is.
+        kind: ContributionKind;
+        /// Position in the source's list.
+        rank: int;
+        /// The words recorded.
+        statement: text;
+        /// How strongly it came out (1 to 5).
+        salience: int;
+        /// The public that raised it.
+        public: Public;
+        /// How the organisers answered it.
+        response_state: ResponseState;
+    } parents {
+        /// The concertation that raised it matches.
+        concertation: Concertation = "concertation_id";
+        /// The programme that raised it matches.
+        programme: ConcertationProgramme = "programme_id";
+    }
+    order ContributionOrder by ContributionOrderField {
+        /// Kind (alphabetically by value).
+        Kind = kind;
+        /// Position in the source's list.
+        Rank = rank;
+        /// How strongly it came out.
+        Salience = salience;
+        /// How it was answered (alphabetically by value).
+        ResponseState = response_state;
     }
     fields {
         /// What the contribution is.

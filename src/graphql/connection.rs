@@ -4,12 +4,16 @@
 //! page costs the same at the start and at the end of a long list, and rows
 //! inserted between two pages are neither skipped nor repeated.
 
-use std::{borrow::Cow, marker::PhantomData};
+use std::{borrow::Cow, marker::PhantomData, sync::Arc};
 
 use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
 
-use super::loader::{RelCount, RelDef, loader};
+use super::{
+    filter::{OrderDirection, Pred, Val},
+    loader::{RelCount, RelDef, loader},
+};
 use crate::error::{AppError, AppResult};
 
 /// Page size when neither `first` nor `last` is given.
@@ -26,26 +30,78 @@ pub struct PageArgs {
     pub before: Option<String>,
 }
 
-/// A validated page request: which ids to look past, how many rows to fetch
-/// and in which direction. `fetch` is one more than the page size, to learn
-/// whether another page follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A record type's sort-key input.
+pub trait OrderInput: async_graphql::InputType {
+    /// The column and direction it sorts by.
+    fn key(&self) -> (&'static str, OrderDirection);
+}
+
+/// Most sort keys one list takes.
+pub const MAX_SORT_KEYS: usize = 5;
+
+/// How a list is sorted: the client's keys, then the id (ascending), which
+/// breaks every tie so that the order is total and pages are stable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Sort(pub Vec<(&'static str, OrderDirection)>);
+
+impl Sort {
+    pub fn from_input<O: OrderInput>(order_by: Option<Vec<O>>) -> AppResult<Sort> {
+        let keys = order_by.unwrap_or_default();
+        if keys.len() > MAX_SORT_KEYS {
+            return Err(AppError::bad_argument(
+                "orderBy",
+                format!("`orderBy` takes at most {MAX_SORT_KEYS} keys"),
+            ));
+        }
+        Ok(Sort(keys.iter().map(OrderInput::key).collect()))
+    }
+
+    /// Names the sort, so that a cursor is only used with the sort it came from.
+    fn signature(&self) -> String {
+        self.0
+            .iter()
+            .map(|(column, direction)| format!("{column}:{direction:?}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Where a row stands in a sorted list: its sort-key values and its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Position {
+    pub keys: Vec<Val>,
+    pub id: i64,
+}
+
+/// What a cursor carries.
+#[derive(Serialize, Deserialize)]
+struct CursorData {
+    /// The sort's signature.
+    s: String,
+    /// The sort-key values.
+    k: Vec<Val>,
+    /// The id.
+    i: i64,
+}
+
+/// A validated page request: past which rows, how many, in which direction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Window {
-    pub after: Option<i64>,
-    pub before: Option<i64>,
+    pub after: Option<Position>,
+    pub before: Option<Position>,
     pub size: u64,
     pub backward: bool,
 }
 
 impl Window {
-    /// Rows to fetch: the page and one more.
+    /// Rows to fetch: the page and one more, to learn whether another follows.
     pub fn fetch(&self) -> u64 {
         self.size + 1
     }
 }
 
 impl PageArgs {
-    pub fn window(&self) -> AppResult<Window> {
+    pub fn window(&self, sort: &Sort) -> AppResult<Window> {
         if self.first.is_some() && self.last.is_some() {
             return Err(AppError::bad_argument(
                 "last",
@@ -57,21 +113,27 @@ impl PageArgs {
             (_, Some(n)) => page_size("last", n)?,
             _ => DEFAULT_PAGE_SIZE,
         };
+        let position = |argument, cursor: &Option<String>| {
+            cursor
+                .as_deref()
+                .map(|c| decode_cursor(argument, c, sort))
+                .transpose()
+        };
         Ok(Window {
-            after: self
-                .after
-                .as_deref()
-                .map(|c| decode_cursor("after", c))
-                .transpose()?,
-            before: self
-                .before
-                .as_deref()
-                .map(|c| decode_cursor("before", c))
-                .transpose()?,
+            after: position("after", &self.after)?,
+            before: position("before", &self.before)?,
             size,
             backward: self.last.is_some(),
         })
     }
+}
+
+/// What a page asks of a table: which rows, in what order, which page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Shape {
+    pub pred: Option<Pred>,
+    pub sort: Sort,
+    pub window: Window,
 }
 
 fn page_size(argument: &'static str, n: i32) -> AppResult<u64> {
@@ -101,31 +163,55 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     1 + page.max(1) * child_complexity
 }
 
-pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("id:{id}"))
+/// The cursor of the row at `position` in a list sorted by `sort`.
+pub fn encode_cursor(sort: &Sort, position: Position) -> String {
+    let data = CursorData {
+        s: sort.signature(),
+        k: position.keys,
+        i: position.id,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).expect("cursor data serializes"))
 }
 
-fn decode_cursor(argument: &'static str, cursor: &str) -> AppResult<i64> {
-    URL_SAFE_NO_PAD
+fn decode_cursor(argument: &'static str, cursor: &str, sort: &Sort) -> AppResult<Position> {
+    let data: CursorData = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("id:").and_then(|id| id.parse().ok()))
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| {
             AppError::bad_argument(
                 argument,
                 format!("`{argument}` is not a cursor of this API"),
             )
-        })
+        })?;
+    if data.s != sort.signature() || data.k.len() != sort.0.len() {
+        return Err(AppError::bad_argument(
+            argument,
+            format!(
+                "`{argument}` is a cursor of a list sorted another way; use the same `orderBy`"
+            ),
+        ));
+    }
+    Ok(Position {
+        keys: data.k,
+        id: data.i,
+    })
 }
 
 /// What `totalCount` counts, computed only when a client selects it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Total {
-    /// The items related to one parent record.
-    Related { rel: &'static RelDef, parent: i64 },
-    /// Every row of a table.
-    Table(&'static str),
+    /// The matching items related to one parent record.
+    Related {
+        rel: &'static RelDef,
+        parent: i64,
+        pred: Option<Arc<Pred>>,
+    },
+    /// The matching rows of a table.
+    Table {
+        table: &'static str,
+        pred: Option<Arc<Pred>>,
+    },
 }
 
 /// Information to aid in pagination.
@@ -178,13 +264,13 @@ pub struct Connection<N> {
 }
 
 impl<N> Connection<N> {
-    /// Builds the page from the rows a window fetched (in fetch order: id
-    /// descending when paginating backwards), mapping each row to its item.
+    /// Builds the page from the rows a window fetched (in fetch order:
+    /// reversed when paginating backwards), mapping each row to its item.
     pub fn from_rows<M>(
         rows: Vec<M>,
         window: &Window,
         total: Total,
-        id_of: impl Fn(&M) -> i64,
+        cursor_of: impl Fn(&M) -> String,
         to_node: impl Fn(M) -> N,
     ) -> Self {
         let mut rows = rows;
@@ -196,7 +282,7 @@ impl<N> Connection<N> {
         let edges: Vec<Edge<N>> = rows
             .into_iter()
             .map(|row| Edge {
-                cursor: encode_cursor(id_of(&row)),
+                cursor: cursor_of(&row),
                 node: to_node(row),
             })
             .collect();
@@ -244,12 +330,18 @@ impl<N: OutputType> Connection<N> {
 
     /// Number of items in the whole list, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let count = match self.total {
-            Total::Related { rel, parent } => loader(ctx)
-                .load_one(RelCount { rel, parent })
+        let count = match &self.total {
+            Total::Related { rel, parent, pred } => loader(ctx)
+                .load_one(RelCount {
+                    rel,
+                    parent: *parent,
+                    pred: pred.clone(),
+                })
                 .await?
                 .unwrap_or(0),
-            Total::Table(table) => super::loader::count_table(ctx, table).await?,
+            Total::Table { table, pred } => {
+                super::loader::count_table(ctx, table, pred.as_deref()).await?
+            }
         };
         Ok(count)
     }
@@ -273,44 +365,75 @@ mod tests {
         }
     }
 
-    #[test]
-    fn page_size_defaults_and_is_bounded() {
-        assert_eq!(args(None, None).window().unwrap().size, DEFAULT_PAGE_SIZE);
-        assert_eq!(args(Some(100), None).window().unwrap().size, 100);
-        assert!(args(Some(101), None).window().is_err());
-        assert!(args(Some(-1), None).window().is_err());
-        assert!(args(Some(1), Some(1)).window().is_err());
-        assert!(args(None, Some(5)).window().unwrap().backward);
+    fn by_name() -> Sort {
+        Sort(vec![("name", OrderDirection::Asc)])
     }
 
     #[test]
-    fn cursors_round_trip_and_garbage_is_rejected() {
-        let window = PageArgs {
-            after: Some(encode_cursor(7)),
+    fn page_size_defaults_and_is_bounded() {
+        let sort = Sort::default();
+        assert_eq!(
+            args(None, None).window(&sort).unwrap().size,
+            DEFAULT_PAGE_SIZE
+        );
+        assert_eq!(args(Some(100), None).window(&sort).unwrap().size, 100);
+        assert!(args(Some(101), None).window(&sort).is_err());
+        assert!(args(Some(-1), None).window(&sort).is_err());
+        assert!(args(Some(1), Some(1)).window(&sort).is_err());
+        assert!(args(None, Some(5)).window(&sort).unwrap().backward);
+    }
+
+    #[test]
+    fn cursors_round_trip_only_with_their_own_sort() {
+        let position = Position {
+            keys: vec![Val::Text("Rezé".into())],
+            id: 7,
+        };
+        let cursor = encode_cursor(&by_name(), position.clone());
+        let page = PageArgs {
+            after: Some(cursor.clone()),
             ..Default::default()
-        }
-        .window()
-        .unwrap();
-        assert_eq!(window.after, Some(7));
+        };
+        assert_eq!(page.window(&by_name()).unwrap().after, Some(position));
+        assert!(page.window(&Sort::default()).is_err());
+        let descending = Sort(vec![("name", OrderDirection::Desc)]);
+        assert!(page.window(&descending).is_err());
         let bad = PageArgs {
             before: Some("nope".into()),
             ..Default::default()
         };
-        assert!(bad.window().is_err());
+        assert!(bad.window(&by_name()).is_err());
+    }
+
+    fn plain_cursor(row: &i64) -> String {
+        encode_cursor(
+            &Sort::default(),
+            Position {
+                keys: vec![],
+                id: *row,
+            },
+        )
+    }
+
+    fn total() -> Total {
+        Total::Table {
+            table: "t",
+            pred: None,
+        }
     }
 
     #[test]
     fn pages_know_whether_more_items_follow() {
-        let window = args(Some(2), None).window().unwrap();
+        let window = args(Some(2), None).window(&Sort::default()).unwrap();
         let page: Connection<i64> =
-            Connection::from_rows(vec![1, 2, 3], &window, Total::Table("t"), |r| *r, |r| r);
+            Connection::from_rows(vec![1, 2, 3], &window, total(), plain_cursor, |r| r);
         assert_eq!(page.edges.len(), 2);
         assert!(page.page_info.has_next_page);
         assert!(!page.page_info.has_previous_page);
 
-        let window = args(None, Some(2)).window().unwrap();
+        let window = args(None, Some(2)).window(&Sort::default()).unwrap();
         let page: Connection<i64> =
-            Connection::from_rows(vec![9, 8, 7], &window, Total::Table("t"), |r| *r, |r| r);
+            Connection::from_rows(vec![9, 8, 7], &window, total(), plain_cursor, |r| r);
         let ids: Vec<i64> = page.edges.iter().map(|e| e.node).collect();
         assert_eq!(ids, vec![8, 9]);
         assert!(page.page_info.has_previous_page);
@@ -323,5 +446,35 @@ mod tests {
         assert_eq!(cost(None, None, 1), 21);
         assert_eq!(cost(Some(1000), None, 1), 101);
         assert_eq!(cost(Some(0), None, 5), 6);
+    }
+
+    #[test]
+    fn too_many_sort_keys_are_refused() {
+        struct Key;
+        impl async_graphql::InputType for Key {
+            type RawValueType = Self;
+            fn type_name() -> Cow<'static, str> {
+                "Key".into()
+            }
+            fn create_type_info(_: &mut async_graphql::registry::Registry) -> String {
+                "Key".into()
+            }
+            fn parse(_: Option<async_graphql::Value>) -> async_graphql::InputValueResult<Self> {
+                Ok(Key)
+            }
+            fn to_value(&self) -> async_graphql::Value {
+                async_graphql::Value::Null
+            }
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+        }
+        impl OrderInput for Key {
+            fn key(&self) -> (&'static str, OrderDirection) {
+                ("name", OrderDirection::Asc)
+            }
+        }
+        assert_eq!(Sort::from_input(Some(vec![Key, Key])).unwrap().0.len(), 2);
+        assert!(Sort::from_input(Some((0..=MAX_SORT_KEYS).map(|_| Key).collect())).is_err());
     }
 }

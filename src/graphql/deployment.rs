@@ -26,6 +26,47 @@ node! {
         /// One deployment, by `id`; `null` if none matches.
         one: deployment(),
     }
+    filter DeploymentFilter {
+        /// Name of the AI use.
+        title: text;
+        /// What the system does.
+        summary: text;
+        /// The need it answers.
+        purpose: text;
+        /// Life-cycle stage.
+        status: DeploymentStatus;
+        /// Month the use started (`YYYY-MM`).
+        start_month: string;
+        /// Month the use ended (`YYYY-MM`).
+        end_month: string;
+        /// Weight on decisions.
+        decision_role: DecisionRole;
+        /// Who uses the system.
+        audience: Audience;
+        /// Personal data processed.
+        personal_data: PersonalData;
+        /// EU AI Act tier.
+        ai_act_tier: AiActTier;
+        /// Annex III area.
+        annex_iii_area: AnnexIiiArea;
+    } parents {
+        /// The territory that uses it matches.
+        territory: Territory = "territory_id";
+    }
+    order DeploymentOrder by DeploymentOrderField {
+        /// Name.
+        Title = title;
+        /// Life-cycle stage (alphabetically by value).
+        Status = status;
+        /// Month started.
+        StartMonth = start_month;
+        /// Month ended.
+        EndMonth = end_month;
+        /// Weight on decisions (alphabetically by value).
+        DecisionRole = decision_role;
+        /// EU AI Act tier (alphabetically by value).
+        AiActTier = ai_act_tier;
+    }
     fields {
         /// Name of the AI use.
         async fn title(&self) -> &str {
@@ -159,6 +200,19 @@ node! {
         /// matches.
         one: deployment_organization(),
     }
+    filter DeploymentOrganizationFilter {
+        /// The part the organization plays.
+        role: OrganizationRole;
+    } parents {
+        /// The deployment matches.
+        deployment: Deployment = "deployment_id";
+        /// The organization matches.
+        organization: Organization = "organization_id";
+    }
+    order DeploymentOrganizationOrder by DeploymentOrganizationOrderField {
+        /// Role (alphabetically by value).
+        Role = role;
+    }
     fields {
         /// The part the organization plays.
         async fn role(&self) -> OrganizationRole {
@@ -187,6 +241,18 @@ node! {
         /// One public-service area, by exactly one of `id` or `key`; `null`
         /// if none matches.
         one: domain(key: "Stable key, e.g. `MOBILITY`."),
+    }
+    filter DomainFilter {
+        /// Stable key.
+        key: string;
+        /// Name.
+        name: text;
+    } parents {}
+    order DomainOrder by DomainOrderField {
+        /// Stable key.
+        Key = key;
+        /// Name.
+        Name = name;
     }
     fields {
         /// Stable key (e.g. `MOBILITY`).
@@ -223,6 +289,18 @@ node! {
         /// One technique family, by exactly one of `id` or `key`; `null` if
         /// none matches.
         one: technique(key: "Stable key, e.g. `GENERATIVE_TEXT`."),
+    }
+    filter TechniqueFilter {
+        /// Stable key.
+        key: string;
+        /// Name.
+        name: text;
+    } parents {}
+    order TechniqueOrder by TechniqueOrderField {
+        /// Stable key.
+        Key = key;
+        /// Name.
+        Name = name;
     }
     fields {
         /// Stable key (e.g. `GENERATIVE_TEXT`).

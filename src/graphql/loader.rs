@@ -24,11 +24,17 @@ use async_graphql::{Context, dataloader::DataLoader, dataloader::Loader};
 use futures_util::future::BoxFuture;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, ModelTrait,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, Value,
-    sea_query::{Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement},
+    QueryFilter, QueryResult, Value,
+    sea_query::{
+        Alias, Asterisk, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query,
+        SelectStatement, WindowStatement,
+    },
 };
 
-use super::connection::Window;
+use super::{
+    connection::{Position, Shape, Sort},
+    filter::{Compiler, OrderDirection, Pred},
+};
 use crate::error::{AppError, AppResult};
 
 /// A model with an integer primary key named `id`.
@@ -56,7 +62,7 @@ pub enum Via {
     },
 }
 
-/// A one-to-many or many-to-many relation of the graph.
+/// A one-to-many or many-to-many relation of the graph, known by its name.
 #[derive(Debug)]
 pub struct RelDef {
     /// `Type.field`, as in the schema.
@@ -83,13 +89,27 @@ impl<E> Rel<E> {
     }
 }
 
-/// Relations are statics: one is itself, wherever it is named from.
-fn same_rel(a: &'static RelDef, b: &'static RelDef) -> bool {
-    std::ptr::eq(a, b)
+/// A relation is named `Type.field`, once in the schema.
+impl PartialEq for RelDef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
 }
 
-fn hash_rel<H: Hasher>(rel: &'static RelDef, state: &mut H) {
-    (rel as *const RelDef as usize).hash(state);
+impl Eq for RelDef {}
+
+impl Hash for RelDef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+fn same_rel(a: &RelDef, b: &RelDef) -> bool {
+    a == b
+}
+
+fn hash_rel<H: Hasher>(rel: &RelDef, state: &mut H) {
+    rel.hash(state);
 }
 
 /// Declares a loader key generic over an entity, with the trait impls a
@@ -148,9 +168,9 @@ key!(
 
 key!(
     /// One page of the records related to one parent.
-    RelPage { rel: &'static RelDef, parent: i64, window: Window }
-    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.window == b.window;
-    hash: |k, state| { hash_rel(k.rel, state); (k.parent, k.window).hash(state) };
+    RelPage { rel: &'static RelDef, parent: i64, shape: Arc<Shape> }
+    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.shape == b.shape;
+    hash: |k, state| { hash_rel(k.rel, state); (k.parent, &k.shape).hash(state) };
 );
 
 key!(
@@ -160,16 +180,17 @@ key!(
     hash: |k, state| { hash_rel(k.rel, state); k.parent.hash(state) };
 );
 
-/// How many records are related to one parent.
-#[derive(Clone, Copy)]
+/// How many records matching a condition are related to one parent.
+#[derive(Clone)]
 pub struct RelCount {
     pub rel: &'static RelDef,
     pub parent: i64,
+    pub pred: Option<Arc<Pred>>,
 }
 
 impl PartialEq for RelCount {
     fn eq(&self, other: &Self) -> bool {
-        same_rel(self.rel, other.rel) && self.parent == other.parent
+        same_rel(self.rel, other.rel) && self.parent == other.parent && self.pred == other.pred
     }
 }
 
@@ -178,7 +199,7 @@ impl Eq for RelCount {}
 impl Hash for RelCount {
     fn hash<H: Hasher>(&self, state: &mut H) {
         hash_rel(self.rel, state);
-        self.parent.hash(state);
+        (self.parent, &self.pred).hash(state);
     }
 }
 
@@ -400,7 +421,7 @@ fn group_rows<M: FromQueryResult>(rows: Vec<QueryResult>) -> AppResult<HashMap<i
 
 /// Groups keys that share a relation (and whatever else `part` returns), to
 /// answer each group with one statement.
-fn groups<K, P: Eq + Hash + Copy>(
+fn groups<K, P: Eq + Clone>(
     keys: &[K],
     part: impl Fn(&K) -> (P, &'static RelDef, i64),
 ) -> Vec<(&'static RelDef, P, Vec<i64>)> {
@@ -427,46 +448,104 @@ where
     type Error = AppError;
 
     async fn load(&self, keys: &[RelPage<E>]) -> AppResult<HashMap<RelPage<E>, Vec<E::Model>>> {
+        let backend = self.db.get_database_backend();
         let mut found = HashMap::new();
-        for (rel, window, parents) in groups(keys, |k| (k.window, k.rel, k.parent)) {
-            let (mut inner, parent) = related_rows(self.db.get_database_backend(), rel, &parents);
-            let id = (rel.child, "id");
-            let order = if window.backward {
-                Order::Desc
-            } else {
-                Order::Asc
-            };
+        for (rel, shape, parents) in groups(keys, |k| (k.shape.clone(), k.rel, k.parent)) {
+            let (mut inner, parent) = related_rows(backend, rel, &parents);
+            let mut window = WindowStatement::partition_by(parent);
+            for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
+                window.order_by_with_nulls((rel.child, column), order, nulls);
+            }
             inner
                 .column((rel.child, Asterisk))
                 .expr_as(Expr::col(parent), PARENT)
-                .expr_window_as(
-                    Func::cust("ROW_NUMBER"),
-                    WindowStatement::partition_by(parent)
-                        .order_by(id, order)
-                        .take(),
-                    ROW,
-                );
-            if let Some(after) = window.after {
-                inner.and_where(Expr::col(id).gt(after));
-            }
-            if let Some(before) = window.before {
-                inner.and_where(Expr::col(id).lt(before));
-            }
+                .expr_window_as(Func::cust("ROW_NUMBER"), window, ROW)
+                .cond_where(page_condition(backend, rel.child, &shape));
             let outer = Query::select()
                 .column(Asterisk)
                 .from_subquery(inner, "page")
-                .and_where(Expr::col(ROW).lte(window.fetch() as i64))
+                .and_where(Expr::col(ROW).lte(shape.window.fetch() as i64))
                 .order_by(PARENT, Order::Asc)
                 .order_by(ROW, Order::Asc)
                 .to_owned();
             let mut grouped = group_rows::<E::Model>(self.db.query_all(&outer).await?)?;
             for parent in parents {
                 let rows = grouped.remove(&parent).unwrap_or_default();
-                found.insert(RelPage::new(rel, parent, window), rows);
+                found.insert(RelPage::new(rel, parent, shape.clone()), rows);
             }
         }
         Ok(found)
     }
+}
+
+/// The ORDER BY terms of a sort, in fetch order (reversed to fetch the last
+/// rows of a list). Empty values sort as the largest, on every database.
+fn order_terms(sort: &Sort, backward: bool) -> Vec<(&'static str, Order, NullOrdering)> {
+    let mut terms: Vec<_> = sort
+        .0
+        .iter()
+        .map(|(column, direction)| {
+            let ascending = (*direction == OrderDirection::Asc) != backward;
+            if ascending {
+                (*column, Order::Asc, NullOrdering::Last)
+            } else {
+                (*column, Order::Desc, NullOrdering::First)
+            }
+        })
+        .collect();
+    let id_order = if backward { Order::Desc } else { Order::Asc };
+    terms.push(("id", id_order, NullOrdering::Last));
+    terms
+}
+
+/// The rows strictly after (or before) `position` in the list's order.
+fn keyset(table: &str, sort: &Sort, position: &Position, after: bool) -> Condition {
+    let col = |column: &'static str| Expr::col((Alias::new(table), column));
+    let mut any = Condition::any();
+    let mut equal_so_far = Condition::all();
+    for ((column, direction), value) in sort.0.iter().zip(&position.keys) {
+        let larger = (*direction == OrderDirection::Asc) == after;
+        let beyond = match (larger, value.is_null()) {
+            (true, false) => Some(
+                Condition::any()
+                    .add(col(column).gt(value.to_value()))
+                    .add(col(column).is_null()),
+            ),
+            // Empty values sort last: nothing is larger than one.
+            (true, true) => None,
+            (false, false) => Some(Condition::all().add(col(column).lt(value.to_value()))),
+            (false, true) => Some(Condition::all().add(col(column).is_not_null())),
+        };
+        if let Some(beyond) = beyond {
+            any = any.add(equal_so_far.clone().add(beyond));
+        }
+        equal_so_far = equal_so_far.add(if value.is_null() {
+            col(column).is_null()
+        } else {
+            col(column).eq(value.to_value())
+        });
+    }
+    let id_beyond = if after {
+        col("id").gt(position.id)
+    } else {
+        col("id").lt(position.id)
+    };
+    any.add(equal_so_far.add(id_beyond))
+}
+
+/// The rows of `table` a page may hold: matching its filter, past its cursors.
+fn page_condition(backend: DbBackend, table: &str, shape: &Shape) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(pred) = &shape.pred {
+        condition = condition.add(Compiler::new(backend).compile(pred, table));
+    }
+    if let Some(after) = &shape.window.after {
+        condition = condition.add(keyset(table, &shape.sort, after, true));
+    }
+    if let Some(before) = &shape.window.before {
+        condition = condition.add(keyset(table, &shape.sort, before, false));
+    }
+    condition
 }
 
 impl<E> Loader<RelAll<E>> for SqlLoader
@@ -499,13 +578,17 @@ impl Loader<RelCount> for SqlLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[RelCount]) -> AppResult<HashMap<RelCount, i64>> {
+        let backend = self.db.get_database_backend();
         let mut found = HashMap::new();
-        for (rel, (), parents) in groups(keys, |k| ((), k.rel, k.parent)) {
-            let (mut query, parent) = related_rows(self.db.get_database_backend(), rel, &parents);
+        for (rel, pred, parents) in groups(keys, |k| (k.pred.clone(), k.rel, k.parent)) {
+            let (mut query, parent) = related_rows(backend, rel, &parents);
             query
                 .expr_as(Expr::col(parent), PARENT)
                 .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
                 .group_by_col(parent);
+            if let Some(pred) = &pred {
+                query.cond_where(Compiler::new(backend).compile(pred, rel.child));
+            }
             let counts: HashMap<i64, i64> = self
                 .db
                 .query_all(&query)
@@ -515,7 +598,14 @@ impl Loader<RelCount> for SqlLoader {
                 .collect::<AppResult<_>>()?;
             for parent in parents {
                 let count = counts.get(&parent).copied().unwrap_or(0);
-                found.insert(RelCount { rel, parent }, count);
+                found.insert(
+                    RelCount {
+                        rel,
+                        parent,
+                        pred: pred.clone(),
+                    },
+                    count,
+                );
             }
         }
         Ok(found)
@@ -523,37 +613,43 @@ impl Loader<RelCount> for SqlLoader {
 }
 
 /// One page of a whole table, for root connections.
-pub async fn table_page<E>(ctx: &Context<'_>, window: &Window) -> AppResult<Vec<E::Model>>
+pub async fn table_page<E>(ctx: &Context<'_>, shape: &Shape) -> AppResult<Vec<E::Model>>
 where
     E: EntityTrait,
 {
-    let id = id_column::<E>();
-    let mut select = E::find();
-    if let Some(after) = window.after {
-        select = select.filter(Expr::col(id).gt(after));
+    let db = database(ctx);
+    let table = E::default().table_name();
+    let mut query = Query::select();
+    query
+        .column((table, Asterisk))
+        .from(table)
+        .cond_where(page_condition(db.get_database_backend(), table, shape))
+        .limit(shape.window.fetch());
+    for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
+        query.order_by_with_nulls((table, column), order, nulls);
     }
-    if let Some(before) = window.before {
-        select = select.filter(Expr::col(id).lt(before));
-    }
-    let order = if window.backward {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
-    Ok(select
-        .order_by(id, order)
-        .limit(window.fetch())
-        .all(database(ctx))
-        .await?)
+    db.query_all(&query)
+        .await?
+        .iter()
+        .map(|row| Ok(E::Model::from_query_result(row, "")?))
+        .collect()
 }
 
-/// Number of rows of a table.
-pub async fn count_table(ctx: &Context<'_>, table: &'static str) -> AppResult<i64> {
-    let query = Query::select()
+/// Number of rows of a table matching a condition.
+pub async fn count_table(
+    ctx: &Context<'_>,
+    table: &'static str,
+    pred: Option<&Pred>,
+) -> AppResult<i64> {
+    let db = database(ctx);
+    let mut query = Query::select();
+    query
         .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
-        .from(table)
-        .to_owned();
-    let row = database(ctx).query_one(&query).await?;
+        .from(table);
+    if let Some(pred) = pred {
+        query.cond_where(Compiler::new(db.get_database_backend()).compile(pred, table));
+    }
+    let row = db.query_one(&query).await?;
     Ok(match row {
         Some(row) => row.try_get("", COUNT)?,
         None => 0,

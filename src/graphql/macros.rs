@@ -1,6 +1,7 @@
 //! The declaration of a record type of the graph, in one place: its object
 //! (fields written out, each with its doc), its relation lists (each a
-//! batched, SQL-paginated connection) and its root fields.
+//! batched, SQL-paginated connection), its filter and ordering inputs, and
+//! its root fields.
 
 /// `Some((a, b))` when given, `None` otherwise.
 macro_rules! only {
@@ -23,6 +24,33 @@ macro_rules! id_argument {
     };
 }
 
+/// The filter input of a field, by kind: `text` (matched ignoring case and
+/// accents), `string` (exact codes), `int`, `float`, `bool`, `date`, or the
+/// name of an enum.
+macro_rules! field_filter {
+    (text) => {
+        $crate::graphql::filter::TextFilter
+    };
+    (string) => {
+        $crate::graphql::filter::StringFilter
+    };
+    (int) => {
+        $crate::graphql::filter::IntFilter
+    };
+    (float) => {
+        $crate::graphql::filter::FloatFilter
+    };
+    (bool) => {
+        $crate::graphql::filter::BooleanFilter
+    };
+    (date) => {
+        $crate::graphql::filter::DateFilter
+    };
+    ($enum:ident) => {
+        $crate::graphql::filter::EnumFilter<$enum>
+    };
+}
+
 /// Declares a record type of the graph.
 ///
 /// ```text
@@ -35,6 +63,18 @@ macro_rules! id_argument {
 ///         /// Doc of the look-up.
 ///         one: territory(slug: "doc of slug", siren: "doc of siren"),
 ///     }
+///     filter TerritoryFilter {
+///         /// Doc of the field (its filter kind follows).
+///         name: text;
+///         kind: TerritoryKind;
+///     } parents {
+///         /// Doc of a to-one relation, filtered by its own filter.
+///         parent: Territory = "parent_id";
+///     }
+///     order TerritoryOrder by TerritoryOrderField {
+///         /// Doc of the sort key.
+///         Name = name;
+///     }
 ///     fields { /* #[Object] methods */ }
 ///     relations {
 ///         /// Doc of the relation.
@@ -44,7 +84,9 @@ macro_rules! id_argument {
 /// ```
 ///
 /// The module named in parentheses is the entity module, named after its
-/// table. `provenance` adds the `source` field.
+/// table. `provenance` adds the `source` field. Every relation is a
+/// connection field, a condition of the filter (`some`/`none`/`every`), and
+/// an associated constant of the filter type, which describes it.
 macro_rules! node {
     (
         $(#[$meta:meta])*
@@ -54,6 +96,23 @@ macro_rules! node {
             list: $list:ident,
             $(#[$one_meta:meta])*
             one: $one:ident($($key:ident: $key_doc:literal),* $(,)?) $(,)?
+        }
+        filter $filter:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field:ident: $kind:ident;
+            )*
+        } parents {
+            $(
+                $(#[$parent_meta:meta])*
+                $parent:ident: $parent_node:ident = $fk:literal;
+            )*
+        }
+        order $order:ident by $order_field:ident {
+            $(
+                $(#[$key_meta:meta])*
+                $variant:ident = $column:ident;
+            )*
         }
         fields { $($body:tt)* }
         relations {
@@ -83,6 +142,23 @@ macro_rules! node {
             const TYPE: &'static str = stringify!($name);
             const TABLE: &'static str = stringify!($model);
             type Entity = entity::$model::Entity;
+            type Filter = $filter;
+            type Order = $order;
+        }
+
+        /// The relations of this type, as the loader and filters read them.
+        #[allow(non_upper_case_globals)]
+        impl $filter {
+            $(
+                pub const $rel_field: $crate::graphql::loader::Rel<
+                    <$rel_node as $crate::graphql::node::NodeType>::Entity,
+                > = $crate::graphql::loader::Rel::new($crate::graphql::loader::RelDef {
+                    name: concat!(stringify!($name), ".", stringify!($rel_field)),
+                    child: <$rel_node as $crate::graphql::node::NodeType>::TABLE,
+                    via: $via,
+                    only: only!($($only_column = $only_value)?),
+                });
+            )*
         }
 
         $(#[$meta])*
@@ -98,6 +174,7 @@ macro_rules! node {
             $(
                 $(#[$rel_meta])*
                 #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+                #[allow(clippy::too_many_arguments)]
                 async fn $rel_field(
                     &self,
                     ctx: &async_graphql::Context<'_>,
@@ -109,17 +186,21 @@ macro_rules! node {
                     last: Option<i32>,
                     #[graphql(desc = "Returns the items before this cursor.")]
                     before: Option<String>,
+                    #[graphql(desc = "Only the items that match.")]
+                    filter: Option<<$rel_node as $crate::graphql::node::NodeType>::Filter>,
+                    #[graphql(desc = "Sort keys, first the most significant (at most 5); ties are broken by ID.")]
+                    order_by: Option<Vec<<$rel_node as $crate::graphql::node::NodeType>::Order>>,
                 ) -> async_graphql::Result<$crate::graphql::connection::Connection<$rel_node>> {
-                    static REL: $crate::graphql::loader::Rel<
-                        <$rel_node as $crate::graphql::node::NodeType>::Entity,
-                    > = $crate::graphql::loader::Rel::new($crate::graphql::loader::RelDef {
-                        name: concat!(stringify!($name), ".", stringify!($rel_field)),
-                        child: <$rel_node as $crate::graphql::node::NodeType>::TABLE,
-                        via: $via,
-                        only: only!($($only_column = $only_value)?),
-                    });
                     let page = $crate::graphql::connection::PageArgs { first, after, last, before };
-                    $crate::graphql::node::related(ctx, &REL, self.0.id, page).await
+                    $crate::graphql::node::related(
+                        ctx,
+                        &$filter::$rel_field,
+                        self.0.id,
+                        page,
+                        filter,
+                        order_by,
+                    )
+                    .await
                 }
             )*
 
@@ -145,6 +226,122 @@ macro_rules! node {
             }
         }
 
+        #[doc = concat!("Conditions on ", stringify!($name), " records; all given conditions must hold.")]
+        #[derive(async_graphql::InputObject, Default, Debug)]
+        pub struct $filter {
+            /// The record's global ID.
+            pub id: Option<$crate::graphql::filter::IdFilter>,
+            $(
+                $(#[$field_meta])*
+                pub $field: Option<field_filter!($kind)>,
+            )*
+            $(
+                $(#[$parent_meta])*
+                pub $parent: Option<Box<<$parent_node as $crate::graphql::node::NodeType>::Filter>>,
+            )*
+            $(
+                $(#[$rel_meta])*
+                pub $rel_field: Option<$crate::graphql::filter::ListFilter<
+                    <$rel_node as $crate::graphql::node::NodeType>::Filter,
+                >>,
+            )*
+            /// When the record was created in the hub.
+            pub created_at: Option<$crate::graphql::filter::DateTimeFilter>,
+            /// When the record last changed in the hub.
+            pub updated_at: Option<$crate::graphql::filter::DateTimeFilter>,
+            /// All of these filters match.
+            pub and: Option<Vec<$filter>>,
+            /// At least one of these filters matches.
+            pub or: Option<Vec<$filter>>,
+            /// This filter does not match (a comparison with an empty field
+            /// counts as not matching).
+            pub not: Option<Box<$filter>>,
+        }
+
+        impl $crate::graphql::filter::Filter for $filter {
+            fn to_pred(&self) -> $crate::error::AppResult<$crate::graphql::filter::Pred> {
+                use $crate::graphql::filter::{Column, FieldFilter, Filter, Pred};
+                let mut preds = Vec::new();
+                if let Some(id) = &self.id {
+                    id.preds(stringify!($name), &mut preds)?;
+                }
+                $(
+                    if let Some(field) = &self.$field {
+                        let column = Column {
+                            name: stringify!($field),
+                            folded: concat!(stringify!($field), "_folded"),
+                        };
+                        field.preds(column, &mut preds)?;
+                    }
+                )*
+                $(
+                    if let Some(parent) = &self.$parent {
+                        preds.push(Pred::Parent {
+                            fk: $fk,
+                            table: <$parent_node as $crate::graphql::node::NodeType>::TABLE,
+                            pred: Box::new(parent.to_pred()?),
+                        });
+                    }
+                )*
+                $(
+                    if let Some(related) = &self.$rel_field {
+                        related.preds(&$filter::$rel_field.def, &mut preds)?;
+                    }
+                )*
+                for (field, name) in [(&self.created_at, "created_at"), (&self.updated_at, "updated_at")] {
+                    if let Some(field) = field {
+                        field.preds(Column { name, folded: name }, &mut preds)?;
+                    }
+                }
+                if let Some(all) = &self.and {
+                    let all = all.iter().map(Filter::to_pred).collect::<$crate::error::AppResult<Vec<_>>>()?;
+                    preds.push(Pred::All(all));
+                }
+                if let Some(any) = &self.or {
+                    let any = any.iter().map(Filter::to_pred).collect::<$crate::error::AppResult<Vec<_>>>()?;
+                    preds.push(Pred::Any(any));
+                }
+                if let Some(not) = &self.not {
+                    preds.push(Pred::Not(Box::new(not.to_pred()?)));
+                }
+                Ok(Pred::all(preds))
+            }
+        }
+
+        #[doc = concat!("What ", stringify!($name), " lists can be sorted by.")]
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $order_field {
+            $(
+                $(#[$key_meta])*
+                $variant,
+            )*
+            /// When the record was created in the hub.
+            CreatedAt,
+            /// When the record last changed in the hub.
+            UpdatedAt,
+        }
+
+        #[doc = concat!("A sort key of ", stringify!($name), " lists.")]
+        #[derive(async_graphql::InputObject, Debug)]
+        pub struct $order {
+            /// What to sort by.
+            pub field: $order_field,
+            /// Which way (ascending by default).
+            #[graphql(default)]
+            pub direction: $crate::graphql::filter::OrderDirection,
+        }
+
+        impl $crate::graphql::connection::OrderInput for $order {
+            fn key(&self) -> (&'static str, $crate::graphql::filter::OrderDirection) {
+                let column = match self.field {
+                    $($order_field::$variant => stringify!($column),)*
+                    $order_field::CreatedAt => "created_at",
+                    $order_field::UpdatedAt => "updated_at",
+                };
+                (column, self.direction)
+            }
+        }
+
         /// Root fields of this type.
         #[derive(Default)]
         pub struct $root;
@@ -153,6 +350,7 @@ macro_rules! node {
         impl $root {
             $(#[$list_meta])*
             #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+            #[allow(clippy::too_many_arguments)]
             async fn $list(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -164,9 +362,13 @@ macro_rules! node {
                 last: Option<i32>,
                 #[graphql(desc = "Returns the items before this cursor.")]
                 before: Option<String>,
+                #[graphql(desc = "Only the items that match.")]
+                filter: Option<$filter>,
+                #[graphql(desc = "Sort keys, first the most significant (at most 5); ties are broken by ID.")]
+                order_by: Option<Vec<$order>>,
             ) -> async_graphql::Result<$crate::graphql::connection::Connection<$name>> {
                 let page = $crate::graphql::connection::PageArgs { first, after, last, before };
-                $crate::graphql::node::root_list(ctx, page).await
+                $crate::graphql::node::root_list(ctx, page, filter, order_by).await
             }
 
             $(#[$one_meta])*

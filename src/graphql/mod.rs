@@ -10,6 +10,7 @@ pub mod connection;
 pub mod deployment;
 pub mod enums;
 mod errors;
+pub mod filter;
 pub mod id;
 pub mod loader;
 pub mod network;

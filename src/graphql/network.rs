@@ -17,6 +17,14 @@ node! {
         /// One network, by `id`; `null` if none matches.
         one: network(),
     }
+    filter NetworkFilter {
+        /// Name.
+        name: text;
+    } parents {}
+    order NetworkOrder by NetworkOrderField {
+        /// Name.
+        Name = name;
+    }
     fields {
         /// Name of the network.
         async fn name(&self) -> &str {
@@ -77,6 +85,21 @@ node! {
         list: axes,
         /// One work axis, by `id`; `null` if none matches.
         one: axis(),
+    }
+    filter AxisFilter {
+        /// Number in the network's list.
+        number: int;
+        /// Title.
+        title: text;
+    } parents {
+        /// The network matches.
+        network: Network = "network_id";
+    }
+    order AxisOrder by AxisOrderField {
+        /// Number in the network's list.
+        Number = number;
+        /// Title.
+        Title = title;
     }
     fields {
         /// Number of the axis in the network's list (1 first).

@@ -2,11 +2,14 @@
 //! through relations, and fetched by global ID (`node`, `nodes`, and the
 //! federation `_entities`).
 
+use std::{str::FromStr, sync::Arc};
+
 use async_graphql::{Context, ID, Object, OutputType};
-use sea_orm::{EntityName, EntityTrait};
+use sea_orm::{EntityName, EntityTrait, ModelTrait};
 
 use super::{
-    connection::{Connection, PageArgs, Total},
+    connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
+    filter::{Filter, Val, checked},
     id,
     loader::{ById, ByKey, Record, Rel, RelAll, RelPage, loader, table_page},
 };
@@ -19,6 +22,42 @@ pub trait NodeType: From<<Self::Entity as EntityTrait>::Model> + OutputType {
     /// The table behind it.
     const TABLE: &'static str;
     type Entity: EntityTrait<Model: Record + Clone + Send + Sync>;
+    /// Its filter input.
+    type Filter: Filter;
+    /// Its sort-key input.
+    type Order: OrderInput;
+}
+
+/// What a list field was asked: its page, filter and sort.
+fn shape<N: NodeType>(
+    page: PageArgs,
+    filter: Option<N::Filter>,
+    order_by: Option<Vec<N::Order>>,
+) -> async_graphql::Result<Shape> {
+    let sort = Sort::from_input(order_by)?;
+    let window = page.window(&sort)?;
+    let pred = filter
+        .map(|filter| filter.to_pred().and_then(checked))
+        .transpose()?;
+    Ok(Shape { pred, sort, window })
+}
+
+/// The cursor of a row in a list sorted by `sort`.
+fn cursor_of<N: NodeType>(
+    sort: &Sort,
+) -> impl Fn(&<N::Entity as EntityTrait>::Model) -> String + '_ {
+    move |row| {
+        let keys = sort
+            .0
+            .iter()
+            .map(|(column, _)| {
+                let column = <N::Entity as EntityTrait>::Column::from_str(column)
+                    .unwrap_or_else(|_| panic!("{} has no column {column}", N::TABLE));
+                Val::from_column(row.get(column))
+            })
+            .collect();
+        encode_cursor(sort, Position { keys, id: row.id() })
+    }
 }
 
 /// One page of the records related to `parent` through `rel`.
@@ -27,6 +66,8 @@ pub async fn related<N: NodeType>(
     rel: &'static Rel<N::Entity>,
     parent: i64,
     page: PageArgs,
+    filter: Option<N::Filter>,
+    order_by: Option<Vec<N::Order>>,
 ) -> async_graphql::Result<Connection<N>> {
     debug_assert_eq!(
         rel.def.child,
@@ -34,20 +75,21 @@ pub async fn related<N: NodeType>(
         "relation {} names the wrong table",
         rel.def.name
     );
-    let window = page.window()?;
+    let shape = Arc::new(shape::<N>(page, filter, order_by)?);
     let rows = loader(ctx)
-        .load_one(RelPage::<N::Entity>::new(&rel.def, parent, window))
+        .load_one(RelPage::<N::Entity>::new(&rel.def, parent, shape.clone()))
         .await?
         .unwrap_or_default();
     let total = Total::Related {
         rel: &rel.def,
         parent,
+        pred: shape.pred.clone().map(Arc::new),
     };
     Ok(Connection::from_rows(
         rows,
-        &window,
+        &shape.window,
         total,
-        Record::id,
+        cursor_of::<N>(&shape.sort),
         N::from,
     ))
 }
@@ -72,14 +114,20 @@ where
 pub async fn root_list<N: NodeType>(
     ctx: &Context<'_>,
     page: PageArgs,
+    filter: Option<N::Filter>,
+    order_by: Option<Vec<N::Order>>,
 ) -> async_graphql::Result<Connection<N>> {
-    let window = page.window()?;
-    let rows = table_page::<N::Entity>(ctx, &window).await?;
+    let shape = shape::<N>(page, filter, order_by)?;
+    let rows = table_page::<N::Entity>(ctx, &shape).await?;
+    let total = Total::Table {
+        table: N::TABLE,
+        pred: shape.pred.clone().map(Arc::new),
+    };
     Ok(Connection::from_rows(
         rows,
-        &window,
-        Total::Table(N::TABLE),
-        Record::id,
+        &shape.window,
+        total,
+        cursor_of::<N>(&shape.sort),
         N::from,
     ))
 }

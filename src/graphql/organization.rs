@@ -16,6 +16,26 @@ node! {
             siren: "The organization's 9-digit SIREN number.",
         ),
     }
+    filter OrganizationFilter {
+        /// Name.
+        name: text;
+        /// URL-friendly name.
+        slug: string;
+        /// What kind of body it is.
+        kind: OrganizationKind;
+        /// SIREN number.
+        siren: string;
+        /// What the organization does.
+        description: text;
+    } parents {}
+    order OrganizationOrder by OrganizationOrderField {
+        /// Name.
+        Name = name;
+        /// URL-friendly name.
+        Slug = slug;
+        /// Kind of body.
+        Kind = kind;
+    }
     fields {
         /// Name of the organization.
         async fn name(&self) -> &str {

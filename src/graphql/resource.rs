@@ -14,6 +14,27 @@ node! {
         /// One resource, by `id`; `null` if none matches.
         one: resource(),
     }
+    filter ResourceFilter {
+        /// Title.
+        title: text;
+        /// Where to read it.
+        url: string;
+        /// What it is.
+        kind: ResourceKind;
+        /// What it contains.
+        description: text;
+    } parents {
+        /// The territory that published it matches.
+        territory: Territory = "territory_id";
+        /// The concertation it comes from matches.
+        concertation: Concertation = "concertation_id";
+    }
+    order ResourceOrder by ResourceOrderField {
+        /// Title.
+        Title = title;
+        /// Kind (alphabetically by value).
+        Kind = kind;
+    }
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -56,6 +77,25 @@ node! {
         list: events,
         /// One event, by `id`; `null` if none matches.
         one: event(),
+    }
+    filter EventFilter {
+        /// Title.
+        title: text;
+        /// First day.
+        starts_on: date;
+        /// Last day.
+        ends_on: date;
+        /// Where it is held.
+        location: text;
+    } parents {
+        /// The hosting territory matches.
+        territory: Territory = "territory_id";
+    }
+    order EventOrder by EventOrderField {
+        /// First day.
+        StartsOn = starts_on;
+        /// Title.
+        Title = title;
     }
     fields {
         /// Title, in French.

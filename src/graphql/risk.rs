@@ -23,6 +23,23 @@ node! {
         /// matches.
         one: risk_category(key: "Stable key, e.g. `OPACITY`."),
     }
+    filter RiskCategoryFilter {
+        /// Stable key.
+        key: string;
+        /// Title.
+        title: text;
+        /// What the risk is.
+        description: text;
+    } parents {
+        /// The broader category matches.
+        parent: RiskCategory = "parent_id";
+    }
+    order RiskCategoryOrder by RiskCategoryOrderField {
+        /// Stable key.
+        Key = key;
+        /// Title.
+        Title = title;
+    }
     fields {
         /// Stable key (e.g. `BIAS_AND_INEQUALITY`).
         async fn key(&self) -> &str {
@@ -85,6 +102,27 @@ node! {
         /// One declared risk, by `id`; `null` if none matches.
         one: deployment_risk(),
     }
+    filter DeploymentRiskFilter {
+        /// How bad it would be.
+        severity: Severity;
+        /// How likely it is.
+        likelihood: Likelihood;
+        /// Where its mitigation stands.
+        mitigation_status: MitigationStatus;
+    } parents {
+        /// The deployment matches.
+        deployment: Deployment = "deployment_id";
+        /// The risk category matches.
+        category: RiskCategory = "risk_category_id";
+    }
+    order DeploymentRiskOrder by DeploymentRiskOrderField {
+        /// Severity (alphabetically by value).
+        Severity = severity;
+        /// Likelihood (alphabetically by value).
+        Likelihood = likelihood;
+        /// Mitigation status (alphabetically by value).
+        MitigationStatus = mitigation_status;
+    }
     fields {
         /// How bad it would be, if assessed.
         async fn severity(&self) -> Option<Severity> {
@@ -128,6 +166,20 @@ node! {
         /// One opportunity, by `id`; `null` if none matches.
         one: opportunity(),
     }
+    filter OpportunityFilter {
+        /// Position in the source's list.
+        rank: int;
+        /// Title.
+        title: text;
+        /// What the opportunity is.
+        description: text;
+    } parents {}
+    order OpportunityOrder by OpportunityOrderField {
+        /// Position in the source's list.
+        Rank = rank;
+        /// Title.
+        Title = title;
+    }
     fields {
         /// Position in the source's list (1 first).
         async fn rank(&self) -> i32 {
@@ -155,6 +207,20 @@ node! {
         list: levers,
         /// One lever, by `id`; `null` if none matches.
         one: lever(),
+    }
+    filter LeverFilter {
+        /// Position in the source's list.
+        rank: int;
+        /// Title.
+        title: text;
+        /// What the lever is.
+        description: text;
+    } parents {}
+    order LeverOrder by LeverOrderField {
+        /// Position in the source's list.
+        Rank = rank;
+        /// Title.
+        Title = title;
     }
     fields {
         /// Position in the source's list (1 first).

@@ -18,6 +18,24 @@ node! {
         /// One source, by `id`; `null` if none matches.
         one: source(),
     }
+    filter SourceFilter {
+        /// Title.
+        title: text;
+        /// Who published it.
+        publisher: text;
+        /// Where it can be read.
+        url: string;
+        /// Name of the file as received.
+        document: string;
+        /// When it was retrieved.
+        retrieved_on: date;
+    } parents {}
+    order SourceOrder by SourceOrderField {
+        /// Title.
+        Title = title;
+        /// When it was retrieved.
+        RetrievedOn = retrieved_on;
+    }
     fields {
         /// Title of the source.
         async fn title(&self) -> &str {

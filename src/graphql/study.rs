@@ -21,6 +21,25 @@ node! {
         /// One study, by `id`; `null` if none matches.
         one: study(),
     }
+    filter StudyFilter {
+        /// Title.
+        title: text;
+        /// What it is about.
+        description: text;
+        /// When it was published.
+        published_on: date;
+    } parents {
+        /// The work axis matches.
+        axis: Axis = "axis_id";
+        /// The programme matches.
+        programme: ConcertationProgramme = "programme_id";
+    }
+    order StudyOrder by StudyOrderField {
+        /// Title.
+        Title = title;
+        /// When it was published.
+        PublishedOn = published_on;
+    }
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -67,6 +86,33 @@ node! {
         list: study_findings,
         /// One finding, by `id`; `null` if none matches.
         one: study_finding(),
+    }
+    filter StudyFindingFilter {
+        /// What the finding is.
+        kind: FindingKind;
+        /// Position in the study's list.
+        rank: int;
+        /// The finding.
+        statement: text;
+        /// What is measured.
+        metric: string;
+        /// The measured value.
+        value: float;
+        /// The job family concerned.
+        job_family: text;
+        /// How exposed the job family is.
+        exposure_level: ExposureLevel;
+    } parents {
+        /// The study matches.
+        study: Study = "study_id";
+    }
+    order StudyFindingOrder by StudyFindingOrderField {
+        /// Kind (alphabetically by value).
+        Kind = kind;
+        /// Position in the study's list.
+        Rank = rank;
+        /// The measured value.
+        Value = value;
     }
     fields {
         /// What the finding is.

@@ -24,6 +24,41 @@ node! {
             siren: "The territory's 9-digit SIREN number.",
         ),
     }
+    filter TerritoryFilter {
+        /// Name.
+        name: text;
+        /// URL-friendly name.
+        slug: string;
+        /// Legal form.
+        kind: TerritoryKind;
+        /// SIREN number.
+        siren: string;
+        /// INSEE code.
+        insee_code: string;
+        /// Région.
+        region: text;
+        /// Code of the département.
+        department: string;
+        /// Population.
+        population: int;
+    } parents {
+        /// The territory it belongs to (a commune's EPCI) matches.
+        parent: Territory = "parent_id";
+    }
+    order TerritoryOrder by TerritoryOrderField {
+        /// Name.
+        Name = name;
+        /// URL-friendly name.
+        Slug = slug;
+        /// Legal form.
+        Kind = kind;
+        /// Région.
+        Region = region;
+        /// Code of the département.
+        Department = department;
+        /// Population.
+        Population = population;
+    }
     fields {
         /// Name of the territory, as it calls itself.
         async fn name(&self) -> &str {

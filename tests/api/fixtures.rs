@@ -636,13 +636,18 @@ pub async fn seed_grid(db: &Db, grid: Grid) {
             deployments.push(deployment::ActiveModel {
                 id: Set(deployment_id),
                 territory_id: Set(territory),
-                title: Set(format!("Usage {deployment_id}")),
+                // Titles that do not sort like ids, and months that are
+                // sometimes missing, to exercise ordering.
+                title: Set(format!("Usage {}", (deployment_id * 7919) % 1009)),
                 status: Set(if d % 2 == 0 {
                     DeploymentStatus::Production
                 } else {
                     DeploymentStatus::Pilot
                 }),
                 ai_act_tier: Set(AiActTier::Minimal),
+                start_month: Set(
+                    (d % 3 != 0).then(|| format!("20{}-{:02}", 20 + d % 5, 1 + deployment_id % 12))
+                ),
                 ..Default::default()
             });
             for (n, risk) in [risks[(d % 5) as usize], risks[((d + 1) % 5) as usize]]

@@ -9,6 +9,7 @@ use std::{
 
 use axum::Router;
 use chrono::Utc;
+use entity::text::FoldText;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, EntityTrait, Statement, Value};
 use serde_json::{Value as Json, json};
 use vigie::{
@@ -231,6 +232,19 @@ impl TestApp {
         (data, self.statements() - before)
     }
 
+    /// The `id` column of a hand-written query's rows.
+    pub async fn ids(&self, sql: &str) -> Vec<i64> {
+        let backend = self.db.conn.get_database_backend();
+        self.db
+            .conn
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id").unwrap())
+            .collect()
+    }
+
     /// The number of rows of a table, by hand-written SQL.
     pub async fn count_rows(&self, table: &str) -> i64 {
         let backend = self.db.conn.get_database_backend();
@@ -266,6 +280,11 @@ pub fn gid(type_name: &str, id: i64) -> String {
     vigie::graphql::id::encode(type_name, id).0
 }
 
+/// The global IDs of records of one type.
+pub fn gids(type_name: &str, ids: impl IntoIterator<Item = i64>) -> Vec<String> {
+    ids.into_iter().map(|id| gid(type_name, id)).collect()
+}
+
 /// The `id`s of a connection's nodes.
 pub fn node_ids(connection: &Json) -> Vec<String> {
     connection["nodes"]
@@ -276,8 +295,10 @@ pub fn node_ids(connection: &Json) -> Vec<String> {
         .collect()
 }
 
-/// Sets a model's timestamps, as the hub does on every write.
-pub fn stamped<A: ActiveModelTrait>(mut model: A) -> A {
+/// Sets a model's timestamps and folded text, as the hub does on every
+/// write.
+pub fn stamped<A: ActiveModelTrait + FoldText>(mut model: A) -> A {
+    model.fold_text();
     let now: Value = Utc::now().into();
     for name in ["created_at", "updated_at"] {
         if let Ok(column) = <A::Entity as EntityTrait>::Column::from_str(name) {
@@ -290,7 +311,7 @@ pub fn stamped<A: ActiveModelTrait>(mut model: A) -> A {
 /// Inserts a model, stamped, and returns the stored row.
 pub async fn put<A>(db: &Db, model: A) -> <A::Entity as EntityTrait>::Model
 where
-    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + FoldText + Send,
     <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
 {
     stamped(model).insert(&db.conn).await.unwrap()
@@ -299,7 +320,7 @@ where
 /// Inserts many models, stamped, in chunks small enough for every backend.
 pub async fn put_many<A, C>(db: &C, models: Vec<A>)
 where
-    A: ActiveModelTrait + Send,
+    A: ActiveModelTrait + FoldText + Send,
     C: ConnectionTrait,
 {
     let mut models = models.into_iter().map(stamped).peekable();
