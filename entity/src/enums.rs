@@ -5,9 +5,9 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Declares a string-backed enum whose stored value is the variant's
-/// SCREAMING_SNAKE_CASE name.
+/// SCREAMING_SNAKE_CASE name, with a label in French for readers.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal ($label:literal)),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
         #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -26,6 +26,21 @@ macro_rules! text_enum {
                     $(Self::$variant => $value,)+
                 }
             }
+
+            /// A label of this value for readers, in French.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $label,)+
+                }
+            }
+
+            /// The label of a stored name, if it is one of this enum's.
+            pub fn label_of(value: &str) -> Option<&'static str> {
+                match value {
+                    $($value => Some($label),)+
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -33,237 +48,237 @@ macro_rules! text_enum {
 text_enum!(
     /// Legal form of a territory.
     TerritoryKind {
-        Municipality = "MUNICIPALITY",
-        CommunityOfCommunes = "COMMUNITY_OF_COMMUNES",
-        AgglomerationCommunity = "AGGLOMERATION_COMMUNITY",
-        UrbanCommunity = "URBAN_COMMUNITY",
-        Metropole = "METROPOLE",
-        PublicTerritorialEstablishment = "PUBLIC_TERRITORIAL_ESTABLISHMENT",
-        Department = "DEPARTMENT",
-        Region = "REGION",
-        University = "UNIVERSITY",
-        TerritorialGrouping = "TERRITORIAL_GROUPING",
-        Other = "OTHER",
+        Municipality = "MUNICIPALITY" ("Commune"),
+        CommunityOfCommunes = "COMMUNITY_OF_COMMUNES" ("Communauté de communes"),
+        AgglomerationCommunity = "AGGLOMERATION_COMMUNITY" ("Communauté d'agglomération"),
+        UrbanCommunity = "URBAN_COMMUNITY" ("Communauté urbaine"),
+        Metropole = "METROPOLE" ("Métropole"),
+        PublicTerritorialEstablishment = "PUBLIC_TERRITORIAL_ESTABLISHMENT" ("Établissement public territorial"),
+        Department = "DEPARTMENT" ("Département"),
+        Region = "REGION" ("Région"),
+        University = "UNIVERSITY" ("Université"),
+        TerritorialGrouping = "TERRITORIAL_GROUPING" ("Groupement de collectivités"),
+        Other = "OTHER" ("Autre"),
     }
 );
 
 text_enum!(
     /// What kind of body an organization is.
     OrganizationKind {
-        Vendor = "VENDOR",
-        Integrator = "INTEGRATOR",
-        Lab = "LAB",
-        Association = "ASSOCIATION",
-        StateBody = "STATE_BODY",
-        Other = "OTHER",
+        Vendor = "VENDOR" ("Éditeur"),
+        Integrator = "INTEGRATOR" ("Intégrateur"),
+        Lab = "LAB" ("Laboratoire"),
+        Association = "ASSOCIATION" ("Association"),
+        StateBody = "STATE_BODY" ("Service de l'État"),
+        Other = "OTHER" ("Autre"),
     }
 );
 
 text_enum!(
     /// The part an organization plays in a deployment.
     OrganizationRole {
-        Developer = "DEVELOPER",
-        Supplier = "SUPPLIER",
-        Integrator = "INTEGRATOR",
-        Funder = "FUNDER",
-        Auditor = "AUDITOR",
+        Developer = "DEVELOPER" ("Développeur"),
+        Supplier = "SUPPLIER" ("Fournisseur"),
+        Integrator = "INTEGRATOR" ("Intégrateur"),
+        Funder = "FUNDER" ("Financeur"),
+        Auditor = "AUDITOR" ("Auditeur"),
     }
 );
 
 text_enum!(
     /// Life-cycle stage of a deployment.
     DeploymentStatus {
-        Idea = "IDEA",
-        Design = "DESIGN",
-        Development = "DEVELOPMENT",
-        Pilot = "PILOT",
-        Evaluation = "EVALUATION",
-        Production = "PRODUCTION",
-        Retired = "RETIRED",
-        Abandoned = "ABANDONED",
+        Idea = "IDEA" ("Idée"),
+        Design = "DESIGN" ("Conception"),
+        Development = "DEVELOPMENT" ("Développement"),
+        Pilot = "PILOT" ("Expérimentation"),
+        Evaluation = "EVALUATION" ("Évaluation"),
+        Production = "PRODUCTION" ("En production"),
+        Retired = "RETIRED" ("Arrêté"),
+        Abandoned = "ABANDONED" ("Abandonné"),
     }
 );
 
 text_enum!(
     /// How far the system weighs on decisions.
     DecisionRole {
-        FullyAutomated = "FULLY_AUTOMATED",
-        DecisionSupport = "DECISION_SUPPORT",
-        InternalProductivity = "INTERNAL_PRODUCTIVITY",
-        PublicInformation = "PUBLIC_INFORMATION",
+        FullyAutomated = "FULLY_AUTOMATED" ("Décision automatisée"),
+        DecisionSupport = "DECISION_SUPPORT" ("Aide à la décision"),
+        InternalProductivity = "INTERNAL_PRODUCTIVITY" ("Productivité interne"),
+        PublicInformation = "PUBLIC_INFORMATION" ("Information du public"),
     }
 );
 
 text_enum!(
     /// Who uses the system.
     Audience {
-        Agents = "AGENTS",
-        Public = "PUBLIC",
-        Both = "BOTH",
+        Agents = "AGENTS" ("Agents"),
+        Public = "PUBLIC" ("Public"),
+        Both = "BOTH" ("Agents et public"),
     }
 );
 
 text_enum!(
     /// Which personal data the system processes.
     PersonalData {
-        None = "NONE",
-        Pseudonymised = "PSEUDONYMISED",
-        Identified = "IDENTIFIED",
+        None = "NONE" ("Aucune"),
+        Pseudonymised = "PSEUDONYMISED" ("Pseudonymisées"),
+        Identified = "IDENTIFIED" ("Identifiantes"),
     }
 );
 
 text_enum!(
     /// Risk tier under the EU AI Act (Regulation (EU) 2024/1689).
     AiActTier {
-        Unacceptable = "UNACCEPTABLE",
-        High = "HIGH",
-        Limited = "LIMITED",
-        Minimal = "MINIMAL",
-        NotAi = "NOT_AI",
-        Unassessed = "UNASSESSED",
+        Unacceptable = "UNACCEPTABLE" ("Inacceptable"),
+        High = "HIGH" ("Haut risque"),
+        Limited = "LIMITED" ("Limité"),
+        Minimal = "MINIMAL" ("Minimal"),
+        NotAi = "NOT_AI" ("Hors IA"),
+        Unassessed = "UNASSESSED" ("Non évalué"),
     }
 );
 
 text_enum!(
     /// High-risk areas listed in Annex III of the EU AI Act.
     AnnexIiiArea {
-        Biometrics = "BIOMETRICS",
-        CriticalInfrastructure = "CRITICAL_INFRASTRUCTURE",
-        Education = "EDUCATION",
-        Employment = "EMPLOYMENT",
-        EssentialServices = "ESSENTIAL_SERVICES",
-        LawEnforcement = "LAW_ENFORCEMENT",
-        MigrationAsylumBorder = "MIGRATION_ASYLUM_BORDER",
-        JusticeAndDemocracy = "JUSTICE_AND_DEMOCRACY",
+        Biometrics = "BIOMETRICS" ("Biométrie"),
+        CriticalInfrastructure = "CRITICAL_INFRASTRUCTURE" ("Infrastructures critiques"),
+        Education = "EDUCATION" ("Éducation et formation"),
+        Employment = "EMPLOYMENT" ("Emploi et gestion des travailleurs"),
+        EssentialServices = "ESSENTIAL_SERVICES" ("Services essentiels"),
+        LawEnforcement = "LAW_ENFORCEMENT" ("Répression"),
+        MigrationAsylumBorder = "MIGRATION_ASYLUM_BORDER" ("Migration, asile et frontières"),
+        JusticeAndDemocracy = "JUSTICE_AND_DEMOCRACY" ("Justice et démocratie"),
     }
 );
 
 text_enum!(
     /// How bad a risk would be if it happened.
     Severity {
-        Low = "LOW",
-        Moderate = "MODERATE",
-        High = "HIGH",
-        Critical = "CRITICAL",
+        Low = "LOW" ("Faible"),
+        Moderate = "MODERATE" ("Modérée"),
+        High = "HIGH" ("Élevée"),
+        Critical = "CRITICAL" ("Critique"),
     }
 );
 
 text_enum!(
     /// How likely a risk is to happen.
     Likelihood {
-        Rare = "RARE",
-        Unlikely = "UNLIKELY",
-        Possible = "POSSIBLE",
-        Likely = "LIKELY",
-        AlmostCertain = "ALMOST_CERTAIN",
+        Rare = "RARE" ("Rare"),
+        Unlikely = "UNLIKELY" ("Peu probable"),
+        Possible = "POSSIBLE" ("Possible"),
+        Likely = "LIKELY" ("Probable"),
+        AlmostCertain = "ALMOST_CERTAIN" ("Quasi certain"),
     }
 );
 
 text_enum!(
     /// Where the mitigation of a risk stands.
     MitigationStatus {
-        None = "NONE",
-        Planned = "PLANNED",
-        InProgress = "IN_PROGRESS",
-        Implemented = "IMPLEMENTED",
-        Verified = "VERIFIED",
+        None = "NONE" ("Aucune"),
+        Planned = "PLANNED" ("Prévue"),
+        InProgress = "IN_PROGRESS" ("En cours"),
+        Implemented = "IMPLEMENTED" ("En place"),
+        Verified = "VERIFIED" ("Vérifiée"),
     }
 );
 
 text_enum!(
     /// Stage of a citizen concertation.
     ConcertationStatus {
-        Planned = "PLANNED",
-        Ongoing = "ONGOING",
-        Completed = "COMPLETED",
-        ResultsPublished = "RESULTS_PUBLISHED",
+        Planned = "PLANNED" ("Prévue"),
+        Ongoing = "ONGOING" ("En cours"),
+        Completed = "COMPLETED" ("Terminée"),
+        ResultsPublished = "RESULTS_PUBLISHED" ("Résultats publiés"),
     }
 );
 
 text_enum!(
     /// A way a concertation gathers people.
     ConcertationFormat {
-        Workshop = "WORKSHOP",
-        PublicDebate = "PUBLIC_DEBATE",
-        Seminar = "SEMINAR",
-        Survey = "SURVEY",
-        CitizenPanel = "CITIZEN_PANEL",
-        OnlinePlatform = "ONLINE_PLATFORM",
-        Conference = "CONFERENCE",
-        Exhibition = "EXHIBITION",
-        Other = "OTHER",
+        Workshop = "WORKSHOP" ("Atelier"),
+        PublicDebate = "PUBLIC_DEBATE" ("Débat public"),
+        Seminar = "SEMINAR" ("Séminaire"),
+        Survey = "SURVEY" ("Questionnaire"),
+        CitizenPanel = "CITIZEN_PANEL" ("Panel citoyen"),
+        OnlinePlatform = "ONLINE_PLATFORM" ("Plateforme en ligne"),
+        Conference = "CONFERENCE" ("Conférence"),
+        Exhibition = "EXHIBITION" ("Exposition"),
+        Other = "OTHER" ("Autre"),
     }
 );
 
 text_enum!(
     /// A public a concertation addresses, or that raised a contribution.
     Public {
-        Citizens = "CITIZENS",
-        Agents = "AGENTS",
-        ElectedOfficials = "ELECTED_OFFICIALS",
-        Youth = "YOUTH",
-        Associations = "ASSOCIATIONS",
-        Businesses = "BUSINESSES",
-        Unions = "UNIONS",
-        Researchers = "RESEARCHERS",
+        Citizens = "CITIZENS" ("Citoyens"),
+        Agents = "AGENTS" ("Agents"),
+        ElectedOfficials = "ELECTED_OFFICIALS" ("Élus"),
+        Youth = "YOUTH" ("Jeunes"),
+        Associations = "ASSOCIATIONS" ("Associations"),
+        Businesses = "BUSINESSES" ("Entreprises"),
+        Unions = "UNIONS" ("Syndicats"),
+        Researchers = "RESEARCHERS" ("Chercheurs"),
     }
 );
 
 text_enum!(
     /// What a contribution is.
     ContributionKind {
-        Concern = "CONCERN",
-        Expectation = "EXPECTATION",
-        Proposal = "PROPOSAL",
-        Opportunity = "OPPORTUNITY",
+        Concern = "CONCERN" ("Crainte"),
+        Expectation = "EXPECTATION" ("Attente"),
+        Proposal = "PROPOSAL" ("Proposition"),
+        Opportunity = "OPPORTUNITY" ("Opportunité"),
     }
 );
 
 text_enum!(
     /// How the organisers answered a contribution.
     ResponseState {
-        Open = "OPEN",
-        Acknowledged = "ACKNOWLEDGED",
-        InProgress = "IN_PROGRESS",
-        Addressed = "ADDRESSED",
-        Declined = "DECLINED",
+        Open = "OPEN" ("Sans réponse"),
+        Acknowledged = "ACKNOWLEDGED" ("Prise en compte"),
+        InProgress = "IN_PROGRESS" ("En cours de traitement"),
+        Addressed = "ADDRESSED" ("Traitée"),
+        Declined = "DECLINED" ("Écartée"),
     }
 );
 
 text_enum!(
     /// How a territory takes part in a concertation programme.
     ParticipationMode {
-        OwnConcertation = "OWN_CONCERTATION",
-        Codev = "CODEV",
+        OwnConcertation = "OWN_CONCERTATION" ("Concertation propre"),
+        Codev = "CODEV" ("Codéveloppement"),
     }
 );
 
 text_enum!(
     /// What a study finding is.
     FindingKind {
-        KeyLearning = "KEY_LEARNING",
-        JobExposure = "JOB_EXPOSURE",
-        Statistic = "STATISTIC",
-        Recommendation = "RECOMMENDATION",
+        KeyLearning = "KEY_LEARNING" ("Enseignement"),
+        JobExposure = "JOB_EXPOSURE" ("Exposition des métiers"),
+        Statistic = "STATISTIC" ("Chiffre"),
+        Recommendation = "RECOMMENDATION" ("Recommandation"),
     }
 );
 
 text_enum!(
     /// How exposed a job family is to AI.
     ExposureLevel {
-        Low = "LOW",
-        Moderate = "MODERATE",
-        High = "HIGH",
+        Low = "LOW" ("Faible"),
+        Moderate = "MODERATE" ("Modérée"),
+        High = "HIGH" ("Forte"),
     }
 );
 
 text_enum!(
     /// What a resource is.
     ResourceKind {
-        Guide = "GUIDE",
-        Sheet = "SHEET",
-        Report = "REPORT",
-        Template = "TEMPLATE",
-        Other = "OTHER",
+        Guide = "GUIDE" ("Guide"),
+        Sheet = "SHEET" ("Fiche"),
+        Report = "REPORT" ("Rapport"),
+        Template = "TEMPLATE" ("Modèle"),
+        Other = "OTHER" ("Autre"),
     }
 );

@@ -42,6 +42,12 @@ node! {
         /// When it was adopted.
         AdoptedOn = adopted_on;
     }
+    groups CharterGroup by CharterGroupKey {
+        /// The territory whose local charter it is.
+        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        /// The year it was adopted.
+        Year = GroupKey::year_of_date("adopted_on");
+    } numbers CharterNumbers {}
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -110,6 +116,14 @@ node! {
         /// When it was signed.
         SignedOn = signed_on;
     }
+    groups CharterSignatureGroup by CharterSignatureGroupKey {
+        /// The charter.
+        Charter = GroupKey::record(&[("charter_id", "charter")], "Charter", "title");
+        /// The région of the signing territory.
+        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        /// The year it was signed.
+        Year = GroupKey::year_of_date("signed_on");
+    } numbers CharterSignatureNumbers {}
     fields {
         /// Who signed, in person (e.g. the elected official), if recorded.
         async fn signatory(&self) -> Option<&str> {

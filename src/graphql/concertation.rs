@@ -41,6 +41,10 @@ node! {
         /// Title.
         Title = title;
     }
+    groups ConcertationProgrammeGroup by ConcertationProgrammeGroupKey {
+        /// The work axis.
+        Axis = GroupKey::record(&[("axis_id", "axis")], "Axis", "title");
+    } numbers ConcertationProgrammeNumbers {}
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -105,6 +109,16 @@ node! {
         /// How the territory takes part (alphabetically by value).
         Mode = mode;
     }
+    groups ProgrammeParticipationGroup by ProgrammeParticipationGroupKey {
+        /// How the territory takes part.
+        Mode = GroupKey::labelled("mode", entity::enums::ParticipationMode::label_of);
+        /// The programme.
+        Programme = GroupKey::record(&[("programme_id", "concertation_programme")], "ConcertationProgramme", "title");
+        /// The région of the territory.
+        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        /// The legal form of the territory.
+        TerritoryKind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of).at(&[("territory_id", "territory")]);
+    } numbers ProgrammeParticipationNumbers {}
     fields {
         /// How the territory takes part.
         async fn mode(&self) -> ParticipationMode {
@@ -183,6 +197,25 @@ node! {
         ParticipantCount = participant_count;
         /// Hours of debate.
         Hours = hours;
+    }
+    groups ConcertationGroup by ConcertationGroupKey {
+        /// Stage.
+        Status = GroupKey::labelled("status", entity::enums::ConcertationStatus::label_of);
+        /// The territory that leads it.
+        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        /// The région of the territory that leads it.
+        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        /// The legal form of the territory that leads it.
+        TerritoryKind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of).at(&[("territory_id", "territory")]);
+        /// The programme it belongs to.
+        Programme = GroupKey::record(&[("programme_id", "concertation_programme")], "ConcertationProgramme", "title");
+        /// The year it started.
+        Year = GroupKey::year_of_date("start_date");
+    } numbers ConcertationNumbers {
+        /// Number of participants.
+        participant_count;
+        /// Hours of debate.
+        hours;
     }
     fields {
         /// Title, in French.
@@ -325,6 +358,29 @@ node! {
         Salience = salience;
         /// How it was answered (alphabetically by value).
         ResponseState = response_state;
+    }
+    groups ContributionGroup by ContributionGroupKey {
+        /// What the contribution is.
+        Kind = GroupKey::labelled("kind", entity::enums::ContributionKind::label_of);
+        /// The public that raised it.
+        Public = GroupKey::labelled("public", entity::enums::Public::label_of);
+        /// How the organisers answered it.
+        ResponseState = GroupKey::labelled("response_state", entity::enums::ResponseState::label_of);
+        /// How strongly it came out.
+        Salience = GroupKey::value("salience");
+        /// The concertation that raised it.
+        Concertation = GroupKey::record(&[("concertation_id", "concertation")], "Concertation", "title");
+        /// The territory that led the concertation.
+        Territory = GroupKey::record(
+            &[("concertation_id", "concertation"), ("territory_id", "territory")],
+            "Territory",
+            "name",
+        );
+        /// The région of the territory that led the concertation.
+        Region = GroupKey::value("region").at(&[("concertation_id", "concertation"), ("territory_id", "territory")]);
+    } numbers ContributionNumbers {
+        /// How strongly it came out (1 to 5).
+        salience;
     }
     fields {
         /// What the contribution is.

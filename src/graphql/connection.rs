@@ -11,8 +11,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    aggregate::{GroupOrder, GroupQuery, RelGroups, table_groups},
     filter::{OrderDirection, Pred, Val},
     loader::{RelCount, RelDef, loader},
+    node::NodeType,
 };
 use crate::error::{AppError, AppResult};
 
@@ -312,7 +314,7 @@ impl<N> Connection<N> {
 /// A page of a list: its items, how to get the next page, and the size of
 /// the whole list.
 #[Object(name_type)]
-impl<N: OutputType> Connection<N> {
+impl<N: NodeType> Connection<N> {
     /// The items of this page, each with its cursor.
     async fn edges(&self) -> &[Edge<N>] {
         &self.edges
@@ -344,6 +346,44 @@ impl<N: OutputType> Connection<N> {
             }
         };
         Ok(count)
+    }
+
+    /// The whole list (its filter applied), grouped by the given keys — no
+    /// keys: one group of everything — each group with its count and, where
+    /// the records carry numbers, their sum, average, minimum and maximum.
+    async fn group_by(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Keys to group by (at most 4); none makes one group.")] by: Vec<
+            N::GroupKey,
+        >,
+        #[graphql(desc = "How groups are sorted (largest first by default).")] order_by: Option<
+            GroupOrder,
+        >,
+        #[graphql(desc = "Most groups returned (default 100, at most 1,000).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<N::Group>> {
+        let groups = GroupQuery::new(&by, N::NUMBERS, order_by, first)?;
+        let rows = match &self.total {
+            Total::Related { rel, parent, pred } => loader(ctx)
+                .load_one(RelGroups {
+                    rel,
+                    parent: *parent,
+                    pred: pred.clone(),
+                    groups: Arc::new(groups),
+                })
+                .await?
+                .unwrap_or_default(),
+            Total::Table { table, pred } => {
+                table_groups(
+                    super::loader::database(ctx),
+                    table,
+                    pred.as_deref(),
+                    &groups,
+                )
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(N::Group::from).collect())
     }
 }
 

@@ -67,6 +67,28 @@ node! {
         /// EU AI Act tier (alphabetically by value).
         AiActTier = ai_act_tier;
     }
+    groups DeploymentGroup by DeploymentGroupKey {
+        /// Life-cycle stage.
+        Status = GroupKey::labelled("status", entity::enums::DeploymentStatus::label_of);
+        /// Weight on decisions.
+        DecisionRole = GroupKey::labelled("decision_role", entity::enums::DecisionRole::label_of);
+        /// Who uses the system.
+        Audience = GroupKey::labelled("audience", entity::enums::Audience::label_of);
+        /// Personal data processed.
+        PersonalData = GroupKey::labelled("personal_data", entity::enums::PersonalData::label_of);
+        /// EU AI Act tier.
+        AiActTier = GroupKey::labelled("ai_act_tier", entity::enums::AiActTier::label_of);
+        /// Annex III area.
+        AnnexIiiArea = GroupKey::labelled("annex_iii_area", entity::enums::AnnexIiiArea::label_of);
+        /// The territory that uses it.
+        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        /// The région of the territory that uses it.
+        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        /// The legal form of the territory that uses it.
+        TerritoryKind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of).at(&[("territory_id", "territory")]);
+        /// The year the use started.
+        Year = GroupKey::year_of_month("start_month");
+    } numbers DeploymentNumbers {}
     fields {
         /// Name of the AI use.
         async fn title(&self) -> &str {
@@ -213,6 +235,12 @@ node! {
         /// Role (alphabetically by value).
         Role = role;
     }
+    groups DeploymentOrganizationGroup by DeploymentOrganizationGroupKey {
+        /// The part the organization plays.
+        Role = GroupKey::labelled("role", entity::enums::OrganizationRole::label_of);
+        /// The organization.
+        Organization = GroupKey::record(&[("organization_id", "organization")], "Organization", "name");
+    } numbers DeploymentOrganizationNumbers {}
     fields {
         /// The part the organization plays.
         async fn role(&self) -> OrganizationRole {
@@ -254,6 +282,7 @@ node! {
         /// Name.
         Name = name;
     }
+    groups DomainGroup by DomainGroupKey {} numbers DomainNumbers {}
     fields {
         /// Stable key (e.g. `MOBILITY`).
         async fn key(&self) -> &str {
@@ -302,6 +331,7 @@ node! {
         /// Name.
         Name = name;
     }
+    groups TechniqueGroup by TechniqueGroupKey {} numbers TechniqueNumbers {}
     fields {
         /// Stable key (e.g. `GENERATIVE_TEXT`).
         async fn key(&self) -> &str {

@@ -205,7 +205,7 @@ impl Hash for RelCount {
 
 /// Answers the keys of one request against the database.
 pub struct SqlLoader {
-    db: DatabaseConnection,
+    pub(crate) db: DatabaseConnection,
 }
 
 /// The fetches a request's loader has queued and not started yet.
@@ -368,7 +368,7 @@ where
 /// `kind` index and probe each against the parents: minutes instead of
 /// milliseconds on a large table. On SQLite, the fixed condition is therefore
 /// written `+column = value`, which the planner cannot serve from an index.
-fn related_rows(
+pub(crate) fn related_rows(
     backend: DbBackend,
     rel: &RelDef,
     parents: &[i64],

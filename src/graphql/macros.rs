@@ -51,6 +51,79 @@ macro_rules! field_filter {
     };
 }
 
+/// Declares the group object of a record type: keys and count, and, for a
+/// type with numbers, their sum, average, minimum and maximum.
+macro_rules! group_object {
+    ($name:ident, $group:ident, $numbers:ident, []) => {
+        #[doc = concat!("A group of ", stringify!($name), " records.")]
+        #[derive(async_graphql::SimpleObject, Debug)]
+        pub struct $group {
+            /// The values of the keys the records were grouped by.
+            pub keys: Vec<$crate::graphql::aggregate::GroupKeyValue>,
+            /// Number of records in the group.
+            pub count: i64,
+        }
+
+        impl From<$crate::graphql::aggregate::GroupRow> for $group {
+            fn from(row: $crate::graphql::aggregate::GroupRow) -> Self {
+                $group {
+                    keys: row.keys,
+                    count: row.count,
+                }
+            }
+        }
+    };
+    ($name:ident, $group:ident, $numbers:ident, [$($(#[$meta:meta])* $number:ident;)+]) => {
+        #[doc = concat!("Numbers of ", stringify!($name), " records, each aggregated over a group.")]
+        #[derive(async_graphql::SimpleObject, Debug, Default)]
+        pub struct $numbers {
+            $(
+                $(#[$meta])*
+                pub $number: Option<f64>,
+            )+
+        }
+
+        impl $numbers {
+            fn from_stats(values: &[Option<f64>]) -> Self {
+                let mut values = values.iter().copied();
+                $numbers {
+                    $($number: values.next().flatten(),)+
+                }
+            }
+        }
+
+        #[doc = concat!("A group of ", stringify!($name), " records.")]
+        #[derive(async_graphql::SimpleObject, Debug)]
+        pub struct $group {
+            /// The values of the keys the records were grouped by.
+            pub keys: Vec<$crate::graphql::aggregate::GroupKeyValue>,
+            /// Number of records in the group.
+            pub count: i64,
+            /// Sum of each number over the group (empty values left out).
+            pub sum: $numbers,
+            /// Average of each number over the group (empty values left out).
+            pub avg: $numbers,
+            /// Smallest value of each number in the group.
+            pub min: $numbers,
+            /// Largest value of each number in the group.
+            pub max: $numbers,
+        }
+
+        impl From<$crate::graphql::aggregate::GroupRow> for $group {
+            fn from(row: $crate::graphql::aggregate::GroupRow) -> Self {
+                $group {
+                    keys: row.keys,
+                    count: row.count,
+                    sum: $numbers::from_stats(&row.stats.sum),
+                    avg: $numbers::from_stats(&row.stats.avg),
+                    min: $numbers::from_stats(&row.stats.min),
+                    max: $numbers::from_stats(&row.stats.max),
+                }
+            }
+        }
+    };
+}
+
 /// Declares a record type of the graph.
 ///
 /// ```text
@@ -74,6 +147,13 @@ macro_rules! field_filter {
 ///     order TerritoryOrder by TerritoryOrderField {
 ///         /// Doc of the sort key.
 ///         Name = name;
+///     }
+///     groups TerritoryGroup by TerritoryGroupKey {
+///         /// Doc of the group key.
+///         Kind = GroupKey::labelled("kind", TerritoryKind::label_of);
+///     } numbers TerritoryNumbers {
+///         /// Doc of a number groups aggregate.
+///         population;
 ///     }
 ///     fields { /* #[Object] methods */ }
 ///     relations {
@@ -114,6 +194,17 @@ macro_rules! node {
                 $variant:ident = $column:ident;
             )*
         }
+        groups $group:ident by $group_key:ident {
+            $(
+                $(#[$group_meta:meta])*
+                $group_variant:ident = $group_spec:expr;
+            )*
+        } numbers $numbers:ident {
+            $(
+                $(#[$number_meta:meta])*
+                $number:ident;
+            )*
+        }
         fields { $($body:tt)* }
         relations {
             $(
@@ -144,7 +235,41 @@ macro_rules! node {
             type Entity = entity::$model::Entity;
             type Filter = $filter;
             type Order = $order;
+            type GroupKey = $group_key;
+            type Group = $group;
+            const NUMBERS: &'static [&'static str] = &[$(stringify!($number)),*];
         }
+
+        #[doc = concat!("What ", stringify!($name), " lists can be grouped by.")]
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $group_key {
+            $(
+                $(#[$group_meta])*
+                $group_variant,
+            )*
+            /// The year the record was created in the hub.
+            CreatedYear,
+        }
+
+        impl $crate::graphql::aggregate::GroupKeyInput for $group_key {
+            fn name(&self) -> &'static str {
+                <Self as async_graphql::EnumType>::items()
+                    .iter()
+                    .find(|item| item.value == *self)
+                    .map(|item| item.name)
+                    .expect("every value is an item")
+            }
+
+            fn spec(&self) -> $crate::graphql::aggregate::GroupKey {
+                use $crate::graphql::aggregate::GroupKey;
+                match self {
+                    $(Self::$group_variant => $group_spec,)*
+                    Self::CreatedYear => GroupKey::year_of_date("created_at"),
+                }
+            }
+        }
+
+        group_object!($name, $group, $numbers, [$($(#[$number_meta])* $number;)*]);
 
         /// The relations of this type, as the loader and filters read them.
         #[allow(non_upper_case_globals)]

@@ -4,6 +4,7 @@
 #[macro_use]
 mod macros;
 
+pub mod aggregate;
 pub mod charter;
 pub mod concertation;
 pub mod connection;

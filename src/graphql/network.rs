@@ -25,6 +25,12 @@ node! {
         /// Name.
         Name = name;
     }
+    groups NetworkGroup by NetworkGroupKey {} numbers NetworkNumbers {
+        /// Number of people in the network.
+        members_people;
+        /// Number of member collectivités.
+        member_collectivities;
+    }
     fields {
         /// Name of the network.
         async fn name(&self) -> &str {
@@ -101,6 +107,10 @@ node! {
         /// Title.
         Title = title;
     }
+    groups AxisGroup by AxisGroupKey {
+        /// The network.
+        Network = GroupKey::record(&[("network_id", "network")], "Network", "name");
+    } numbers AxisNumbers {}
     fields {
         /// Number of the axis in the network's list (1 first).
         async fn number(&self) -> i32 {

@@ -8,6 +8,7 @@ use async_graphql::{Context, ID, Object, OutputType};
 use sea_orm::{EntityName, EntityTrait, ModelTrait};
 
 use super::{
+    aggregate::{GroupKeyInput, GroupRow},
     connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
     filter::{Filter, Val, checked},
     id,
@@ -26,6 +27,12 @@ pub trait NodeType: From<<Self::Entity as EntityTrait>::Model> + OutputType {
     type Filter: Filter;
     /// Its sort-key input.
     type Order: OrderInput;
+    /// What its lists can be grouped by.
+    type GroupKey: GroupKeyInput;
+    /// A group of its records.
+    type Group: OutputType + From<GroupRow>;
+    /// Its numeric columns, which groups sum, average, and bound.
+    const NUMBERS: &'static [&'static str];
 }
 
 /// What a list field was asked: its page, filter and sort.
@@ -40,6 +47,16 @@ fn shape<N: NodeType>(
         .map(|filter| filter.to_pred().and_then(checked))
         .transpose()?;
     Ok(Shape { pred, sort, window })
+}
+
+/// Whether a list field's selection reads its page (its items or where
+/// they stand), rather than only its `totalCount` or `groupBy`: a page
+/// nobody reads is not fetched.
+fn wants_rows(ctx: &Context<'_>) -> bool {
+    let selection = ctx.look_ahead();
+    ["edges", "nodes", "pageInfo"]
+        .iter()
+        .any(|field| selection.field(field).exists())
 }
 
 /// The cursor of a row in a list sorted by `sort`.
@@ -76,10 +93,14 @@ pub async fn related<N: NodeType>(
         rel.def.name
     );
     let shape = Arc::new(shape::<N>(page, filter, order_by)?);
-    let rows = loader(ctx)
-        .load_one(RelPage::<N::Entity>::new(&rel.def, parent, shape.clone()))
-        .await?
-        .unwrap_or_default();
+    let rows = if wants_rows(ctx) {
+        loader(ctx)
+            .load_one(RelPage::<N::Entity>::new(&rel.def, parent, shape.clone()))
+            .await?
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let total = Total::Related {
         rel: &rel.def,
         parent,
@@ -118,7 +139,11 @@ pub async fn root_list<N: NodeType>(
     order_by: Option<Vec<N::Order>>,
 ) -> async_graphql::Result<Connection<N>> {
     let shape = shape::<N>(page, filter, order_by)?;
-    let rows = table_page::<N::Entity>(ctx, &shape).await?;
+    let rows = if wants_rows(ctx) {
+        table_page::<N::Entity>(ctx, &shape).await?
+    } else {
+        Vec::new()
+    };
     let total = Total::Table {
         table: N::TABLE,
         pred: shape.pred.clone().map(Arc::new),

@@ -36,6 +36,10 @@ node! {
         /// Kind of body.
         Kind = kind;
     }
+    groups OrganizationGroup by OrganizationGroupKey {
+        /// Kind of body.
+        Kind = GroupKey::labelled("kind", entity::enums::OrganizationKind::label_of);
+    } numbers OrganizationNumbers {}
     fields {
         /// Name of the organization.
         async fn name(&self) -> &str {

@@ -35,6 +35,12 @@ node! {
         /// Kind (alphabetically by value).
         Kind = kind;
     }
+    groups ResourceGroup by ResourceGroupKey {
+        /// What it is.
+        Kind = GroupKey::labelled("kind", entity::enums::ResourceKind::label_of);
+        /// The territory that published it.
+        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+    } numbers ResourceNumbers {}
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -97,6 +103,14 @@ node! {
         /// Title.
         Title = title;
     }
+    groups EventGroup by EventGroupKey {
+        /// The hosting territory.
+        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        /// The région of the hosting territory.
+        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        /// The year it starts.
+        Year = GroupKey::year_of_date("starts_on");
+    } numbers EventNumbers {}
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {

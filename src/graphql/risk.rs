@@ -40,6 +40,10 @@ node! {
         /// Title.
         Title = title;
     }
+    groups RiskCategoryGroup by RiskCategoryGroupKey {
+        /// The broader category.
+        Parent = GroupKey::record(&[("parent_id", "risk_category")], "RiskCategory", "title");
+    } numbers RiskCategoryNumbers {}
     fields {
         /// Stable key (e.g. `BIAS_AND_INEQUALITY`).
         async fn key(&self) -> &str {
@@ -123,6 +127,24 @@ node! {
         /// Mitigation status (alphabetically by value).
         MitigationStatus = mitigation_status;
     }
+    groups DeploymentRiskGroup by DeploymentRiskGroupKey {
+        /// How bad it would be.
+        Severity = GroupKey::labelled("severity", entity::enums::Severity::label_of);
+        /// How likely it is.
+        Likelihood = GroupKey::labelled("likelihood", entity::enums::Likelihood::label_of);
+        /// Where its mitigation stands.
+        MitigationStatus = GroupKey::labelled("mitigation_status", entity::enums::MitigationStatus::label_of);
+        /// The risk category.
+        Category = GroupKey::record(&[("risk_category_id", "risk_category")], "RiskCategory", "title");
+        /// The territory of the deployment.
+        Territory = GroupKey::record(
+            &[("deployment_id", "deployment"), ("territory_id", "territory")],
+            "Territory",
+            "name",
+        );
+        /// The région of the deployment's territory.
+        Region = GroupKey::value("region").at(&[("deployment_id", "deployment"), ("territory_id", "territory")]);
+    } numbers DeploymentRiskNumbers {}
     fields {
         /// How bad it would be, if assessed.
         async fn severity(&self) -> Option<Severity> {
@@ -180,6 +202,7 @@ node! {
         /// Title.
         Title = title;
     }
+    groups OpportunityGroup by OpportunityGroupKey {} numbers OpportunityNumbers {}
     fields {
         /// Position in the source's list (1 first).
         async fn rank(&self) -> i32 {
@@ -222,6 +245,7 @@ node! {
         /// Title.
         Title = title;
     }
+    groups LeverGroup by LeverGroupKey {} numbers LeverNumbers {}
     fields {
         /// Position in the source's list (1 first).
         async fn rank(&self) -> i32 {

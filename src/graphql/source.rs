@@ -36,6 +36,12 @@ node! {
         /// When it was retrieved.
         RetrievedOn = retrieved_on;
     }
+    groups SourceGroup by SourceGroupKey {
+        /// Who published it.
+        Publisher = GroupKey::value("publisher");
+        /// The year it was retrieved.
+        Year = GroupKey::year_of_date("retrieved_on");
+    } numbers SourceNumbers {}
     fields {
         /// Title of the source.
         async fn title(&self) -> &str {

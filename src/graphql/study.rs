@@ -40,6 +40,12 @@ node! {
         /// When it was published.
         PublishedOn = published_on;
     }
+    groups StudyGroup by StudyGroupKey {
+        /// The work axis.
+        Axis = GroupKey::record(&[("axis_id", "axis")], "Axis", "title");
+        /// The year it was published.
+        Year = GroupKey::year_of_date("published_on");
+    } numbers StudyNumbers {}
     fields {
         /// Title, in French.
         async fn title(&self) -> &str {
@@ -113,6 +119,19 @@ node! {
         Rank = rank;
         /// The measured value.
         Value = value;
+    }
+    groups StudyFindingGroup by StudyFindingGroupKey {
+        /// What the finding is.
+        Kind = GroupKey::labelled("kind", entity::enums::FindingKind::label_of);
+        /// How exposed the job family is.
+        ExposureLevel = GroupKey::labelled("exposure_level", entity::enums::ExposureLevel::label_of);
+        /// The job family concerned.
+        JobFamily = GroupKey::value("job_family");
+        /// The study.
+        Study = GroupKey::record(&[("study_id", "study")], "Study", "title");
+    } numbers StudyFindingNumbers {
+        /// The measured value.
+        value;
     }
     fields {
         /// What the finding is.

@@ -59,6 +59,19 @@ node! {
         /// Population.
         Population = population;
     }
+    groups TerritoryGroup by TerritoryGroupKey {
+        /// Legal form.
+        Kind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of);
+        /// Région.
+        Region = GroupKey::value("region");
+        /// Code of the département.
+        Department = GroupKey::value("department");
+        /// The territory it belongs to.
+        Parent = GroupKey::record(&[("parent_id", "territory")], "Territory", "name");
+    } numbers TerritoryNumbers {
+        /// Population.
+        population;
+    }
     fields {
         /// Name of the territory, as it calls itself.
         async fn name(&self) -> &str {

@@ -112,8 +112,23 @@ pub struct TestDb {
     _cleanup: Cleanup,
 }
 
+/// Shows the hub's warnings and errors with a failing test's output.
+fn log_to_test_output() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("vigie=warn")),
+            )
+            .try_init();
+    });
+}
+
 impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
+        log_to_test_output();
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();

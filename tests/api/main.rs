@@ -5,6 +5,7 @@
 mod helpers;
 mod fixtures;
 
+mod aggregates;
 mod batching;
 mod cli;
 mod errors;

@@ -1,0 +1,502 @@
+//! Aggregates: every list can be grouped — by enum fields, by a related
+//! record (territory, programme…), by the territory's région or legal form,
+//! by year — into groups with their count and, where the records carry
+//! numbers (participants, hours, population…), their sum, average, minimum
+//! and maximum. The list's filter applies first; groups are computed in SQL,
+//! one statement for a root list, one per level for nested lists.
+
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+    sync::Arc,
+};
+
+use async_graphql::{Enum, SimpleObject, dataloader::Loader};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryResult,
+    sea_query::{
+        Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+        WindowStatement,
+    },
+};
+
+use super::{
+    filter::{Compiler, Pred},
+    id,
+    loader::{RelDef, SqlLoader, related_rows},
+};
+use crate::error::{AppError, AppResult};
+
+/// Most groups one `groupBy` returns (per parent, for a nested list).
+pub const MAX_GROUPS: i32 = 1_000;
+/// Groups returned when `first` is not given.
+pub const DEFAULT_GROUPS: i32 = 100;
+/// Most keys one `groupBy` takes.
+pub const MAX_GROUP_KEYS: usize = 4;
+
+/// Foreign keys to follow from a row to reach a key's table: each step is
+/// `(foreign key column, table it points to)`.
+pub type Path = &'static [(&'static str, &'static str)];
+
+/// What a key's values are.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyKind {
+    /// The column's value; enums name their values' labels.
+    Value(Option<fn(&str) -> Option<&'static str>>),
+    /// The year of a date or timestamp column.
+    YearOfDate,
+    /// The year of a `YYYY-MM` month column.
+    YearOfMonth,
+    /// A record: its global ID, labelled by one of its columns.
+    Record {
+        type_name: &'static str,
+        label: &'static str,
+    },
+}
+
+/// A key records can be grouped by.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupKey {
+    pub path: Path,
+    pub column: &'static str,
+    pub kind: KeyKind,
+}
+
+impl GroupKey {
+    /// A column of the record itself.
+    pub const fn value(column: &'static str) -> Self {
+        GroupKey {
+            path: &[],
+            column,
+            kind: KeyKind::Value(None),
+        }
+    }
+
+    /// An enum column of the record, labelled.
+    pub const fn labelled(column: &'static str, label: fn(&str) -> Option<&'static str>) -> Self {
+        GroupKey {
+            path: &[],
+            column,
+            kind: KeyKind::Value(Some(label)),
+        }
+    }
+
+    /// The same key, read on the record `path` leads to.
+    pub const fn at(self, path: Path) -> Self {
+        GroupKey { path, ..self }
+    }
+
+    /// The record `path` leads to.
+    pub const fn record(path: Path, type_name: &'static str, label: &'static str) -> Self {
+        GroupKey {
+            path,
+            column: "id",
+            kind: KeyKind::Record { type_name, label },
+        }
+    }
+
+    /// The year of a date or timestamp column.
+    pub const fn year_of_date(column: &'static str) -> Self {
+        GroupKey {
+            path: &[],
+            column,
+            kind: KeyKind::YearOfDate,
+        }
+    }
+
+    /// The year of a `YYYY-MM` month column.
+    pub const fn year_of_month(column: &'static str) -> Self {
+        GroupKey {
+            path: &[],
+            column,
+            kind: KeyKind::YearOfMonth,
+        }
+    }
+}
+
+/// A record type's group-key input.
+pub trait GroupKeyInput: async_graphql::InputType + Copy {
+    /// The key's name in the schema.
+    fn name(&self) -> &'static str;
+    fn spec(&self) -> GroupKey;
+}
+
+/// How groups are sorted.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub enum GroupOrder {
+    /// Largest groups first; then by key values.
+    #[default]
+    CountDesc,
+    /// Smallest groups first; then by key values.
+    CountAsc,
+    /// By key values, A to Z (empty values last).
+    KeyAsc,
+    /// By key values, Z to A (empty values first).
+    KeyDesc,
+}
+
+/// One key of a group, and its value.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct GroupKeyValue {
+    /// The key, as named in `by`.
+    pub key: String,
+    /// Its value (a global ID for a record key); `null` for records where
+    /// it is empty.
+    pub value: Option<String>,
+    /// A label for readers: the enum value in French, the record's name,
+    /// or the value itself.
+    pub label: Option<String>,
+}
+
+/// Sum, average, minimum and maximum of each number of a group's records,
+/// in the order of the type's numbers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub sum: Vec<Option<f64>>,
+    pub avg: Vec<Option<f64>>,
+    pub min: Vec<Option<f64>>,
+    pub max: Vec<Option<f64>>,
+}
+
+/// A group, as computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    pub keys: Vec<GroupKeyValue>,
+    pub count: i64,
+    pub stats: Stats,
+}
+
+/// What a `groupBy` asks, checked.
+#[derive(Debug, Clone)]
+pub struct GroupQuery {
+    pub keys: Vec<(&'static str, GroupKey)>,
+    pub numbers: &'static [&'static str],
+    pub order: GroupOrder,
+    pub first: i32,
+}
+
+impl GroupQuery {
+    pub fn new<K: GroupKeyInput>(
+        by: &[K],
+        numbers: &'static [&'static str],
+        order: Option<GroupOrder>,
+        first: Option<i32>,
+    ) -> AppResult<GroupQuery> {
+        if by.len() > MAX_GROUP_KEYS {
+            return Err(AppError::bad_argument(
+                "by",
+                format!("`by` takes at most {MAX_GROUP_KEYS} keys"),
+            ));
+        }
+        let first = first.unwrap_or(DEFAULT_GROUPS);
+        if !(0..=MAX_GROUPS).contains(&first) {
+            return Err(AppError::bad_argument(
+                "first",
+                format!("`first` is between 0 and {MAX_GROUPS}"),
+            ));
+        }
+        Ok(GroupQuery {
+            keys: by.iter().map(|k| (k.name(), k.spec())).collect(),
+            numbers,
+            order: order.unwrap_or_default(),
+            first,
+        })
+    }
+
+    /// Names the query, for loader keys.
+    pub fn signature(&self) -> String {
+        let keys: Vec<&str> = self.keys.iter().map(|(name, _)| *name).collect();
+        format!("{}|{:?}|{}", keys.join(","), self.order, self.first)
+    }
+}
+
+const PARENT: &str = "vigie_parent";
+const COUNT: &str = "vigie_count";
+const ROW: &str = "vigie_row";
+
+fn value_alias(i: usize) -> String {
+    format!("vigie_key_{i}")
+}
+
+fn label_alias(i: usize) -> String {
+    format!("vigie_label_{i}")
+}
+
+fn stat_alias(stat: &str, i: usize) -> String {
+    format!("vigie_{stat}_{i}")
+}
+
+/// Adds to `query` (over rows of `table`) the joins, columns and GROUP BY of
+/// the groups, and returns the expressions groups are sorted by.
+fn add_groups(backend: DbBackend, query: &mut SelectStatement, table: &str, groups: &GroupQuery) {
+    for (i, (_, key)) in groups.keys.iter().enumerate() {
+        // Follow the key's path with LEFT JOINs, so that a record whose
+        // foreign key is empty still counts, in a group of its own.
+        let mut at = table.to_owned();
+        for (step, (fk, target)) in key.path.iter().enumerate() {
+            let alias = format!("vigie_k{i}_{step}");
+            query.join_as(
+                JoinType::LeftJoin,
+                *target,
+                Alias::new(&alias),
+                Expr::col((Alias::new(&alias), "id")).equals((Alias::new(&at), *fk)),
+            );
+            at = alias;
+        }
+        let column = Expr::col((Alias::new(&at), key.column));
+        let value = match key.kind {
+            KeyKind::YearOfMonth => Func::cust("SUBSTR").arg(column).arg(1).arg(4).into(),
+            KeyKind::YearOfDate => match backend {
+                DbBackend::Postgres => Func::cust("TO_CHAR").arg(column).arg("YYYY").into(),
+                _ => Func::cust("SUBSTR").arg(column).arg(1).arg(4).into(),
+            },
+            _ => column,
+        };
+        // Grouped by their aliases: PostgreSQL would not see that two
+        // copies of an expression with bound arguments are the same.
+        query.expr_as(value, Alias::new(value_alias(i)));
+        query.add_group_by([Expr::col(Alias::new(value_alias(i)))]);
+        if let KeyKind::Record { label, .. } = key.kind {
+            let label = Expr::col((Alias::new(&at), label));
+            query.expr_as(label, Alias::new(label_alias(i)));
+            query.add_group_by([Expr::col(Alias::new(label_alias(i)))]);
+        }
+    }
+    query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
+    for (i, number) in groups.numbers.iter().enumerate() {
+        let column = || Expr::col((Alias::new(table), *number));
+        for (stat, aggregate) in [
+            ("sum", Func::sum(column())),
+            ("avg", Func::avg(column())),
+            ("min", Func::min(column())),
+            ("max", Func::max(column())),
+        ] {
+            // PostgreSQL averages into NUMERIC, which drivers read apart;
+            // every statistic is read as a double.
+            let aggregate = Expr::cust_with_expr(
+                match backend {
+                    DbBackend::Postgres => "CAST($1 AS DOUBLE PRECISION)",
+                    _ => "CAST(? AS DOUBLE PRECISION)",
+                },
+                aggregate,
+            );
+            query.expr_as(aggregate, Alias::new(stat_alias(stat, i)));
+        }
+    }
+}
+
+/// The ORDER BY terms of groups, by the aliases of their columns.
+fn group_order(groups: &GroupQuery) -> Vec<(String, Order)> {
+    let (count, keys) = match groups.order {
+        GroupOrder::CountDesc => (Some(Order::Desc), Order::Asc),
+        GroupOrder::CountAsc => (Some(Order::Asc), Order::Asc),
+        GroupOrder::KeyAsc => (None, Order::Asc),
+        GroupOrder::KeyDesc => (None, Order::Desc),
+    };
+    let mut terms = Vec::new();
+    if let Some(count) = count {
+        terms.push((COUNT.to_owned(), count));
+    }
+    for i in 0..groups.keys.len() {
+        terms.push((value_alias(i), keys.clone()));
+    }
+    terms
+}
+
+fn null_order(order: &Order) -> sea_orm::sea_query::NullOrdering {
+    match order {
+        Order::Desc => sea_orm::sea_query::NullOrdering::First,
+        _ => sea_orm::sea_query::NullOrdering::Last,
+    }
+}
+
+/// A key value read as text, whatever its SQL type.
+fn text_at(row: &QueryResult, column: &str) -> AppResult<Option<String>> {
+    if let Ok(value) = row.try_get::<Option<String>>("", column) {
+        return Ok(value);
+    }
+    if let Ok(value) = row.try_get::<Option<i64>>("", column) {
+        return Ok(value.map(|v| v.to_string()));
+    }
+    if let Ok(value) = row.try_get::<Option<i32>>("", column) {
+        return Ok(value.map(|v| v.to_string()));
+    }
+    Ok(row
+        .try_get::<Option<f64>>("", column)?
+        .map(|v| v.to_string()))
+}
+
+fn read_group(row: &QueryResult, groups: &GroupQuery) -> AppResult<GroupRow> {
+    let mut keys = Vec::with_capacity(groups.keys.len());
+    for (i, (name, key)) in groups.keys.iter().enumerate() {
+        let raw = text_at(row, &value_alias(i))?;
+        let (value, label) = match key.kind {
+            KeyKind::Record { type_name, .. } => {
+                let label = text_at(row, &label_alias(i))?;
+                let value = raw
+                    .as_deref()
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .map(|id| id::encode(type_name, id).0);
+                (value, label)
+            }
+            KeyKind::Value(Some(label_of)) => {
+                let label = raw.as_deref().and_then(label_of).map(str::to_owned);
+                (raw, label)
+            }
+            _ => (raw.clone(), raw),
+        };
+        keys.push(GroupKeyValue {
+            key: (*name).to_owned(),
+            value,
+            label,
+        });
+    }
+    let mut stats = Stats::default();
+    for i in 0..groups.numbers.len() {
+        stats.sum.push(row.try_get("", &stat_alias("sum", i))?);
+        stats.avg.push(row.try_get("", &stat_alias("avg", i))?);
+        stats.min.push(row.try_get("", &stat_alias("min", i))?);
+        stats.max.push(row.try_get("", &stat_alias("max", i))?);
+    }
+    Ok(GroupRow {
+        keys,
+        count: row.try_get("", COUNT)?,
+        stats,
+    })
+}
+
+/// The groups of a whole table's matching rows.
+pub async fn table_groups(
+    db: &DatabaseConnection,
+    table: &'static str,
+    pred: Option<&Pred>,
+    groups: &GroupQuery,
+) -> AppResult<Vec<GroupRow>> {
+    let backend = db.get_database_backend();
+    let mut query = Query::select();
+    query.from(table);
+    if let Some(pred) = pred {
+        query.cond_where(Compiler::new(backend).compile(pred, table));
+    }
+    add_groups(backend, &mut query, table, groups);
+    for (column, order) in group_order(groups) {
+        let nulls = null_order(&order);
+        query.order_by_with_nulls(Alias::new(column), order, nulls);
+    }
+    query.limit(groups.first as u64);
+    db.query_all(&query)
+        .await?
+        .iter()
+        .map(|row| read_group(row, groups))
+        .collect()
+}
+
+/// The groups of the matching rows related to each of `parents`.
+pub async fn related_groups(
+    db: &DatabaseConnection,
+    rel: &RelDef,
+    parents: &[i64],
+    pred: Option<&Pred>,
+    groups: &GroupQuery,
+) -> AppResult<HashMap<i64, Vec<GroupRow>>> {
+    let backend = db.get_database_backend();
+    let (mut inner, parent) = related_rows(backend, rel, parents);
+    inner.expr_as(Expr::col(parent), PARENT);
+    inner.add_group_by([Expr::col(parent)]);
+    if let Some(pred) = pred {
+        inner.cond_where(Compiler::new(backend).compile(pred, rel.child));
+    }
+    add_groups(backend, &mut inner, rel.child, groups);
+    // Number the groups of each parent in order, to keep the first ones.
+    let mut window = WindowStatement::partition_by(Alias::new(PARENT));
+    for (column, order) in group_order(groups) {
+        let nulls = null_order(&order);
+        window.order_by_with_nulls(Alias::new(column), order, nulls);
+    }
+    let numbered = Query::select()
+        .column(Asterisk)
+        .expr_window_as(Func::cust("ROW_NUMBER"), window, ROW)
+        .from_subquery(inner, "vigie_groups")
+        .to_owned();
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(numbered, "vigie_numbered")
+        .cond_where(Condition::all().add(Expr::col(ROW).lte(groups.first)))
+        .order_by(PARENT, Order::Asc)
+        .order_by(ROW, Order::Asc)
+        .to_owned();
+    let mut found: HashMap<i64, Vec<GroupRow>> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", PARENT)?;
+        found
+            .entry(parent)
+            .or_default()
+            .push(read_group(&row, groups)?);
+    }
+    Ok(found)
+}
+
+/// The groups of the records related to one parent.
+#[derive(Clone)]
+pub struct RelGroups {
+    pub rel: &'static RelDef,
+    pub parent: i64,
+    pub pred: Option<Arc<Pred>>,
+    pub groups: Arc<GroupQuery>,
+}
+
+impl PartialEq for RelGroups {
+    fn eq(&self, other: &Self) -> bool {
+        self.rel == other.rel
+            && self.parent == other.parent
+            && self.pred == other.pred
+            && self.groups.signature() == other.groups.signature()
+    }
+}
+
+impl Eq for RelGroups {}
+
+impl Hash for RelGroups {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.rel, self.parent, &self.pred, self.groups.signature()).hash(state);
+    }
+}
+
+impl Loader<RelGroups> for SqlLoader {
+    type Value = Vec<GroupRow>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[RelGroups]) -> AppResult<HashMap<RelGroups, Vec<GroupRow>>> {
+        // Keys asking the same thing of the same relation share a statement.
+        let mut batches: Vec<(&RelGroups, Vec<i64>)> = Vec::new();
+        for key in keys {
+            match batches.iter_mut().find(|(first, _)| {
+                first.rel == key.rel
+                    && first.pred == key.pred
+                    && first.groups.signature() == key.groups.signature()
+            }) {
+                Some((_, parents)) => parents.push(key.parent),
+                None => batches.push((key, vec![key.parent])),
+            }
+        }
+        let mut found = HashMap::new();
+        for (first, parents) in batches {
+            let mut groups = related_groups(
+                &self.db,
+                first.rel,
+                &parents,
+                first.pred.as_deref(),
+                &first.groups,
+            )
+            .await?;
+            for parent in parents {
+                let key = RelGroups {
+                    parent,
+                    ..first.clone()
+                };
+                found.insert(key, groups.remove(&parent).unwrap_or_default());
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,214 @@
+//! Group-by aggregates: counts, and sums, averages, minima and maxima,
+//! by enum fields, related records, région, legal form and year — equal to
+//! what a hand-written GROUP BY gives.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value as Json, json};
+
+use crate::{
+    fixtures::{Grid, seed_grid},
+    helpers::{Backend, TestApp, codes, gid},
+};
+
+/// Rows of a hand-written query, as `(keys joined by "|", count)`.
+async fn sql_groups(app: &TestApp, sql: &str) -> BTreeMap<String, i64> {
+    let backend = app.db.conn.get_database_backend();
+    let rows = app
+        .db
+        .conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"));
+    rows.iter()
+        .map(|row| {
+            let key: Option<String> = row.try_get("", "k").unwrap();
+            (
+                key.unwrap_or_else(|| "∅".into()),
+                row.try_get::<i64>("", "n").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The groups of a `groupBy` answer, as `(values joined by "|", count)`.
+fn api_groups(groups: &Json) -> BTreeMap<String, i64> {
+    groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            let key = group["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["value"].as_str().unwrap_or("∅").to_owned())
+                .collect::<Vec<_>>()
+                .join("|");
+            (key, group["count"].as_i64().unwrap())
+        })
+        .collect()
+}
+
+async fn seeded(backend: Backend) -> TestApp {
+    let app = TestApp::new(backend).await;
+    seed_grid(
+        &app.db,
+        Grid {
+            territories: 30,
+            deployments_per_territory: 7,
+            concerns_per_deployment: 2,
+        },
+    )
+    .await;
+    let backend = app.db.conn.get_database_backend();
+    // Numbers, dates and a missing value or two for the concertations.
+    for sql in [
+        "UPDATE concertation SET participant_count = id * 10, hours = id * 1.5 WHERE id % 4 <> 0",
+        "UPDATE concertation SET start_date = '2024-03-01' WHERE id % 3 = 0",
+        "UPDATE concertation SET start_date = '2025-10-15' WHERE id % 3 = 1",
+        "UPDATE territory SET kind = 'METROPOLE' WHERE id % 5 = 0",
+    ] {
+        app.db
+            .conn
+            .execute_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+    }
+    app
+}
+
+on_both_backends! {
+    async fn groups_and_counts_equal_a_hand_written_group_by(backend: Backend) {
+        let app = seeded(backend).await;
+        let data = app.query(r#"{
+            byStatus: deployments { groupBy(by: [STATUS]) { keys { key value label } count } }
+            byRegionStatus: deployments(filter: { status: { eq: PILOT } }) { groupBy(by: [REGION, STATUS]) { keys { value } count } }
+            byKindYear: deployments { groupBy(by: [TERRITORY_KIND, YEAR], first: 1000) { keys { value } count } }
+            concernsByTerritory: contributions { groupBy(by: [TERRITORY], first: 1000) { keys { value label } count } }
+        }"#, json!({})).await;
+
+        assert_eq!(
+            api_groups(&data["byStatus"]["groupBy"]),
+            sql_groups(&app, "SELECT status AS k, COUNT(*) AS n FROM deployment GROUP BY status").await
+        );
+        let first = &data["byStatus"]["groupBy"][0];
+        assert_eq!(first["keys"][0]["key"], "STATUS");
+        assert_eq!(first["keys"][0]["value"], "PRODUCTION");
+        assert_eq!(first["keys"][0]["label"], "En production");
+
+        assert_eq!(
+            api_groups(&data["byRegionStatus"]["groupBy"]),
+            sql_groups(&app, "SELECT t.region || '|' || d.status AS k, COUNT(*) AS n FROM deployment d \
+                JOIN territory t ON t.id = d.territory_id WHERE d.status = 'PILOT' GROUP BY t.region, d.status").await
+        );
+        assert_eq!(
+            api_groups(&data["byKindYear"]["groupBy"]),
+            sql_groups(&app, "SELECT t.kind || '|' || COALESCE(SUBSTR(d.start_month, 1, 4), '∅') AS k, COUNT(*) AS n \
+                FROM deployment d JOIN territory t ON t.id = d.territory_id \
+                GROUP BY t.kind, SUBSTR(d.start_month, 1, 4)").await
+        );
+
+        let by_territory = &data["concernsByTerritory"]["groupBy"];
+        let want: BTreeMap<String, i64> = sql_groups(&app, "SELECT CAST(c.territory_id AS TEXT) AS k, COUNT(*) AS n \
+            FROM contribution x JOIN concertation c ON c.id = x.concertation_id GROUP BY c.territory_id").await
+            .into_iter()
+            .map(|(id, n)| (gid("Territory", id.parse().unwrap()), n))
+            .collect();
+        assert_eq!(api_groups(by_territory), want);
+        assert!(by_territory[0]["keys"][0]["label"].as_str().unwrap().starts_with("Territoire "));
+    }
+
+    async fn numbers_are_summed_averaged_and_bounded_per_group(backend: Backend) {
+        let app = seeded(backend).await;
+        let data = app.query(r#"{ concertations { groupBy(by: [YEAR], orderBy: KEY_ASC) {
+            keys { value } count
+            sum { participantCount hours } avg { participantCount hours }
+            min { participantCount } max { hours }
+        } } }"#, json!({})).await;
+        let groups = data["concertations"]["groupBy"].as_array().unwrap();
+        let years: Vec<Json> = groups.iter().map(|g| g["keys"][0]["value"].clone()).collect();
+        assert_eq!(years, vec![json!("2024"), json!("2025"), Json::Null]);
+        let backend_kind = app.db.conn.get_database_backend();
+        for group in groups {
+            let condition = match group["keys"][0]["value"].as_str() {
+                Some(year) => format!("start_date >= '{year}-01-01' AND start_date <= '{year}-12-31'"),
+                None => "start_date IS NULL".to_owned(),
+            };
+            let row = app.db.conn.query_one_raw(Statement::from_string(backend_kind, format!(
+                "SELECT COUNT(*) AS n, CAST(SUM(participant_count) AS DOUBLE PRECISION) AS s, \
+                 CAST(AVG(hours) AS DOUBLE PRECISION) AS a, CAST(MIN(participant_count) AS DOUBLE PRECISION) AS lo, \
+                 CAST(MAX(hours) AS DOUBLE PRECISION) AS hi FROM concertation WHERE {condition}"
+            ))).await.unwrap().unwrap();
+            assert_eq!(group["count"], row.try_get::<i64>("", "n").unwrap());
+            let close = |api: &Json, sql: f64| (api.as_f64().unwrap() - sql).abs() < 1e-9;
+            assert!(close(&group["sum"]["participantCount"], row.try_get("", "s").unwrap()), "{group}");
+            assert!(close(&group["avg"]["hours"], row.try_get("", "a").unwrap()), "{group}");
+            assert!(close(&group["min"]["participantCount"], row.try_get("", "lo").unwrap()), "{group}");
+            assert!(close(&group["max"]["hours"], row.try_get("", "hi").unwrap()), "{group}");
+        }
+        // No key: one group of the whole filtered list.
+        let data = app.query(r#"{ concertations(filter: { participantCount: { isNull: false } }) {
+            totalCount groupBy(by: []) { keys { value } count sum { participantCount } } } }"#, json!({})).await;
+        let list = &data["concertations"];
+        assert_eq!(list["groupBy"].as_array().unwrap().len(), 1);
+        assert_eq!(list["groupBy"][0]["count"], list["totalCount"]);
+        assert_eq!(list["groupBy"][0]["keys"], json!([]));
+    }
+
+    async fn nested_lists_group_per_parent_in_one_statement(backend: Backend) {
+        let app = seeded(backend).await;
+        let before = app.statements();
+        let data = app.query(r#"{ territories(first: 30) { nodes { id
+            deployments { groupBy(by: [STATUS], orderBy: KEY_ASC) { keys { value } count } }
+        } } }"#, json!({})).await;
+        assert_eq!(app.statements() - before, 2);
+        for (t, territory) in data["territories"]["nodes"].as_array().unwrap().iter().enumerate() {
+            let want = sql_groups(&app, &format!(
+                "SELECT status AS k, COUNT(*) AS n FROM deployment WHERE territory_id = {} GROUP BY status", t + 1
+            )).await;
+            assert_eq!(api_groups(&territory["deployments"]["groupBy"]), want);
+        }
+    }
+
+    async fn groups_sort_by_count_or_key_and_stop_at_first(backend: Backend) {
+        let app = seeded(backend).await;
+        let data = app.query(r#"{
+            desc: territories { groupBy(by: [KIND]) { keys { value } count } }
+            asc: territories { groupBy(by: [KIND], orderBy: COUNT_ASC) { keys { value } count } }
+            keys: territories { groupBy(by: [REGION], orderBy: KEY_DESC, first: 3) { keys { value } count } }
+        }"#, json!({})).await;
+        let counts = |groups: &Json| -> Vec<i64> {
+            groups.as_array().unwrap().iter().map(|g| g["count"].as_i64().unwrap()).collect()
+        };
+        let desc = counts(&data["desc"]["groupBy"]);
+        assert_eq!(desc, vec![24, 6]);
+        assert_eq!(counts(&data["asc"]["groupBy"]), vec![6, 24]);
+        let last_regions = sql_groups(
+            &app,
+            "SELECT region AS k, COUNT(*) AS n FROM territory GROUP BY region ORDER BY region DESC LIMIT 3",
+        )
+        .await;
+        assert_eq!(api_groups(&data["keys"]["groupBy"]), last_regions);
+        let regions: Vec<&str> = data["keys"]["groupBy"].as_array().unwrap().iter()
+            .map(|g| g["keys"][0]["value"].as_str().unwrap()).collect();
+        assert!(regions.windows(2).all(|pair| pair[0] > pair[1]), "{regions:?}");
+    }
+
+    async fn bad_group_requests_get_clear_errors(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        for (query, argument) in [
+            ("{ deployments { groupBy(by: [STATUS, YEAR, REGION, TERRITORY, AUDIENCE]) { count } } }", "by"),
+            ("{ deployments { groupBy(by: [STATUS], first: 1001) { count } } }", "first"),
+            ("{ deployments { groupBy(by: [STATUS], first: -1) { count } } }", "first"),
+        ] {
+            let errors = app.errors(query, json!({})).await;
+            assert_eq!(codes(&errors), vec!["BAD_USER_INPUT"], "{query}");
+            assert_eq!(errors[0]["extensions"]["argument"], argument);
+        }
+        let errors = app.errors("{ deployments { groupBy(by: [COLOUR]) { count } } }", json!({})).await;
+        assert_eq!(codes(&errors), vec!["BAD_USER_INPUT"]);
+        assert!(errors[0]["message"].as_str().unwrap().contains("COLOUR"));
+    }
+}
