@@ -3,6 +3,9 @@
 //! `main.rs` only parses the command line; everything else is here, so that
 //! tests drive the real application in-process.
 
+// The merged root query nests one level per part of the schema.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod db;
 pub mod error;

@@ -43,11 +43,16 @@ pub trait FoldText {
 }
 
 /// The behaviour of a table's active model: before every save, the folded
-/// copies follow the columns they copy. Bulk inserts, which skip this hook,
-/// call [`FoldText::fold_text`] themselves.
+/// copies follow the columns they copy; after it, a searchable record's
+/// search words follow its text (`search "kind" [fields]`). Bulk inserts,
+/// which skip these hooks, call [`FoldText::fold_text`] themselves and
+/// rebuild the search index after.
 #[macro_export]
 macro_rules! behavior {
     ($($column:ident => $folded:ident),* $(,)?) => {
+        $crate::behavior!($($column => $folded),*; search);
+    };
+    ($($column:ident => $folded:ident),*; search $($kind:literal [$($field:ident),+])?) => {
         impl $crate::text::FoldText for ActiveModel {
             fn fold_text(&mut self) {
                 $(
@@ -68,6 +73,17 @@ macro_rules! behavior {
                 $crate::text::FoldText::fold_text(&mut self);
                 Ok(self)
             }
+
+            $(
+                async fn after_save<C>(model: Model, db: &C, _insert: bool) -> Result<Model, DbErr>
+                where
+                    C: ConnectionTrait,
+                {
+                    let fields = [$($crate::search::Searchable::text(&model.$field)),+];
+                    $crate::search::store(db, $kind, model.id, &fields).await?;
+                    Ok(model)
+                }
+            )?
         }
     };
 }

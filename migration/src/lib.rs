@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod kit;
 mod m20261126_000001_domain_model;
 mod m20261126_000002_folded_text;
+mod m20261126_000003_search;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_domain_model::Migration),
             Box::new(m20261126_000002_folded_text::Migration),
+            Box::new(m20261126_000003_search::Migration),
         ]
     }
 }

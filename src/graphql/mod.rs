@@ -20,6 +20,7 @@ pub mod organization;
 pub mod resource;
 pub mod risk;
 pub mod scalars;
+pub mod search;
 pub mod source;
 pub mod study;
 pub mod territory;
@@ -66,6 +67,7 @@ pub struct Query(
     resource::ResourceRoot,
     resource::EventRoot,
     source::SourceRoot,
+    search::SearchRoot,
     node::NodeRoot,
 );
 

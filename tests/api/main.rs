@@ -18,3 +18,4 @@ mod pagination;
 mod reference;
 mod relations;
 mod schema;
+mod search;

@@ -19,12 +19,13 @@ on_both_backends! {
         assert_eq!(data["territories"]["totalCount"], 28);
     }
 
-    async fn text_written_before_folding_existed_is_folded(backend: Backend) {
+    async fn text_written_before_folding_and_search_existed_is_folded_and_indexed(backend: Backend) {
         let app = TestApp::new(backend).await;
         let conn = &app.db.conn;
         // Back to the first migration, write a row as it knew them, forward.
         let applied = Migrator::get_applied_migrations(conn).await.unwrap().len() as u32;
         Migrator::down(conn, Some(applied - 1)).await.unwrap();
+        assert_eq!(Migrator::get_applied_migrations(conn).await.unwrap().len(), 1);
         let now = chrono::Utc::now().to_rfc3339();
         conn.execute_raw(Statement::from_string(
             conn.get_database_backend(),
@@ -43,5 +44,9 @@ on_both_backends! {
             )
             .await;
         assert_eq!(data["territories"]["totalCount"], 1);
+        let data = app
+            .query(r#"{ search(query: "europeenne") { node { ... on Territory { name } } } }"#, json!({}))
+            .await;
+        assert_eq!(data["search"][0]["node"]["name"], "Métropole Européenne");
     }
 }

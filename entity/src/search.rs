@@ -1,0 +1,161 @@
+//! The search index: for each searchable record, one row of `search_entry`
+//! holding the words of its text, folded (no case, no accents), stripped
+//! of French stop words and stemmed with the French Snowball stemmer. The
+//! database indexes these words — SQLite with FTS5, PostgreSQL with a
+//! `tsvector` — and a query goes through the same steps, so both find the
+//! same records for the same query.
+//!
+//! Every save of a searchable record refreshes its row (see `behavior!`),
+//! in the same transaction as the save.
+
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use sea_orm::{
+    ConnectionTrait, DbErr,
+    sea_query::{OnConflict, Query},
+};
+
+/// The index table.
+pub const TABLE: &str = "search_entry";
+
+/// Words too common in French to tell records apart.
+const STOP_WORDS: &[&str] = &[
+    "a", "au", "aux", "avec", "c", "ce", "ces", "d", "dans", "de", "des", "du", "elle", "elles",
+    "en", "est", "et", "il", "ils", "j", "l", "la", "le", "les", "leur", "leurs", "m", "n", "ne",
+    "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "s", "sa", "se", "ses", "son",
+    "sont", "sur", "t", "un", "une", "vous", "y",
+];
+
+fn stemmer() -> &'static Stemmer {
+    static STEMMER: OnceLock<Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| Stemmer::create(Algorithm::French))
+}
+
+/// The search words of a text, in order: `« Des algorithmes biaisés »` →
+/// `["algorithm", "biais"]`.
+pub fn words(text: &str) -> Vec<String> {
+    crate::text::fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty() && !STOP_WORDS.contains(word))
+        .map(|word| stemmer().stem(word).into_owned())
+        .collect()
+}
+
+/// A text field of a record, required or not.
+pub trait Searchable {
+    fn text(&self) -> Option<&str>;
+}
+
+impl Searchable for String {
+    fn text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Searchable for Option<String> {
+    fn text(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+/// Sets the search words of record `id` of `kind` from its text fields.
+pub async fn store<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    id: i64,
+    fields: &[Option<&str>],
+) -> Result<(), DbErr> {
+    let words: Vec<String> = fields
+        .iter()
+        .flatten()
+        .flat_map(|text| words(text))
+        .collect();
+    let insert = Query::insert()
+        .into_table(TABLE)
+        .columns(["kind", "record_id", "words"])
+        .values_panic([kind.into(), id.into(), words.join(" ").into()])
+        .on_conflict(
+            OnConflict::columns(["kind", "record_id"])
+                .update_column("words")
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&insert).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_folded_stemmed_and_stripped_of_stop_words() {
+        assert_eq!(
+            words("Le renforcement des discriminations via des algorithmes biaisés."),
+            words("renforcement discrimination via algorithme biaise")
+        );
+        assert_eq!(words("SÉCURITÉ"), words("securite"));
+        assert!(words("« … » !? — ").is_empty());
+        assert!(words("de la et les").is_empty());
+        assert_eq!(words("l'opacité"), words("opacite"));
+    }
+}
+
+/// The searchable tables: each with the kind its records are indexed under
+/// and the text fields that make up their search words.
+pub const SEARCHABLE: &[(&str, &[&str])] = &[
+    ("territory", &["name", "region"]),
+    ("deployment", &["title", "summary", "purpose"]),
+    ("concertation", &["title", "summary"]),
+    ("contribution", &["statement", "response"]),
+    ("study_finding", &["statement", "job_family", "metric"]),
+    ("resource", &["title", "description"]),
+];
+
+/// Rows read and written at once while rebuilding.
+const REBUILD_BATCH: u64 = 1_000;
+
+/// Recomputes the search words of every searchable record: after bulk
+/// writes, which skip the save hooks. Records are indexed under their
+/// table's name.
+pub async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Order};
+
+    for (table, fields) in SEARCHABLE {
+        let mut after = 0_i64;
+        loop {
+            let select = Query::select()
+                .column("id")
+                .columns(fields.iter().copied())
+                .from(*table)
+                .and_where(Expr::col("id").gt(after))
+                .order_by("id", Order::Asc)
+                .limit(REBUILD_BATCH)
+                .to_owned();
+            let rows = db.query_all(&select).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("", "id")?;
+            let mut insert = Query::insert();
+            insert
+                .into_table(TABLE)
+                .columns(["kind", "record_id", "words"]);
+            for row in &rows {
+                let mut record_words = Vec::new();
+                for field in *fields {
+                    let text: Option<String> = row.try_get("", field)?;
+                    record_words.extend(text.as_deref().map(words).unwrap_or_default());
+                }
+                let id: i64 = row.try_get("", "id")?;
+                insert.values_panic([(*table).into(), id.into(), record_words.join(" ").into()]);
+            }
+            insert.on_conflict(
+                OnConflict::columns(["kind", "record_id"])
+                    .update_column("words")
+                    .to_owned(),
+            );
+            db.execute(&insert).await?;
+        }
+    }
+    Ok(())
+}
