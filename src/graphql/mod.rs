@@ -21,6 +21,7 @@ pub mod resource;
 pub mod risk;
 pub mod scalars;
 pub mod search;
+pub mod selection;
 pub mod source;
 pub mod study;
 pub mod territory;
@@ -37,6 +38,7 @@ pub use network::{Axis, Network};
 pub use organization::Organization;
 pub use resource::{Event, Resource};
 pub use risk::{DeploymentRisk, Lever, Opportunity, RiskCategory};
+pub use selection::Selection;
 pub use source::Source;
 pub use study::{Study, StudyFinding};
 pub use territory::Territory;
@@ -121,13 +123,34 @@ impl Api {
         Api { schema, db }
     }
 
-    /// Runs one GraphQL request, with a loader of its own.
+    /// Runs one GraphQL request, with a loader of its own, and answers its
+    /// fields in the order the query asks them.
     pub async fn execute(
         &self,
         request: impl Into<async_graphql::Request>,
     ) -> async_graphql::Response {
+        self.execute_with_selection(request).await.0
+    }
+
+    /// Runs one GraphQL request, and also gives what its operation selects
+    /// (when the document parses and names one operation).
+    pub async fn execute_with_selection(
+        &self,
+        request: impl Into<async_graphql::Request>,
+    ) -> (async_graphql::Response, Option<Selection>) {
+        let mut request = request.into();
+        // Parsed once: the schema runs the document parsed here.
+        let operation_name = request.operation_name.clone();
+        let selection = match request.parsed_query() {
+            Ok(doc) => Selection::of_operation(doc, operation_name.as_deref()),
+            Err(_) => None,
+        };
         let (loader, fetches) = loader::request_loader(self.db.clone());
-        let request = request.into().data(loader);
-        loader::run_batched(self.schema.execute(request), fetches).await
+        let request = request.data(loader);
+        let mut response = loader::run_batched(self.schema.execute(request), fetches).await;
+        if let Some(selection) = &selection {
+            selection.reorder(&mut response.data);
+        }
+        (response, selection)
     }
 }

@@ -22,6 +22,8 @@ use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
 use crate::graphql::Api;
 
+mod csv;
+
 /// The query GraphiQL opens with: the hub's headline question.
 pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
 
@@ -107,6 +109,8 @@ async fn health() -> Response {
 pub enum Media {
     Json,
     GraphqlResponseJson,
+    /// The query's first list, as a table.
+    Csv,
 }
 
 impl Media {
@@ -114,6 +118,7 @@ impl Media {
         match self {
             Media::Json => "application/json; charset=utf-8",
             Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Media::Csv => "text/csv; charset=utf-8; header=present",
         }
     }
 }
@@ -136,6 +141,7 @@ pub fn negotiate(accept: Option<&str>) -> Option<Media> {
         {
             "application/graphql-response+json" => Media::GraphqlResponseJson,
             "application/json" | "application/*" | "*/*" => Media::Json,
+            "text/csv" => Media::Csv,
             _ => continue,
         };
         let quality = parts
@@ -227,7 +233,7 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         return http_error(
             StatusCode::NOT_ACCEPTABLE,
             "NOT_ACCEPTABLE",
-            "this endpoint answers `application/graphql-response+json` or `application/json`",
+            "this endpoint answers `application/graphql-response+json`, `application/json` or `text/csv`",
         );
     };
     let body = match read_body(body, state.max_body_bytes).await {
@@ -238,9 +244,50 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         Ok(request) => request,
         Err(message) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     };
+    if media == Media::Csv {
+        return csv_response(&state.api, request).await;
+    }
     let response = state.api.execute(request).await;
     graphql_response(response, media)
 }
+
+/// Answers a request as CSV: its first list, flattened. A request that
+/// fails answers with its errors as JSON; one without a list, 406.
+async fn csv_response(api: &Api, request: async_graphql::Request) -> Response {
+    let (response, selection) = api.execute_with_selection(request).await;
+    if !response.errors.is_empty() {
+        let mut answer = graphql_response(response, Media::Json);
+        *answer.status_mut() = StatusCode::BAD_REQUEST;
+        return answer;
+    }
+    let Some(csv) = selection.and_then(|selection| csv::render(&selection, &response.data)) else {
+        return http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "a CSV answer needs a query with a list (a field with `nodes` or `edges`); ask for JSON otherwise",
+        );
+    };
+    let mut answer = (StatusCode::OK, csv.body).into_response();
+    let headers = answer.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(Media::Csv.content_type()),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"vigie.csv\""),
+    );
+    if let Some(cursor) = csv
+        .next_cursor
+        .and_then(|c: String| HeaderValue::from_str(&c).ok())
+    {
+        headers.insert(NEXT_CURSOR, cursor);
+    }
+    answer
+}
+
+/// The header carrying, with a CSV page, the cursor of the next page.
+pub const NEXT_CURSOR: &str = "vigie-next-cursor";
 
 /// Shapes an executed request's answer: a request that failed before
 /// execution (it did not parse or validate) has no `data`, and is a 400 for
@@ -266,7 +313,7 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
         }
         match media {
             Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-            Media::Json => StatusCode::OK,
+            Media::Json | Media::Csv => StatusCode::OK,
         }
     } else {
         StatusCode::OK
@@ -342,6 +389,11 @@ mod tests {
             Some(Media::Json)
         );
         assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("text/csv")), Some(Media::Csv));
+        assert_eq!(
+            negotiate(Some("text/csv;q=0.5, application/json")),
+            Some(Media::Json)
+        );
         assert_eq!(negotiate(Some("application/json;q=0")), None);
     }
 

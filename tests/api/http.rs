@@ -74,6 +74,10 @@ on_both_backends! {
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.content_type, "application/json; charset=utf-8");
         assert_eq!(answer.json()["data"]["territories"]["totalCount"], 28);
+        // Fields come back in the order they were asked.
+        assert!(answer.body.find("totalCount").unwrap() < answer.body.find("nodes").unwrap());
+        let reversed = send(&router, post(JSON, None, graphql("{ territories(first: 2) { nodes { name } totalCount } }"))).await;
+        assert!(reversed.body.find("totalCount").unwrap() > reversed.body.find("nodes").unwrap());
 
         let answer = send(&router, post(Some("application/json; charset=utf-8"), Some("application/graphql-response+json"), query)).await;
         assert_eq!(answer.status, StatusCode::OK);
@@ -147,6 +151,58 @@ on_both_backends! {
         let answer = send(&router, post(JSON, Some("text/html"), graphql("{ __typename }"))).await;
         assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
         assert_eq!(answer.code(), "NOT_ACCEPTABLE");
+    }
+
+    async fn csv_answers_flatten_the_first_list(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let router = app.router();
+        let query = r#"{ network: networks { totalCount }
+            territories(first: 100, orderBy: [{ field: NAME }]) {
+              nodes { name kind department participations { nodes { mode } } }
+            } }"#;
+        let answer = send(&router, post(JSON, Some("text/csv"), graphql(query))).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.content_type, "text/csv; charset=utf-8; header=present");
+        assert!(answer.body.contains("\r\n"));
+        let mut reader = csv::Reader::from_reader(answer.body.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+        assert_eq!(header, vec!["name", "kind", "department", "participations.nodes.mode"]);
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        // The same rows as the JSON answer.
+        let json = app.query(query, json!({})).await;
+        let nodes = json["territories"]["nodes"].as_array().unwrap();
+        assert_eq!(rows.len(), nodes.len());
+        assert_eq!(rows.len(), 28);
+        for (row, node) in rows.iter().zip(nodes) {
+            assert_eq!(row[0], node["name"].as_str().unwrap());
+            assert_eq!(row[1], node["kind"].as_str().unwrap());
+            assert_eq!(row[2], node["department"].as_str().unwrap_or(""));
+        }
+        let lorient = rows.iter().find(|r| r[0] == "Pays de Lorient et Quimperlé").unwrap();
+        assert_eq!(lorient[3], "OWN_CONCERTATION | CODEV");
+        let nice = rows.iter().find(|r| r[0] == "Métropole de Nice Côte d'Azur").unwrap();
+        assert_eq!(nice[2], "06");
+
+        // With pageInfo asked, the next page's cursor comes in a header.
+        let paged = r#"{ territories(first: 10) { nodes { name } pageInfo { hasNextPage endCursor } } }"#;
+        let response = router.clone().oneshot(post(JSON, Some("text/csv"), graphql(paged))).await.unwrap();
+        let cursor = response.headers().get("vigie-next-cursor").unwrap().to_str().unwrap().to_owned();
+        let next = json!({ "query": "query($after: String) { territories(first: 10, after: $after) { nodes { name } } }", "variables": { "after": cursor } });
+        let answer = send(&router, post(JSON, Some("text/csv"), next.to_string())).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body.lines().count(), 11);
+
+        // No list: nothing to flatten.
+        let answer = send(&router, post(JSON, Some("text/csv"), graphql(r#"{ territory(slug: "reze") { name } }"#))).await;
+        assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
+        assert_eq!(answer.code(), "NOT_ACCEPTABLE");
+        // A failing request answers with its errors.
+        let answer = send(&router, post(JSON, Some("text/csv"), graphql("{ territories(first: 500) { nodes { name } } }"))).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.code(), "BAD_USER_INPUT");
     }
 
     async fn graphiql_opens_on_the_headline_query_and_health_answers(backend: Backend) {
