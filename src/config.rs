@@ -58,6 +58,22 @@ pub enum Command {
     ImportReference,
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     PrintSchema,
+    /// Fill an empty database with synthetic data for benchmarks and load
+    /// tests (every name says it is synthetic); the same scale and seed
+    /// always give the same rows.
+    SeedSynthetic(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// How much data: 1 makes about 1,000 territories, 50,000 deployments,
+    /// 2,000 concertations and 200,000 contributions, with their links.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod reference;
 pub mod server;
+pub mod synthetic;
 pub mod text;
 
 use anyhow::Context as _;
@@ -46,6 +47,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 updated = report.updated,
                 unchanged = report.unchanged,
                 "reference data loaded"
+            );
+            Ok(())
+        }
+        Command::SeedSynthetic(args) => {
+            let db =
+                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+            db::migrate(&db.conn).await?;
+            let counts = synthetic::seed(&db.conn, args.scale, args.seed).await?;
+            tracing::info!(
+                ?counts,
+                scale = args.scale,
+                seed = args.seed,
+                "synthetic data written"
             );
             Ok(())
         }

@@ -187,8 +187,15 @@ pub async fn is_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
     Ok(source::Entity::find().count(db).await? == 0)
 }
 
-/// Loads (or reloads) the reference data, in one transaction.
+/// Loads (or reloads) the reference data, in one transaction. A database of
+/// synthetic data is refused: real and synthetic records never mix.
 pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Report> {
+    if crate::synthetic::is_synthetic(db).await? {
+        anyhow::bail!(
+            "this database holds synthetic data; load the reference data into another one, \
+             so that real and synthetic records never mix"
+        );
+    }
     let reference: Reference =
         serde_json::from_str(REFERENCE).context("data/reference.json does not parse")?;
     let curation: Curation =
@@ -205,6 +212,20 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Report> {
     let report = load.report;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Loads the vocabularies alone (public-service areas, AI technique
+/// families) in a transaction of the caller's.
+pub async fn load_vocabulary(txn: &DatabaseTransaction) -> anyhow::Result<Report> {
+    let vocabulary: Vocabulary =
+        serde_json::from_str(VOCABULARY).context("data/vocabulary.json does not parse")?;
+    let mut load = Load {
+        txn,
+        now: Utc::now(),
+        report: Report::default(),
+    };
+    load.vocabulary(&vocabulary).await?;
+    Ok(load.report)
 }
 
 struct Load<'a> {

@@ -30,6 +30,7 @@ fn help_documents_every_setting() {
         "migrate",
         "import-reference",
         "print-schema",
+        "seed-synthetic",
     ] {
         assert!(
             top.contains(setting),
@@ -54,6 +55,14 @@ fn help_documents_every_setting() {
             serve.contains(setting),
             "vigie serve --help lacks {setting}:\n{serve}"
         );
+    }
+}
+
+#[test]
+fn seed_synthetic_documents_its_scale_and_seed() {
+    let help = String::from_utf8(vigie(&["seed-synthetic", "--help"]).stdout).unwrap();
+    for setting in ["--scale", "--seed", "200,000 contributions"] {
+        assert!(help.contains(setting), "vigie seed-synthetic --help lacks {setting}:\n{help}");
     }
 }
 

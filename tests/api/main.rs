@@ -19,3 +19,4 @@ mod reference;
 mod relations;
 mod schema;
 mod search;
+mod synthetic;
