@@ -251,7 +251,11 @@ impl Wake for NotingWaker {
 }
 
 /// The loader of one request: batches are never shared between requests.
-/// Its fetches only start within [`run_batched`].
+/// Its fetches only start within [`run_batched`], which decides when a
+/// batch is complete, so they wait for no delay of their own. (With
+/// async-graphql's `tokio-timer` feature a zero delay would still wait for
+/// the next millisecond tick of tokio's timer, per level of every query;
+/// its default timer completes a zero delay at once.)
 pub fn request_loader(db: DatabaseConnection) -> (DataLoader<SqlLoader>, Fetches) {
     let fetches = Fetches::default();
     let queue = fetches.clone();

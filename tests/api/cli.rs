@@ -62,7 +62,10 @@ fn help_documents_every_setting() {
 fn seed_synthetic_documents_its_scale_and_seed() {
     let help = String::from_utf8(vigie(&["seed-synthetic", "--help"]).stdout).unwrap();
     for setting in ["--scale", "--seed", "200,000 contributions"] {
-        assert!(help.contains(setting), "vigie seed-synthetic --help lacks {setting}:\n{help}");
+        assert!(
+            help.contains(setting),
+            "vigie seed-synthetic --help lacks {setting}:\n{help}"
+        );
     }
 }
 

@@ -1,0 +1,730 @@
+//! The hub under load, over HTTP, at synthetic scale 1, on SQLite and on
+//! PostgreSQL: throughput and latency (p50, p99) at 1 and 16 concurrent
+//! clients for five named queries, each with its SQL statement count; the
+//! headline query against a hand-written raw-SQL baseline serving the same
+//! data over HTTP, measured in the same run; the hub's peak resident memory.
+//!
+//! ```text
+//! cargo bench --bench hub                       # both databases, scale 1
+//! cargo bench --bench hub -- --scale 0.1 --seconds 5 --only sqlite
+//! ```
+//!
+//! PostgreSQL: a database of its own is created (and dropped) on the server
+//! of `VIGIE_BENCH_POSTGRES_URL` (default: the local one). Results go to
+//! standard output as Markdown, for BENCHMARKS.md.
+
+// The hub's merged root query nests one level per part of the schema.
+#![recursion_limit = "256"]
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{Json, Router, extract::Query, routing::get};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
+use serde_json::{Value as JsonValue, json};
+use vigie::{db, graphql::Api, server::HEADLINE_QUERY};
+
+const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
+
+struct Options {
+    scale: f64,
+    seconds: u64,
+    backends: Vec<&'static str>,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let backends = match value("--only").as_deref() {
+        Some("sqlite") => vec!["sqlite"],
+        Some("postgres") => vec!["postgres"],
+        _ => vec!["sqlite", "postgres"],
+    };
+    Options {
+        scale: value("--scale").map_or(1.0, |s| s.parse().expect("--scale takes a number")),
+        seconds: value("--seconds").map_or(10, |s| s.parse().expect("--seconds takes a number")),
+        backends,
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A named query, with the variables of each successive request.
+struct Named {
+    name: &'static str,
+    query: &'static str,
+    variables: fn(usize) -> JsonValue,
+}
+
+const FILTERED: &str = r#"query($region: String!) {
+  deployments(
+    first: 50
+    filter: { status: { in: [PILOT, PRODUCTION] }, territory: { region: { eq: $region } }, summary: { contains: "usagers" } }
+    orderBy: [{ field: START_MONTH, direction: DESC }, { field: TITLE }]
+  ) { totalCount nodes { title status startMonth territory { name } } }
+}"#;
+
+const DASHBOARD: &str = r#"query($status: [DeploymentStatus!]) {
+  deployments(filter: { status: { in: $status } }) {
+    groupBy(by: [REGION, STATUS]) { keys { value label } count }
+  }
+  concertations {
+    groupBy(by: [YEAR], orderBy: KEY_ASC) { keys { value } count sum { participantCount hours } avg { participantCount } }
+  }
+}"#;
+
+const SEARCH: &str = r#"query($q: String!) {
+  search(query: $q, first: 20) {
+    score
+    node { ... on Contribution { statement } ... on Deployment { title } ... on Territory { name } }
+  }
+}"#;
+
+const DEEP: &str = r#"query($after: String) {
+  territories(first: 10, after: $after) { nodes { name
+    deployments(first: 10) { nodes { title
+      risks { nodes { severity
+        category { title } } } } } } }
+}"#;
+
+const REGIONS: &[&str] = &[
+    "Bretagne",
+    "Occitanie",
+    "Île-de-France",
+    "Grand Est",
+    "Normandie",
+];
+const WORDS: &[&str] = &[
+    "données personnelles",
+    "transparence algorithmes",
+    "registre",
+    "fracture numérique",
+    "comité citoyen",
+];
+
+fn slug(n: usize) -> String {
+    format!("territoire-synthetique-{:05}", n % 1000 + 1)
+}
+
+fn named_queries() -> Vec<Named> {
+    vec![
+        Named {
+            name: "headline",
+            query: HEADLINE_QUERY,
+            variables: |n| json!({ "slug": slug(n) }),
+        },
+        Named {
+            name: "filtered, ordered list",
+            query: FILTERED,
+            variables: |n| json!({ "region": REGIONS[n % REGIONS.len()] }),
+        },
+        Named {
+            name: "dashboard groupBy",
+            query: DASHBOARD,
+            variables: |n| {
+                if n % 2 == 0 {
+                    json!({ "status": ["PRODUCTION"] })
+                } else {
+                    json!({ "status": null })
+                }
+            },
+        },
+        Named {
+            name: "search",
+            query: SEARCH,
+            variables: |n| json!({ "q": WORDS[n % WORDS.len()] }),
+        },
+        Named {
+            name: "4-level deep",
+            query: DEEP,
+            variables: |_| json!({ "after": null }),
+        },
+    ]
+}
+
+/// Latencies of a run, and its throughput.
+struct Measure {
+    requests: usize,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Measure {
+    fn throughput(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+/// Sends requests from `clients` concurrent clients for `seconds`, after a
+/// warm-up, and measures them.
+async fn load(
+    clients: usize,
+    seconds: u64,
+    send: Arc<dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>,
+) -> Measure {
+    let warm_up = Instant::now() + Duration::from_secs(2);
+    let end = warm_up + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let send = send.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = client * 7919;
+            while Instant::now() < end {
+                let started = Instant::now();
+                send(n).await;
+                if started >= warm_up {
+                    latencies.push(started.elapsed());
+                }
+                n += 1;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    Measure {
+        requests: latencies.len(),
+        seconds: seconds as f64,
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}
+
+fn graphql_sender(
+    client: reqwest::Client,
+    url: String,
+    named: &Named,
+) -> Arc<dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync> {
+    let query = named.query;
+    let variables = named.variables;
+    Arc::new(move |n| {
+        let client = client.clone();
+        let url = url.clone();
+        Box::pin(async move {
+            let response = client
+                .post(&url)
+                .json(&json!({ "query": query, "variables": variables(n) }))
+                .send()
+                .await
+                .expect("the hub answers");
+            let body: JsonValue = response.json().await.expect("JSON");
+            assert!(body.get("errors").is_none(), "{body}");
+        })
+    })
+}
+
+/// Peak resident memory of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_until_up(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+// ---------------------------------------------------------------------------
+// The raw-SQL baseline: the headline query's data, by hand-written SQL.
+
+/// `?` placeholders, numbered for PostgreSQL.
+fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
+    let text = match backend {
+        DbBackend::Postgres => {
+            let mut numbered = String::new();
+            let mut n = 0;
+            for c in text.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => text.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+fn in_list(ids: &[i64]) -> (String, Vec<Value>) {
+    let marks = vec!["?"; ids.len().max(1)].join(", ");
+    let values = if ids.is_empty() {
+        vec![Value::from(0_i64)]
+    } else {
+        ids.iter().map(|&id| id.into()).collect()
+    };
+    (marks, values)
+}
+
+fn text(row: &sea_orm::QueryResult, column: &str) -> JsonValue {
+    row.try_get::<Option<String>>("", column)
+        .unwrap()
+        .map_or(JsonValue::Null, JsonValue::String)
+}
+
+/// The headline query's answer for `slug`, built by hand from raw SQL.
+async fn raw_headline(db: &DatabaseConnection, slug: &str) -> JsonValue {
+    let b = db.get_database_backend();
+    let Some(t) = db
+        .query_one_raw(sql(
+            b,
+            "SELECT id, name, kind, region FROM territory WHERE slug = ?",
+            vec![slug.into()],
+        ))
+        .await
+        .unwrap()
+    else {
+        return json!({ "territory": null });
+    };
+    let territory: i64 = t.try_get("", "id").unwrap();
+    let count = |statement| async move {
+        db.query_one_raw(statement)
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    let deployment_count = count(sql(
+        b,
+        "SELECT COUNT(*) AS n FROM deployment WHERE territory_id = ?",
+        vec![territory.into()],
+    ))
+    .await;
+    let deployments = db
+        .query_all_raw(sql(b, "SELECT id, title, status, ai_act_tier FROM deployment WHERE territory_id = ? ORDER BY id LIMIT 20", vec![territory.into()]))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = deployments
+        .iter()
+        .map(|d| d.try_get("", "id").unwrap())
+        .collect();
+    let (marks, values) = in_list(&ids);
+    let risks = db
+        .query_all_raw(sql(b, &format!(
+            "SELECT r.deployment_id, c.key, c.title, r.severity, r.likelihood, r.mitigation_status, r.mitigation \
+             FROM deployment_risk r JOIN risk_category c ON c.id = r.risk_category_id \
+             WHERE r.deployment_id IN ({marks}) ORDER BY r.id"), values.clone()))
+        .await
+        .unwrap();
+    let deployment_concerns = db
+        .query_all_raw(sql(b, &format!(
+            "SELECT l.deployment_id, c.statement FROM contribution c JOIN contribution_deployment l ON l.contribution_id = c.id \
+             WHERE l.deployment_id IN ({marks}) AND c.kind = 'CONCERN' ORDER BY c.id"), values))
+        .await
+        .unwrap();
+    let concern_count = count(sql(
+        b,
+        "SELECT COUNT(*) AS n FROM contribution c JOIN concertation k ON k.id = c.concertation_id \
+         WHERE k.territory_id = ? AND c.kind = 'CONCERN'",
+        vec![territory.into()],
+    ))
+    .await;
+    let concerns = db
+        .query_all_raw(sql(b,
+            "SELECT c.id, c.statement, k.title FROM contribution c JOIN concertation k ON k.id = c.concertation_id \
+             WHERE k.territory_id = ? AND c.kind = 'CONCERN' ORDER BY c.id LIMIT 20", vec![territory.into()]))
+        .await
+        .unwrap();
+    let concern_ids: Vec<i64> = concerns
+        .iter()
+        .map(|c| c.try_get("", "id").unwrap())
+        .collect();
+    let (marks, values) = in_list(&concern_ids);
+    let concern_risks = db
+        .query_all_raw(sql(b, &format!(
+            "SELECT l.contribution_id, c.key, c.title FROM contribution_risk_category l \
+             JOIN risk_category c ON c.id = l.risk_category_id WHERE l.contribution_id IN ({marks}) ORDER BY c.id"), values))
+        .await
+        .unwrap();
+    let participations = db
+        .query_all_raw(sql(b,
+            "SELECT p.mode, g.id, g.title FROM programme_participation p JOIN concertation_programme g ON g.id = p.programme_id \
+             WHERE p.territory_id = ? ORDER BY p.id", vec![territory.into()]))
+        .await
+        .unwrap();
+    let programmes: Vec<i64> = participations
+        .iter()
+        .map(|p| p.try_get("", "id").unwrap())
+        .collect();
+    let (marks, values) = in_list(&programmes);
+    let programme_concerns = db
+        .query_all_raw(sql(
+            b,
+            &format!(
+                "SELECT id, programme_id, rank, statement FROM contribution \
+             WHERE programme_id IN ({marks}) AND kind = 'CONCERN' ORDER BY id"
+            ),
+            values,
+        ))
+        .await
+        .unwrap();
+
+    let deployments: Vec<JsonValue> = deployments
+        .iter()
+        .map(|d| {
+            let id: i64 = d.try_get("", "id").unwrap();
+            fn of(rows: &[sea_orm::QueryResult], id: i64) -> Vec<&sea_orm::QueryResult> {
+                rows.iter().filter(|r| r.try_get::<i64>("", "deployment_id").unwrap() == id).collect()
+            }
+            json!({
+                "title": text(d, "title"),
+                "status": text(d, "status"),
+                "aiActTier": text(d, "ai_act_tier"),
+                "risks": { "nodes": of(&risks, id).iter().map(|r| json!({
+                    "category": { "key": text(r, "key"), "title": text(r, "title") },
+                    "severity": text(r, "severity"),
+                    "likelihood": text(r, "likelihood"),
+                    "mitigationStatus": text(r, "mitigation_status"),
+                    "mitigation": text(r, "mitigation"),
+                })).collect::<Vec<_>>() },
+                "concerns": { "nodes": of(&deployment_concerns, id).iter().take(20).map(|c| json!({ "statement": text(c, "statement") })).collect::<Vec<_>>() },
+            })
+        })
+        .collect();
+    let concerns: Vec<JsonValue> = concerns
+        .iter()
+        .map(|c| {
+            let id: i64 = c.try_get("", "id").unwrap();
+            json!({
+                "statement": text(c, "statement"),
+                "concertation": { "title": text(c, "title") },
+                "riskCategories": { "nodes": concern_risks.iter()
+                    .filter(|r| r.try_get::<i64>("", "contribution_id").unwrap() == id)
+                    .map(|r| json!({ "key": text(r, "key"), "title": text(r, "title") }))
+                    .collect::<Vec<_>>() },
+            })
+        })
+        .collect();
+    let participations: Vec<JsonValue> = participations
+        .iter()
+        .map(|p| {
+            let programme: i64 = p.try_get("", "id").unwrap();
+            json!({
+                "mode": text(p, "mode"),
+                "programme": {
+                    "title": text(p, "title"),
+                    "concerns": { "nodes": programme_concerns.iter()
+                        .filter(|c| c.try_get::<i64>("", "programme_id").unwrap() == programme)
+                        .take(10)
+                        .map(|c| json!({
+                            "rank": c.try_get::<Option<i32>>("", "rank").unwrap(),
+                            "statement": text(c, "statement"),
+                            "riskCategories": { "nodes": [] },
+                        }))
+                        .collect::<Vec<_>>() },
+                },
+            })
+        })
+        .collect();
+    json!({ "territory": {
+        "name": text(&t, "name"),
+        "kind": text(&t, "kind"),
+        "region": text(&t, "region"),
+        "deployments": { "totalCount": deployment_count, "nodes": deployments },
+        "concerns": { "totalCount": concern_count, "nodes": concerns },
+        "participations": { "nodes": participations },
+    } })
+}
+
+#[derive(serde::Deserialize)]
+struct SlugQuery {
+    slug: String,
+}
+
+/// Serves the baseline over HTTP, as the hub serves GraphQL: `GET
+/// /headline?slug=…` answers `{"data": …}`.
+async fn serve_baseline(url: &str, addr: &str) {
+    let db = db::connect(url, 10).await.expect("the database").conn;
+    let app = Router::new()
+        .route(
+            "/headline",
+            get(move |Query(q): Query<SlugQuery>| {
+                let db = db.clone();
+                async move { Json(json!({ "data": raw_headline(&db, &q.slug).await })) }
+            }),
+        )
+        .route("/health", get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------
+
+/// The SQL statements one run of each query costs.
+async fn statement_counts(url: &str) -> Vec<u64> {
+    let db = db::connect(url, 4).await.unwrap();
+    let api = Api::new(db.conn.clone(), Default::default());
+    let mut counts = Vec::new();
+    for named in named_queries() {
+        let before = db.stats.statements();
+        let request = async_graphql::Request::new(named.query)
+            .variables(async_graphql::Variables::from_json((named.variables)(1)));
+        let response = api.execute(request).await;
+        assert!(
+            response.errors.is_empty(),
+            "{}: {:?}",
+            named.name,
+            response.errors
+        );
+        counts.push(db.stats.statements() - before);
+    }
+    counts
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+async fn bench(backend: &str, options: &Options) {
+    let (url, admin) = match backend {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("vigie-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join("bench.db");
+            let _ = std::fs::remove_file(&file);
+            (format!("sqlite://{}?mode=rwc", file.display()), None)
+        }
+        _ => {
+            let admin_url = std::env::var("VIGIE_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let name = format!("vigie_bench_{}", std::process::id());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL for the benchmark");
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            let base = admin_url.rsplit_once('/').unwrap().0;
+            (format!("{base}/{name}"), Some((admin, name)))
+        }
+    };
+
+    let started = Instant::now();
+    let seeded = Command::new(VIGIE)
+        .args([
+            "seed-synthetic",
+            "--scale",
+            &options.scale.to_string(),
+            "--database-url",
+            &url,
+        ])
+        .env("RUST_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let seeding = started.elapsed();
+
+    let hub_port = free_port();
+    let hub = Server(
+        Command::new(VIGIE)
+            .args([
+                "serve",
+                "--no-reference",
+                "--addr",
+                &format!("127.0.0.1:{hub_port}"),
+                "--database-url",
+                &url,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let baseline_port = free_port();
+    let baseline = Server(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "baseline-server",
+                &url,
+                &format!("127.0.0.1:{baseline_port}"),
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let hub_url = format!("http://127.0.0.1:{hub_port}");
+    let baseline_url = format!("http://127.0.0.1:{baseline_port}");
+    wait_until_up(&format!("{hub_url}/health")).await;
+    wait_until_up(&format!("{baseline_url}/health")).await;
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(32)
+        .build()
+        .unwrap();
+
+    // The baseline returns the same data as the headline query.
+    for n in [0, 1, 2, 3] {
+        let ours: JsonValue = client
+            .post(format!("{hub_url}/graphql"))
+            .json(&json!({ "query": HEADLINE_QUERY, "variables": { "slug": slug(n) } }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let raw: JsonValue = client
+            .get(format!("{baseline_url}/headline"))
+            .query(&[("slug", slug(n))])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            ours["data"], raw["data"],
+            "the baseline must return the headline query's data"
+        );
+    }
+
+    let counts = statement_counts(&url).await;
+    println!(
+        "\n### {backend} (scale {}, seeded in {:.0} s)\n",
+        options.scale,
+        seeding.as_secs_f64()
+    );
+    println!("| query | SQL statements | clients | requests/s | p50 (ms) | p99 (ms) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut headline = Vec::new();
+    for (named, statements) in named_queries().iter().zip(&counts) {
+        for clients in [1, 16] {
+            let measure = load(
+                clients,
+                options.seconds,
+                graphql_sender(client.clone(), format!("{hub_url}/graphql"), named),
+            )
+            .await;
+            println!(
+                "| {} | {} | {} | {:.0} | {} | {} |",
+                named.name,
+                statements,
+                clients,
+                measure.throughput(),
+                ms(measure.p50),
+                ms(measure.p99)
+            );
+            if named.name == "headline" {
+                headline.push(measure);
+            }
+        }
+    }
+    let baseline_sender: Arc<
+        dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync,
+    > = {
+        let client = client.clone();
+        let url = format!("{baseline_url}/headline");
+        Arc::new(move |n| {
+            let client = client.clone();
+            let url = url.clone();
+            Box::pin(async move {
+                let response = client
+                    .get(&url)
+                    .query(&[("slug", slug(n))])
+                    .send()
+                    .await
+                    .unwrap();
+                let _: JsonValue = response.json().await.unwrap();
+            })
+        })
+    };
+    for (clients, ours) in [1, 16].into_iter().zip(&headline) {
+        let raw = load(clients, options.seconds, baseline_sender.clone()).await;
+        // The baseline's ten statements: see `raw_headline`.
+        println!(
+            "| raw-SQL baseline (headline data) | 10 | {} | {:.0} | {} | {} |",
+            clients,
+            raw.throughput(),
+            ms(raw.p50),
+            ms(raw.p99)
+        );
+        println!(
+            "| → headline / baseline | | {} | {:.2}× fewer | {:.2}× | {:.2}× |",
+            clients,
+            raw.throughput() / ours.throughput(),
+            ours.p50.as_secs_f64() / raw.p50.as_secs_f64(),
+            ours.p99.as_secs_f64() / raw.p99.as_secs_f64()
+        );
+    }
+    println!(
+        "\nPeak resident memory of the hub: {:.0} MiB.",
+        peak_rss_mib(hub.0.id())
+    );
+    drop(hub);
+    drop(baseline);
+    if let Some((admin, name)) = admin {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "baseline-server") {
+        runtime.block_on(serve_baseline(&args[i + 1], &args[i + 2]));
+        return;
+    }
+    let options = options();
+    runtime.block_on(async {
+        for backend in options.backends.clone() {
+            bench(backend, &options).await;
+        }
+    });
+}
