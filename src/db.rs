@@ -121,6 +121,19 @@ async fn check_sqlite(conn: &DatabaseConnection, url: &str) -> anyhow::Result<()
     if pragma(conn, "synchronous").await? != "2" {
         bail!("SQLite synchronous is not FULL");
     }
+    // What SQLite advises a long-lived connection to run when it opens:
+    // gather statistics for tables that need them, within a bounded effort.
+    conn.execute_unprepared("PRAGMA analysis_limit = 1000")
+        .await?;
+    conn.execute_unprepared("PRAGMA optimize = 0x10002").await?;
+    Ok(())
+}
+
+/// Refreshes the planner's statistics after a bulk write. Without them
+/// SQLite takes any indexed equality for a selective one, and PostgreSQL
+/// plans a freshly filled table as if it were empty.
+pub async fn analyze(conn: &DatabaseConnection) -> anyhow::Result<()> {
+    conn.execute_unprepared("ANALYZE").await?;
     Ok(())
 }
 

@@ -591,6 +591,8 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
     }
     entity::search::rebuild(&txn).await?;
     txn.commit().await?;
+    // Fresh statistics, so that the planner knows the new tables' shape.
+    crate::db::analyze(db).await?;
     Ok(counts)
 }
 

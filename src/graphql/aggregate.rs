@@ -404,7 +404,7 @@ pub async fn related_groups(
     inner.expr_as(Expr::col(parent), PARENT);
     inner.add_group_by([Expr::col(parent)]);
     if let Some(pred) = pred {
-        inner.cond_where(Compiler::new(backend).compile(pred, rel.child));
+        inner.cond_where(Compiler::nested(backend).compile(pred, rel.child));
     }
     add_groups(backend, &mut inner, rel.child, groups);
     // Number the groups of each parent in order, to keep the first ones.

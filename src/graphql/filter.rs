@@ -155,27 +155,66 @@ impl Pred {
 
 /// Compiles predicates for one statement, naming each subquery's table
 /// apart from the others.
+///
+/// Conditions on relations become uncorrelated `IN (SELECT …)` subqueries:
+/// each runs once, with its own best plan (the région index to find the
+/// territories of a région), instead of once per outer row.
 pub struct Compiler {
     backend: DbBackend,
+    /// Whether the rows are reached through something else — the parents
+    /// of a nested list — that must drive the query (see [`Compiler::nested`]).
+    steered: bool,
     next_alias: AtomicUsize,
 }
 
 impl Compiler {
+    /// For conditions on the rows of a root list.
     pub fn new(backend: DbBackend) -> Self {
         Compiler {
             backend,
+            steered: false,
             next_alias: AtomicUsize::new(0),
         }
+    }
+
+    /// For conditions on the rows of a nested list, which its parents' ids
+    /// select. SQLite, whose statistics cannot tell how selective a
+    /// condition is beside `parent IN (…)`, may otherwise scan an index of
+    /// the condition's column through the whole table; on SQLite the
+    /// columns of such conditions are therefore written `+column`, which no
+    /// index serves.
+    pub fn nested(backend: DbBackend) -> Self {
+        Compiler {
+            steered: backend == DbBackend::Sqlite,
+            ..Compiler::new(backend)
+        }
+    }
+
+    /// The same database, for the rows of a subquery: those pick their own
+    /// plan.
+    fn unsteered(&self) -> Compiler {
+        Compiler::new(self.backend)
     }
 
     fn alias(&self) -> String {
         format!("f{}", self.next_alias.fetch_add(1, Ordering::Relaxed))
     }
 
+    fn column(&self, alias: &str, column: &'static str) -> Expr {
+        let column = Expr::col((Alias::new(alias), column));
+        if self.steered {
+            Expr::cust_with_expr("+?", column)
+        } else {
+            column
+        }
+    }
+
     /// The SQL of `pred` on the rows of the table named `alias`.
     pub fn compile(&self, pred: &Pred, alias: &str) -> Condition {
-        let col = |column: &'static str| Expr::col((Alias::new(alias), column));
+        let col = |column: &'static str| self.column(alias, column);
         match pred {
+            Pred::All(preds) if preds.is_empty() => Condition::all().add(Expr::cust("1 = 1")),
+            Pred::Any(preds) if preds.is_empty() => Condition::all().add(Expr::cust("1 = 0")),
             Pred::All(preds) => preds
                 .iter()
                 .fold(Condition::all(), |all, p| all.add(self.compile(p, alias))),
@@ -213,33 +252,36 @@ impl Compiler {
                 Condition::all().add(col(column).like(LikeExpr::new(pattern).escape('\\')))
             }
             Pred::Related(quantifier, rel, inner) => {
-                let (mut sub, child) = self.related_subquery(rel, alias);
+                // The parents that have (matching) related rows.
+                let subquery = self.unsteered();
+                let (mut parents, child) = subquery.related_parents(rel);
+                let id = col("id");
                 let expr = match quantifier {
                     Quantifier::Some => {
-                        sub.cond_where(self.compile(inner, &child));
-                        Expr::exists(sub)
+                        parents.cond_where(subquery.compile(inner, &child));
+                        id.in_subquery(parents)
                     }
                     Quantifier::None => {
-                        sub.cond_where(self.compile(inner, &child));
-                        Expr::not_exists(sub)
+                        parents.cond_where(subquery.compile(inner, &child));
+                        id.not_in_subquery(parents)
                     }
                     Quantifier::Every => {
-                        sub.and_where(self.known_false(inner, &child));
-                        Expr::not_exists(sub)
+                        parents.and_where(subquery.known_false(inner, &child));
+                        id.not_in_subquery(parents)
                     }
                 };
                 Condition::all().add(expr)
             }
             Pred::Parent { fk, table, pred } => {
-                let parent = self.alias();
-                let mut sub = Query::select();
-                sub.expr(Expr::val(1))
+                // The foreign key points to one of the matching records.
+                let subquery = self.unsteered();
+                let parent = subquery.alias();
+                let mut matching = Query::select();
+                matching
+                    .column((Alias::new(&parent), "id"))
                     .from_as(*table, Alias::new(&parent))
-                    .and_where(
-                        Expr::col((Alias::new(&parent), "id")).equals((Alias::new(alias), *fk)),
-                    )
-                    .cond_where(self.compile(pred, &parent));
-                Condition::all().add(Expr::exists(sub))
+                    .cond_where(subquery.compile(pred, &parent));
+                Condition::all().add(col(fk).in_subquery(matching))
             }
         }
     }
@@ -258,19 +300,15 @@ impl Compiler {
         truth.not()
     }
 
-    /// `SELECT 1 FROM child [JOIN link] WHERE <parent> = outer.id`, and the
-    /// name of the child table in it.
-    fn related_subquery(&self, rel: &RelDef, outer: &str) -> (SelectStatement, String) {
+    /// `SELECT <parent id> FROM child [JOIN link]`, over the related rows
+    /// that have a parent, and the name of the child table in it.
+    fn related_parents(&self, rel: &RelDef) -> (SelectStatement, String) {
         let child = self.alias();
         let child_alias = Alias::new(&child);
         let mut sub = Query::select();
-        sub.expr(Expr::val(1))
-            .from_as(rel.child, child_alias.clone());
-        let outer_id = (Alias::new(outer), "id");
-        match rel.via {
-            Via::Column(column) => {
-                sub.and_where(Expr::col((child_alias.clone(), column)).equals(outer_id));
-            }
+        sub.from_as(rel.child, child_alias.clone());
+        let parent = match rel.via {
+            Via::Column(column) => Expr::col((child_alias.clone(), column)),
             Via::Link {
                 table,
                 child: child_column,
@@ -282,8 +320,8 @@ impl Compiler {
                     table,
                     link.clone(),
                     Expr::col((link.clone(), child_column)).equals((child_alias.clone(), "id")),
-                )
-                .and_where(Expr::col((link, parent)).equals(outer_id));
+                );
+                Expr::col((link, parent))
             }
             Via::Through { table, fk, parent } => {
                 let middle = Alias::new(self.alias());
@@ -292,10 +330,12 @@ impl Compiler {
                     table,
                     middle.clone(),
                     Expr::col((middle.clone(), "id")).equals((child_alias.clone(), fk)),
-                )
-                .and_where(Expr::col((middle, parent)).equals(outer_id));
+                );
+                Expr::col((middle, parent))
             }
-        }
+        };
+        // NOT IN must not meet a NULL: rows without a parent are left out.
+        sub.expr(parent.clone()).and_where(parent.is_not_null());
         if let Some((column, value)) = rel.only {
             sub.and_where(Expr::col((child_alias, column)).eq(value));
         }
@@ -821,6 +861,37 @@ mod tests {
             postgres.contains(r#"NOT (COALESCE("territory"."region" = $1, FALSE))"#),
             "{postgres}"
         );
+    }
+
+    #[test]
+    fn nested_lists_keep_sqlite_on_the_parents_and_relations_run_once() {
+        let pred = Pred::All(vec![
+            Pred::Cmp("kind", CmpOp::Eq, Val::Text("METROPOLE".into())),
+            Pred::Parent {
+                fk: "parent_id",
+                table: "territory",
+                pred: Box::new(Pred::Cmp("region", CmpOp::Eq, Val::Text("Bretagne".into()))),
+            },
+        ]);
+        let build = |compiler: Compiler| {
+            let query = Query::select()
+                .expr(Expr::cust("1"))
+                .from("territory")
+                .cond_where(compiler.compile(&pred, "territory"))
+                .to_owned();
+            query.build(SqliteQueryBuilder).0
+        };
+        let nested = build(Compiler::nested(DbBackend::Sqlite));
+        assert!(nested.contains(r#"(+"territory"."kind") = ?"#), "{nested}");
+        // The subquery is uncorrelated, with its own plan: its columns bare.
+        assert!(
+            nested.contains(r#"(+"territory"."parent_id") IN (SELECT "f0"."id" FROM "territory" AS "f0" WHERE "f0"."region" = ?)"#),
+            "{nested}"
+        );
+        let root = build(Compiler::new(DbBackend::Sqlite));
+        assert!(root.contains(r#""territory"."kind" = ?"#), "{root}");
+        let postgres = Compiler::nested(DbBackend::Postgres);
+        assert!(!postgres.steered);
     }
 
     #[test]

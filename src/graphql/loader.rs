@@ -464,7 +464,7 @@ where
                 .column((rel.child, Asterisk))
                 .expr_as(Expr::col(parent), PARENT)
                 .expr_window_as(Func::cust("ROW_NUMBER"), window, ROW)
-                .cond_where(page_condition(backend, rel.child, &shape));
+                .cond_where(page_condition(backend, rel.child, &shape, true));
             let outer = Query::select()
                 .column(Asterisk)
                 .from_subquery(inner, "page")
@@ -537,11 +537,17 @@ fn keyset(table: &str, sort: &Sort, position: &Position, after: bool) -> Conditi
     any.add(equal_so_far.add(id_beyond))
 }
 
-/// The rows of `table` a page may hold: matching its filter, past its cursors.
-fn page_condition(backend: DbBackend, table: &str, shape: &Shape) -> Condition {
+/// The rows of `table` a page may hold: matching its filter, past its
+/// cursors. `nested`: the rows of a nested list, which their parents select.
+fn page_condition(backend: DbBackend, table: &str, shape: &Shape, nested: bool) -> Condition {
     let mut condition = Condition::all();
     if let Some(pred) = &shape.pred {
-        condition = condition.add(Compiler::new(backend).compile(pred, table));
+        let compiler = if nested {
+            Compiler::nested(backend)
+        } else {
+            Compiler::new(backend)
+        };
+        condition = condition.add(compiler.compile(pred, table));
     }
     if let Some(after) = &shape.window.after {
         condition = condition.add(keyset(table, &shape.sort, after, true));
@@ -591,7 +597,7 @@ impl Loader<RelCount> for SqlLoader {
                 .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
                 .group_by_col(parent);
             if let Some(pred) = &pred {
-                query.cond_where(Compiler::new(backend).compile(pred, rel.child));
+                query.cond_where(Compiler::nested(backend).compile(pred, rel.child));
             }
             let counts: HashMap<i64, i64> = self
                 .db
@@ -627,7 +633,12 @@ where
     query
         .column((table, Asterisk))
         .from(table)
-        .cond_where(page_condition(db.get_database_backend(), table, shape))
+        .cond_where(page_condition(
+            db.get_database_backend(),
+            table,
+            shape,
+            false,
+        ))
         .limit(shape.window.fetch());
     for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
         query.order_by_with_nulls((table, column), order, nulls);
