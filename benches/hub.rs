@@ -30,6 +30,11 @@ use vigie::{db, graphql::Api, server::HEADLINE_QUERY};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
+// The baseline server allocates as the hub does, so the two differ only in
+// the work they do.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Options {
     scale: f64,
     seconds: u64,
@@ -538,12 +543,11 @@ fn ms(d: Duration) -> String {
 }
 
 async fn bench(backend: &str, options: &Options) {
+    // Removed when the run ends.
+    let directory = tempfile::tempdir().unwrap();
     let (url, admin) = match backend {
         "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("vigie-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let file = dir.join("bench.db");
-            let _ = std::fs::remove_file(&file);
+            let file = directory.path().join("bench.db");
             (format!("sqlite://{}?mode=rwc", file.display()), None)
         }
         _ => {

@@ -16,6 +16,12 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+/// How much of a SQLite file is read through a memory map.
+const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+
+/// The page cache of each SQLite connection, in KiB.
+const SQLITE_CACHE_KIB: u64 = 16 * 1024;
+
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -72,6 +78,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
+                // Reads through a memory map rather than a read call per
+                // page, and a page cache sized for a hub's working set.
+                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         });
     let mut conn = Database::connect(options)
         .await

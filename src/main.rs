@@ -1,6 +1,11 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+// A GraphQL answer allocates many small values and frees them together;
+// mimalloc serves that pattern faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

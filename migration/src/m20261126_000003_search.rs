@@ -11,14 +11,16 @@ pub struct Migration;
 
 /// SQLite: an FTS5 index over `search_entry`, kept in step by triggers.
 const SQLITE_UP: &[&str] = &[
-    "CREATE VIRTUAL TABLE search_fts USING fts5(words, content='search_entry', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    // `kind` rides along, unindexed, so that a search for some kinds only
+    // filters inside the full-text query.
+    "CREATE VIRTUAL TABLE search_fts USING fts5(words, kind UNINDEXED, content='search_entry', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER search_entry_inserted AFTER INSERT ON search_entry BEGIN \
-       INSERT INTO search_fts(rowid, words) VALUES (new.id, new.words); END",
+       INSERT INTO search_fts(rowid, words, kind) VALUES (new.id, new.words, new.kind); END",
     "CREATE TRIGGER search_entry_deleted AFTER DELETE ON search_entry BEGIN \
-       INSERT INTO search_fts(search_fts, rowid, words) VALUES ('delete', old.id, old.words); END",
+       INSERT INTO search_fts(search_fts, rowid, words, kind) VALUES ('delete', old.id, old.words, old.kind); END",
     "CREATE TRIGGER search_entry_updated AFTER UPDATE ON search_entry BEGIN \
-       INSERT INTO search_fts(search_fts, rowid, words) VALUES ('delete', old.id, old.words); \
-       INSERT INTO search_fts(rowid, words) VALUES (new.id, new.words); END",
+       INSERT INTO search_fts(search_fts, rowid, words, kind) VALUES ('delete', old.id, old.words, old.kind); \
+       INSERT INTO search_fts(rowid, words, kind) VALUES (new.id, new.words, new.kind); END",
 ];
 
 const SQLITE_DOWN: &[&str] = &[

@@ -98,49 +98,60 @@ struct Match {
     score: f64,
 }
 
-/// The statement matching `words` (all of them) in the index.
+/// The statement matching `words` (all of them) in the index, best first.
 fn matching(backend: DbBackend, words: &[String], kinds: &[&str], limit: i32) -> Statement {
     // Words are letters and digits only: safe inside FTS5 quotes and
     // tsquery syntax alike.
     let mut values: Vec<Value> = Vec::new();
-    let (sql, kind_placeholder): (String, fn(usize) -> String) = match backend {
-        DbBackend::Postgres => {
-            values.push(words.join(" & ").into());
-            (
-                "SELECT e.kind, e.record_id, CAST(ts_rank(e.document, q) AS DOUBLE PRECISION) AS score \
-                 FROM search_entry e, to_tsquery('simple', $1) q WHERE e.document @@ q"
-                    .to_owned(),
-                |n| format!("${n}"),
-            )
-        }
-        _ => {
-            let phrase: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
-            values.push(phrase.join(" ").into());
-            (
-                "SELECT e.kind, e.record_id, -bm25(search_fts) AS score \
-                 FROM search_fts JOIN search_entry e ON e.id = search_fts.rowid \
-                 WHERE search_fts MATCH ?"
-                    .to_owned(),
-                |_| "?".to_owned(),
-            )
-        }
+    let placeholder = |values: &Vec<Value>| match backend {
+        DbBackend::Postgres => format!("${}", values.len()),
+        _ => "?".to_owned(),
     };
-    let mut sql = sql;
+    let query = match backend {
+        DbBackend::Postgres => words.join(" & "),
+        _ => words
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    values.push(query.into());
+    let query = placeholder(&values);
+    let mut kind_filter = String::new();
     if !kinds.is_empty() {
-        let placeholders: Vec<String> = kinds
+        let alias = if backend == DbBackend::Postgres {
+            "e."
+        } else {
+            ""
+        };
+        let marks: Vec<String> = kinds
             .iter()
             .map(|kind| {
                 values.push((*kind).into());
-                kind_placeholder(values.len())
+                placeholder(&values)
             })
             .collect();
-        sql.push_str(&format!(" AND e.kind IN ({})", placeholders.join(", ")));
+        kind_filter = format!(" AND {alias}kind IN ({})", marks.join(", "));
     }
     values.push(i64::from(limit).into());
-    sql.push_str(&format!(
-        " ORDER BY score DESC, e.kind, e.record_id LIMIT {}",
-        kind_placeholder(values.len())
-    ));
+    let limit = placeholder(&values);
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT e.kind, e.record_id, CAST(ts_rank(e.document, q) AS DOUBLE PRECISION) AS score \
+             FROM search_entry e, to_tsquery('simple', {query}) q \
+             WHERE e.document @@ q{kind_filter} \
+             ORDER BY score DESC, e.kind, e.record_id LIMIT {limit}"
+        ),
+        // FTS5 ranks its matches itself (bm25) and keeps the best: only
+        // those are joined to their records.
+        _ => format!(
+            "SELECT e.kind, e.record_id, -m.rank AS score \
+             FROM (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH {query}{kind_filter} \
+                   ORDER BY rank LIMIT {limit}) m \
+             JOIN search_entry e ON e.id = m.rowid \
+             ORDER BY m.rank, e.kind, e.record_id"
+        ),
+    };
     Statement::from_sql_and_values(backend, sql, values)
 }
 

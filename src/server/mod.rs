@@ -289,6 +289,18 @@ async fn csv_response(api: &Api, request: async_graphql::Request) -> Response {
 /// The header carrying, with a CSV page, the cursor of the next page.
 pub const NEXT_CURSOR: &str = "vigie-next-cursor";
 
+/// The body of a GraphQL answer: `data` is left out of a request that
+/// failed before it ran.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 /// Shapes an executed request's answer: a request that failed before
 /// execution (it did not parse or validate) has no `data`, and is a 400 for
 /// clients that understand `application/graphql-response+json`.
@@ -296,8 +308,13 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&response) {
-        Ok(body) => body,
+    let body = Answer {
+        data: (!request_error).then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    let bytes = match serde_json::to_vec(&body) {
+        Ok(bytes) => bytes,
         Err(err) => {
             tracing::error!(error = %err, "cannot serialize a GraphQL response");
             return http_error(
@@ -307,18 +324,11 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
             );
         }
     };
-    let status = if request_error {
-        if let Some(fields) = body.as_object_mut() {
-            fields.remove("data");
-        }
-        match media {
-            Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-            Media::Json | Media::Csv => StatusCode::OK,
-        }
-    } else {
-        StatusCode::OK
+    let status = match (request_error, media) {
+        (true, Media::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
     };
-    let mut http = (status, axum::Json(body)).into_response();
+    let mut http = (status, bytes).into_response();
     http.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
