@@ -62,6 +62,53 @@ pub enum Command {
     /// tests (every name says it is synthetic); the same scale and seed
     /// always give the same rows.
     SeedSynthetic(SeedArgs),
+    /// Manage the API keys writers authenticate with.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it, once: only its hash is kept.
+    Create(KeyCreateArgs),
+    /// List the keys: id, prefix, role, territories, label, state.
+    List,
+    /// Revoke a key, by id or prefix: from then on it is refused.
+    Revoke {
+        /// The key's id or prefix, as `vigie keys list` shows them.
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// ADMIN writes everything; EDITOR writes what belongs to its territories.
+    #[arg(long, value_enum)]
+    pub role: KeyRoleArg,
+
+    /// A territory (by slug) an editor's key writes for; repeat for several.
+    #[arg(long = "territory")]
+    pub territories: Vec<String>,
+
+    /// Who holds the key; records' history shows it with each write.
+    #[arg(long)]
+    pub label: String,
+}
+
+/// The role of a new key.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KeyRoleArg {
+    Admin,
+    Editor,
+}
+
+impl From<KeyRoleArg> for entity::enums::KeyRole {
+    fn from(role: KeyRoleArg) -> Self {
+        match role {
+            KeyRoleArg::Admin => entity::enums::KeyRole::Admin,
+            KeyRoleArg::Editor => entity::enums::KeyRole::Editor,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -16,11 +16,8 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// How much of a SQLite file is read through a memory map.
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
-
 /// The page cache of each SQLite connection, in KiB.
-const SQLITE_CACHE_KIB: u64 = 16 * 1024;
+const SQLITE_CACHE_KIB: u64 = 8 * 1024;
 
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,9 +75,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
-                // Reads through a memory map rather than a read call per
-                // page, and a page cache sized for a hub's working set.
-                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+                // A page cache sized for a hub's working set (the default
+                // is 2 MiB).
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         });
     let mut conn = Database::connect(options)

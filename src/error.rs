@@ -23,6 +23,12 @@ pub enum Code {
     QueryTooComplex,
     /// What was asked for does not exist.
     NotFound,
+    /// The request has no valid credentials for what it asks.
+    Unauthenticated,
+    /// The credentials are valid but do not allow this.
+    Forbidden,
+    /// The record changed since the client read it.
+    Conflict,
     /// Something failed inside the hub; details are in its log.
     Internal,
 }
@@ -35,6 +41,9 @@ impl Code {
             Code::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::NotFound => "NOT_FOUND",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::Conflict => "CONFLICT",
             Code::Internal => "INTERNAL",
         }
     }
@@ -56,8 +65,19 @@ pub enum AppError {
         message: String,
         argument: Option<&'static str>,
     },
+    /// Input fields that are wrong, each with its path (`input.title`).
+    Invalid(Vec<FieldError>),
     /// What was asked for does not exist.
     NotFound(String),
+    /// No key, or a key that is not valid.
+    Unauthenticated(String),
+    /// A valid key that may not do this.
+    Forbidden(String),
+    /// A write based on a version that is no longer the record's.
+    Conflict {
+        message: String,
+        current_version: i32,
+    },
     /// The database failed; its text is for the log only.
     Database(Arc<DbErr>),
 }
@@ -79,8 +99,11 @@ impl AppError {
 
     pub fn code(&self) -> Code {
         match self {
-            AppError::BadUserInput { .. } => Code::BadUserInput,
+            AppError::BadUserInput { .. } | AppError::Invalid(_) => Code::BadUserInput,
             AppError::NotFound(_) => Code::NotFound,
+            AppError::Unauthenticated(_) => Code::Unauthenticated,
+            AppError::Forbidden(_) => Code::Forbidden,
+            AppError::Conflict { .. } => Code::Conflict,
             AppError::Database(_) => Code::Internal,
         }
     }
@@ -90,7 +113,17 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::BadUserInput { message, .. } => message.clone(),
-            AppError::NotFound(message) => message.clone(),
+            AppError::Invalid(errors) => {
+                let each: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                format!("invalid input: {}", each.join("; "))
+            }
+            AppError::NotFound(message)
+            | AppError::Unauthenticated(message)
+            | AppError::Forbidden(message)
+            | AppError::Conflict { message, .. } => message.clone(),
             AppError::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 INTERNAL_MESSAGE.to_owned()
@@ -117,11 +150,72 @@ impl From<AppError> for async_graphql::Error {
             if let Some(argument) = argument {
                 ext.set("argument", argument);
             }
+            match &err {
+                AppError::Invalid(errors) => {
+                    if let Some(first) = errors.first() {
+                        ext.set("field", first.field.as_str());
+                    }
+                    let fields: Vec<async_graphql::Value> = errors
+                        .iter()
+                        .map(|e| {
+                            let mut map = async_graphql::indexmap::IndexMap::new();
+                            map.insert(
+                                async_graphql::Name::new("field"),
+                                async_graphql::Value::from(e.field.as_str()),
+                            );
+                            map.insert(
+                                async_graphql::Name::new("message"),
+                                async_graphql::Value::from(e.message.as_str()),
+                            );
+                            async_graphql::Value::Object(map)
+                        })
+                        .collect();
+                    ext.set("fields", fields);
+                }
+                AppError::Conflict {
+                    current_version, ..
+                } => ext.set("currentVersion", *current_version),
+                _ => {}
+            }
         })
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// One wrong input field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Its path from the argument: `input.risks.0.category`.
+    pub field: String,
+    pub message: String,
+}
+
+/// Collects the wrong fields of one input, to report them all at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when no field is wrong.
+    pub fn check(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

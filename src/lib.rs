@@ -6,6 +6,7 @@
 // The merged root query nests one level per part of the schema.
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -18,7 +19,7 @@ pub mod text;
 use anyhow::Context as _;
 
 use crate::{
-    config::{Cli, Command, ServeArgs},
+    config::{Cli, Command, KeysCommand, ServeArgs},
     graphql::Api,
     server::AppState,
 };
@@ -63,6 +64,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Keys(command) => {
+            let db =
+                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+            db::migrate(&db.conn).await?;
+            keys(&db.conn, command).await
+        }
         Command::Serve(args) => {
             serve(
                 &cli.database.database_url,
@@ -72,6 +79,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// `vigie keys …`: what a key is shown once goes to standard output.
+async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create(args) => {
+            let (key, info) =
+                auth::create_key(db, args.role.into(), &args.territories, &args.label).await?;
+            println!("{key}");
+            tracing::info!(
+                id = info.key.id,
+                prefix = %info.key.prefix,
+                role = info.key.role.as_str(),
+                "key created; it is shown only this once"
+            );
+        }
+        KeysCommand::List => {
+            println!("id\tprefix\trole\tterritories\tlabel\tstate");
+            for info in auth::list_keys(db).await? {
+                let state = match info.key.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{state}",
+                    info.key.id,
+                    info.key.prefix,
+                    info.key.role.as_str(),
+                    info.territories.join(","),
+                    info.key.label,
+                );
+            }
+        }
+        KeysCommand::Revoke { key } => {
+            let revoked = auth::revoke_key(db, &key).await?;
+            tracing::info!(id = revoked.id, prefix = %revoked.prefix, "key revoked");
+        }
+    }
+    Ok(())
 }
 
 /// Opens and prepares the database, then serves the hub until stopped.

@@ -16,6 +16,10 @@ pub struct Model {
     pub source_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Starts at 1; every write adds one.
+    pub version: i32,
+    /// When the record was archived (hidden from lists); `None` while live.
+    pub archived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

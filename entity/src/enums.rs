@@ -282,3 +282,21 @@ text_enum!(
         Other = "OTHER" ("Autre"),
     }
 );
+
+text_enum!(
+    /// What an API key may write.
+    KeyRole {
+        Admin = "ADMIN" ("Administrateur"),
+        Editor = "EDITOR" ("Éditeur de territoire"),
+    }
+);
+
+text_enum!(
+    /// What a write did to a record.
+    AuditAction {
+        Create = "CREATE" ("Création"),
+        Update = "UPDATE" ("Modification"),
+        Archive = "ARCHIVE" ("Archivage"),
+        Restore = "RESTORE" ("Restauration"),
+    }
+);

@@ -6,6 +6,9 @@ pub mod enums;
 pub mod search;
 pub mod text;
 
+pub mod api_key;
+pub mod api_key_territory;
+pub mod audit_event;
 pub mod axis;
 pub mod charter;
 pub mod charter_signature;
@@ -27,6 +30,7 @@ pub mod event;
 pub mod finding_concertation;
 pub mod finding_lever;
 pub mod finding_risk_category;
+pub mod idempotency_key;
 pub mod lever;
 pub mod lever_risk_category;
 pub mod network;

@@ -19,6 +19,10 @@ pub struct Model {
     pub source_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Starts at 1; every write adds one.
+    pub version: i32,
+    /// When the record was archived (hidden from lists); `None` while live.
+    pub archived_at: Option<DateTimeUtc>,
     // Lower-cased, accent-free copies, for case- and accent-insensitive matching.
     #[sea_orm(column_type = "Text")]
     pub name_folded: Option<String>,

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use rust_stemmers::{Algorithm, Stemmer};
 use sea_orm::{
     ConnectionTrait, DbErr,
-    sea_query::{OnConflict, Query},
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
 /// The index table.
@@ -82,6 +82,17 @@ pub async fn store<C: ConnectionTrait>(
         )
         .to_owned();
     db.execute(&insert).await?;
+    Ok(())
+}
+
+/// Takes a record out of search (it was archived).
+pub async fn remove<C: ConnectionTrait>(db: &C, kind: &str, id: i64) -> Result<(), DbErr> {
+    let delete = Query::delete()
+        .from_table(TABLE)
+        .and_where(Expr::col("kind").eq(kind))
+        .and_where(Expr::col("record_id").eq(id))
+        .to_owned();
+    db.execute(&delete).await?;
     Ok(())
 }
 

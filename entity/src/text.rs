@@ -44,7 +44,8 @@ pub trait FoldText {
 
 /// The behaviour of a table's active model: before every save, the folded
 /// copies follow the columns they copy; after it, a searchable record's
-/// search words follow its text (`search "kind" [fields]`). Bulk inserts,
+/// search words follow its text (`search "kind" [fields]`), and an
+/// archived record leaves search. Bulk inserts,
 /// which skip these hooks, call [`FoldText::fold_text`] themselves and
 /// rebuild the search index after.
 #[macro_export]
@@ -79,8 +80,12 @@ macro_rules! behavior {
                 where
                     C: ConnectionTrait,
                 {
-                    let fields = [$($crate::search::Searchable::text(&model.$field)),+];
-                    $crate::search::store(db, $kind, model.id, &fields).await?;
+                    if model.archived_at.is_some() {
+                        $crate::search::remove(db, $kind, model.id).await?;
+                    } else {
+                        let fields = [$($crate::search::Searchable::text(&model.$field)),+];
+                        $crate::search::store(db, $kind, model.id, &fields).await?;
+                    }
                     Ok(model)
                 }
             )?

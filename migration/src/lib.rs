@@ -7,6 +7,7 @@ mod kit;
 mod m20261126_000001_domain_model;
 mod m20261126_000002_folded_text;
 mod m20261126_000003_search;
+mod m20261126_000004_writes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_domain_model::Migration),
             Box::new(m20261126_000002_folded_text::Migration),
             Box::new(m20261126_000003_search::Migration),
+            Box::new(m20261126_000004_writes::Migration),
         ]
     }
 }

@@ -353,3 +353,17 @@ pub enum ResourceKind {
     /// Any other resource.
     Other,
 }
+
+/// What a write did to a record.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "db::AuditAction")]
+pub enum AuditAction {
+    /// The record was created.
+    Create,
+    /// Some of its fields changed.
+    Update,
+    /// It was archived: hidden from lists, kept whole.
+    Archive,
+    /// It was brought back from the archive.
+    Restore,
+}

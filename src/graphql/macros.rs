@@ -315,6 +315,8 @@ macro_rules! node {
                     filter: Option<<$rel_node as $crate::graphql::node::NodeType>::Filter>,
                     #[graphql(desc = "Sort keys, first the most significant (at most 5); ties are broken by ID.")]
                     order_by: Option<Vec<<$rel_node as $crate::graphql::node::NodeType>::Order>>,
+                    #[graphql(desc = "Also list archived records (default: false).")]
+                    include_archived: Option<bool>,
                 ) -> async_graphql::Result<$crate::graphql::connection::Connection<$rel_node>> {
                     let page = $crate::graphql::connection::PageArgs { first, after, last, before };
                     $crate::graphql::node::related(
@@ -324,6 +326,7 @@ macro_rules! node {
                         page,
                         filter,
                         order_by,
+                        include_archived,
                     )
                     .await
                 }
@@ -348,6 +351,31 @@ macro_rules! node {
             /// When this record last changed in the hub.
             async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
                 self.0.updated_at
+            }
+
+            /// The record's version: 1 when created, one more at each write.
+            /// Updates and archiving send it back as `expectedVersion`.
+            async fn version(&self) -> i32 {
+                self.0.version
+            }
+
+            /// When the record was archived; archived records are left out
+            /// of lists unless `includeArchived: true`.
+            async fn archived_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.0.archived_at
+            }
+
+            /// Every write to this record, newest first.
+            #[graphql(complexity = "crate::graphql::connection::cost(first, None, child_complexity)")]
+            async fn history(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "Returns the first n events (default 20, at most 100).")]
+                first: Option<i32>,
+                #[graphql(desc = "Returns the events after this cursor.")]
+                after: Option<String>,
+            ) -> async_graphql::Result<$crate::graphql::audit::AuditConnection> {
+                $crate::graphql::audit::history(ctx, stringify!($name), self.0.id, first, after).await
             }
         }
 
@@ -491,9 +519,11 @@ macro_rules! node {
                 filter: Option<$filter>,
                 #[graphql(desc = "Sort keys, first the most significant (at most 5); ties are broken by ID.")]
                 order_by: Option<Vec<$order>>,
+                #[graphql(desc = "Also list archived records (default: false).")]
+                include_archived: Option<bool>,
             ) -> async_graphql::Result<$crate::graphql::connection::Connection<$name>> {
                 let page = $crate::graphql::connection::PageArgs { first, after, last, before };
-                $crate::graphql::node::root_list(ctx, page, filter, order_by).await
+                $crate::graphql::node::root_list(ctx, page, filter, order_by, include_archived).await
             }
 
             $(#[$one_meta])*

@@ -5,6 +5,7 @@
 mod macros;
 
 pub mod aggregate;
+pub mod audit;
 pub mod charter;
 pub mod concertation;
 pub mod connection;
@@ -25,10 +26,9 @@ pub mod selection;
 pub mod source;
 pub mod study;
 pub mod territory;
+pub mod write;
 
-use async_graphql::{
-    EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
-};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 pub use charter::{Charter, CharterSignature};
@@ -71,9 +71,15 @@ pub struct Query(
     source::SourceRoot,
     search::SearchRoot,
     node::NodeRoot,
+    audit::AuditRoot,
 );
 
-pub type VigieSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// Every mutation of the API. Writing needs an API key
+/// (`Authorization: Bearer KEY`); every write is versioned and audited.
+#[derive(MergedObject, Default)]
+pub struct Mutation(write::deployment::DeploymentMutation);
+
+pub type VigieSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits on what one request may ask.
 #[derive(Debug, Clone, Copy)]
@@ -93,8 +99,8 @@ impl Default for Limits {
     }
 }
 
-fn builder(limits: Limits) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+fn builder(limits: Limits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .enable_federation()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -121,6 +127,11 @@ impl Api {
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
         let schema = builder(limits).data(db.clone()).finish();
         Api { schema, db }
+    }
+
+    /// The database the API reads and writes.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Runs one GraphQL request, with a loader of its own, and answers its

@@ -10,7 +10,7 @@ use sea_orm::{EntityName, EntityTrait, ModelTrait};
 use super::{
     aggregate::{GroupKeyInput, GroupRow},
     connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
-    filter::{Filter, Val, checked},
+    filter::{Filter, Pred, Val, checked},
     id,
     loader::{ById, ByKey, Record, Rel, RelAll, RelPage, loader, table_page},
 };
@@ -35,17 +35,28 @@ pub trait NodeType: From<<Self::Entity as EntityTrait>::Model> + OutputType {
     const NUMBERS: &'static [&'static str];
 }
 
-/// What a list field was asked: its page, filter and sort.
+/// What a list field was asked: its page, filter and sort; archived
+/// records are left out unless asked for.
 fn shape<N: NodeType>(
     page: PageArgs,
     filter: Option<N::Filter>,
     order_by: Option<Vec<N::Order>>,
+    include_archived: Option<bool>,
 ) -> async_graphql::Result<Shape> {
     let sort = Sort::from_input(order_by)?;
     let window = page.window(&sort)?;
     let pred = filter
         .map(|filter| filter.to_pred().and_then(checked))
         .transpose()?;
+    let pred = if include_archived.unwrap_or(false) {
+        pred
+    } else {
+        let live = Pred::IsNull("archived_at", true);
+        Some(match pred {
+            Some(pred) => Pred::All(vec![live, pred]),
+            None => live,
+        })
+    };
     Ok(Shape { pred, sort, window })
 }
 
@@ -85,6 +96,7 @@ pub async fn related<N: NodeType>(
     page: PageArgs,
     filter: Option<N::Filter>,
     order_by: Option<Vec<N::Order>>,
+    include_archived: Option<bool>,
 ) -> async_graphql::Result<Connection<N>> {
     debug_assert_eq!(
         rel.def.child,
@@ -92,7 +104,7 @@ pub async fn related<N: NodeType>(
         "relation {} names the wrong table",
         rel.def.name
     );
-    let shape = Arc::new(shape::<N>(page, filter, order_by)?);
+    let shape = Arc::new(shape::<N>(page, filter, order_by, include_archived)?);
     let rows = if wants_rows(ctx) {
         loader(ctx)
             .load_one(RelPage::<N::Entity>::new(&rel.def, parent, shape.clone()))
@@ -137,8 +149,9 @@ pub async fn root_list<N: NodeType>(
     page: PageArgs,
     filter: Option<N::Filter>,
     order_by: Option<Vec<N::Order>>,
+    include_archived: Option<bool>,
 ) -> async_graphql::Result<Connection<N>> {
-    let shape = shape::<N>(page, filter, order_by)?;
+    let shape = shape::<N>(page, filter, order_by, include_archived)?;
     let rows = if wants_rows(ctx) {
         table_page::<N::Entity>(ctx, &shape).await?
     } else {

@@ -6,6 +6,10 @@
 //! is refused, so there is no CSRF path. Answers follow the GraphQL over HTTP
 //! specification for both `application/json` and
 //! `application/graphql-response+json`.
+//!
+//! Reading needs no credentials. Writing needs an API key, sent as
+//! `Authorization: Bearer KEY`; a request with a key that is not valid is
+//! refused with 401 UNAUTHENTICATED, never served as anonymous.
 
 use std::{any::Any, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -20,7 +24,11 @@ use axum::{
 use serde_json::{Value as Json, json};
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
-use crate::graphql::Api;
+use crate::{
+    auth,
+    error::{AppError, Code},
+    graphql::Api,
+};
 
 mod csv;
 
@@ -60,6 +68,24 @@ fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    response
+}
+
+/// An error of the hub answered before GraphQL runs (a refused key…).
+fn app_error(err: AppError) -> Response {
+    let code = err.code();
+    let status = match code {
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = http_error(status, code.as_str(), &err.public_message());
+    if code == Code::Unauthenticated {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"vigie\""),
+        );
+    }
     response
 }
 
@@ -243,6 +269,13 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     let request = match parse_request(&body) {
         Ok(request) => request,
         Err(message) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or_default());
+    let request = match auth::authenticate(state.api.db(), authorization).await {
+        Ok(actor) => request.data(actor),
+        Err(err) => return app_error(err),
     };
     if media == Media::Csv {
         return csv_response(&state.api, request).await;

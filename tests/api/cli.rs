@@ -31,6 +31,7 @@ fn help_documents_every_setting() {
         "import-reference",
         "print-schema",
         "seed-synthetic",
+        "keys",
     ] {
         assert!(
             top.contains(setting),
@@ -195,4 +196,95 @@ fn import_reference_can_run_again_on_a_loaded_database() {
         .output()
         .unwrap();
     assert!(output.status.success());
+}
+
+#[test]
+fn keys_are_created_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let run = |args: &[&str]| {
+        Command::new(VIGIE)
+            .args(args)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["import-reference"]).status.success());
+
+    let created = run(&[
+        "keys",
+        "create",
+        "--role",
+        "editor",
+        "--territory",
+        "nantes-metropole",
+        "--label",
+        "Nantes Métropole — service numérique",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("vigie_") && key.len() == 6 + 64, "{key}");
+
+    let listed = String::from_utf8(run(&["keys", "list"]).stdout).unwrap();
+    let line = listed.lines().nth(1).expect("one key listed");
+    assert!(line.contains(&key[..14]), "the prefix is listed: {line}");
+    assert!(
+        !listed.contains(&key[14..]),
+        "the key itself is never listed"
+    );
+    assert!(
+        line.contains("EDITOR") && line.contains("nantes-metropole") && line.ends_with("active")
+    );
+
+    let id = line.split('\t').next().unwrap();
+    assert!(run(&["keys", "revoke", id]).status.success());
+    let listed = String::from_utf8(run(&["keys", "list"]).stdout).unwrap();
+    assert!(listed.lines().nth(1).unwrap().contains("revoked"));
+    assert!(
+        !run(&["keys", "revoke", id]).status.success(),
+        "revoked twice"
+    );
+
+    for refused in [
+        &[
+            "keys",
+            "create",
+            "--role",
+            "editor",
+            "--label",
+            "Sans territoire",
+        ][..],
+        &[
+            "keys",
+            "create",
+            "--role",
+            "editor",
+            "--territory",
+            "nowhere",
+            "--label",
+            "X",
+        ],
+        &[
+            "keys",
+            "create",
+            "--role",
+            "admin",
+            "--territory",
+            "nantes-metropole",
+            "--label",
+            "X",
+        ],
+        &["keys", "create", "--role", "admin", "--label", " "],
+    ] {
+        let output = run(refused);
+        assert!(!output.status.success(), "{refused:?} was accepted");
+        assert!(output.stdout.is_empty(), "{refused:?} printed a key");
+    }
 }

@@ -20,3 +20,4 @@ mod relations;
 mod schema;
 mod search;
 mod synthetic;
+mod writes;

@@ -1,0 +1,256 @@
+//! The audit trail: every write, with who made it, when, and the record
+//! before and after. Each record's `history` lists its own writes; admins
+//! may list them all (`auditEvents`).
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Json, Object, SimpleObject, dataloader::Loader};
+use entity::audit_event;
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query},
+};
+
+use super::{
+    connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+    enums::AuditAction,
+    id,
+    loader::{SqlLoader, database, loader},
+};
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult},
+};
+
+/// One write to one record.
+pub struct AuditEvent(audit_event::Model);
+
+/// One write to one record: who made it, when, and the record before and
+/// after.
+#[Object]
+impl AuditEvent {
+    /// Global ID of the event; also its cursor in history lists.
+    async fn id(&self) -> async_graphql::ID {
+        id::encode("AuditEvent", self.0.id)
+    }
+
+    /// When the write was committed.
+    async fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.at
+    }
+
+    /// The label of the API key that wrote.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// What the write did.
+    async fn action(&self) -> AuditAction {
+        self.0.action.into()
+    }
+
+    /// The type of the record written (`Deployment`…).
+    async fn record_type(&self) -> &str {
+        &self.0.record_type
+    }
+
+    /// Global ID of the record written.
+    async fn record_id(&self) -> async_graphql::ID {
+        id::encode(&self.0.record_type, self.0.record_id)
+    }
+
+    /// The record's version after the write.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// The record's stored fields before the write; `null` for a creation.
+    async fn before(&self) -> Option<Json<serde_json::Value>> {
+        parse(self.0.before.as_deref())
+    }
+
+    /// The record's stored fields after the write.
+    async fn after(&self) -> Option<Json<serde_json::Value>> {
+        parse(self.0.after.as_deref())
+    }
+}
+
+fn parse(text: Option<&str>) -> Option<Json<serde_json::Value>> {
+    text.and_then(|text| serde_json::from_str(text).ok())
+        .map(Json)
+}
+
+/// A page of audit events, newest first.
+#[derive(SimpleObject)]
+pub struct AuditConnection {
+    /// The events of this page.
+    pub nodes: Vec<AuditEvent>,
+    /// Pass to `after` for the next page; `null` on the last page.
+    pub end_cursor: Option<String>,
+    /// Whether more events follow this page.
+    pub has_next_page: bool,
+}
+
+/// The page size asked for, checked.
+fn page_size(first: Option<i32>) -> AppResult<u64> {
+    match first {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(n) if n < 0 => Err(AppError::bad_argument(
+            "first",
+            "`first` cannot be negative",
+        )),
+        Some(n) if n as u64 > MAX_PAGE_SIZE => Err(AppError::bad_argument(
+            "first",
+            format!("`first` is at most {MAX_PAGE_SIZE}"),
+        )),
+        Some(n) => Ok(n as u64),
+    }
+}
+
+fn after_id(after: Option<String>) -> AppResult<Option<i64>> {
+    after
+        .map(|cursor| {
+            id::decode_as(&cursor, "AuditEvent").map_err(|_| {
+                AppError::bad_argument("after", "`after` is not a cursor of this list")
+            })
+        })
+        .transpose()
+}
+
+fn connection(mut rows: Vec<audit_event::Model>, size: u64) -> AuditConnection {
+    let has_next_page = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    AuditConnection {
+        end_cursor: rows
+            .last()
+            .filter(|_| has_next_page)
+            .map(|row| id::encode("AuditEvent", row.id).to_string()),
+        nodes: rows.into_iter().map(AuditEvent).collect(),
+        has_next_page,
+    }
+}
+
+/// One page of one record's history.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct History {
+    record_type: &'static str,
+    record_id: i64,
+    /// Rows to fetch: the page and one more.
+    fetch: u64,
+    after: Option<i64>,
+}
+
+/// The history of a record, batched: one statement a level of the query,
+/// each record's page cut in SQL.
+pub async fn history(
+    ctx: &Context<'_>,
+    record_type: &'static str,
+    record_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<AuditConnection> {
+    let size = page_size(first)?;
+    let key = History {
+        record_type,
+        record_id,
+        fetch: size + 1,
+        after: after_id(after)?,
+    };
+    let rows = loader(ctx).load_one(key).await?.unwrap_or_default();
+    Ok(connection(rows, size))
+}
+
+impl Loader<History> for SqlLoader {
+    type Value = Vec<audit_event::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[History]) -> AppResult<HashMap<History, Self::Value>> {
+        let mut groups: HashMap<(&'static str, u64, Option<i64>), Vec<i64>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.record_type, key.fetch, key.after))
+                .or_default()
+                .push(key.record_id);
+        }
+        let backend = sea_orm::ConnectionTrait::get_database_backend(&self.db);
+        let mut found = HashMap::new();
+        for ((record_type, fetch, after), ids) in groups {
+            let mut inner = Query::select();
+            inner
+                .column(Asterisk)
+                .expr_as(
+                    Expr::cust("ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY id DESC)"),
+                    Alias::new("rank_in_record"),
+                )
+                .from(Alias::new("audit_event"))
+                .and_where(Expr::col(Alias::new("record_type")).eq(record_type))
+                .and_where(Expr::col(Alias::new("record_id")).is_in(ids.clone()));
+            if let Some(after) = after {
+                inner.and_where(Expr::col(Alias::new("id")).lt(after));
+            }
+            let outer = Query::select()
+                .column(Asterisk)
+                .from_subquery(inner, Alias::new("page"))
+                .and_where(Expr::col(Alias::new("rank_in_record")).lte(fetch as i64))
+                .order_by(Alias::new("id"), Order::Desc)
+                .to_owned();
+            let rows = audit_event::Model::find_by_statement(backend.build(&outer))
+                .all(&self.db)
+                .await?;
+            let mut by_record: HashMap<i64, Vec<audit_event::Model>> = HashMap::new();
+            for row in rows {
+                by_record.entry(row.record_id).or_default().push(row);
+            }
+            for record_id in ids {
+                let key = History {
+                    record_type,
+                    record_id,
+                    fetch,
+                    after,
+                };
+                found.insert(key, by_record.remove(&record_id).unwrap_or_default());
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Root fields of the audit trail.
+#[derive(Default)]
+pub struct AuditRoot;
+
+#[Object]
+impl AuditRoot {
+    /// Every write to the hub, newest first (admin keys only).
+    #[graphql(complexity = "crate::graphql::connection::cost(first, None, child_complexity)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Returns the first n events (default 20, at most 100).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Returns the events after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Only writes to records of this type (`Deployment`…).")]
+        record_type: Option<String>,
+        #[graphql(desc = "Only writes made with keys of this label.")] actor: Option<String>,
+    ) -> async_graphql::Result<AuditConnection> {
+        ctx.data_opt::<Actor>()
+            .unwrap_or(&Actor::Anonymous)
+            .admin()?;
+        let size = page_size(first)?;
+        let mut select = audit_event::Entity::find()
+            .order_by_desc(audit_event::Column::Id)
+            .limit(size + 1);
+        if let Some(after) = after_id(after)? {
+            select = select.filter(audit_event::Column::Id.lt(after));
+        }
+        if let Some(record_type) = record_type {
+            select = select.filter(audit_event::Column::RecordType.eq(record_type));
+        }
+        if let Some(actor) = actor {
+            select = select.filter(audit_event::Column::Actor.eq(actor));
+        }
+        let rows = select.all(database(ctx)).await.map_err(AppError::from)?;
+        Ok(connection(rows, size))
+    }
+}

@@ -1,0 +1,395 @@
+//! Writing: what every mutation shares. A write runs in one transaction that
+//! claims the record's version first (a stale `expectedVersion` is a
+//! CONFLICT, never a silent overwrite), checks its input field by field,
+//! and records an audit event — who, when, what, before and after — before
+//! it commits. Nothing here deletes a row: archiving sets `archived_at`.
+
+pub mod deployment;
+
+use async_graphql::Context;
+use chrono::Utc;
+use entity::{audit_event, enums::AuditAction, idempotency_key};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, Set, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait, Value,
+};
+use serde::Serialize;
+
+use super::{id, loader::database};
+use crate::{
+    auth::{Actor, Writer},
+    error::{AppError, AppResult, FieldErrors},
+};
+
+/// The actor of a request: anonymous unless the request carried a key.
+pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
+    static ANONYMOUS: Actor = Actor::Anonymous;
+    ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
+}
+
+/// Starts a write. On SQLite the transaction takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so that a write which reads first never fails when
+/// another commits meanwhile; it waits for the lock instead.
+pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// The transaction of a write, and who makes it.
+pub struct Write<'a> {
+    pub txn: DatabaseTransaction,
+    pub writer: &'a Writer,
+}
+
+impl<'a> Write<'a> {
+    pub async fn begin(ctx: &Context<'a>, writer: &'a Writer) -> AppResult<Write<'a>> {
+        Ok(Write {
+            txn: begin(database(ctx)).await?,
+            writer,
+        })
+    }
+
+    /// Takes the record's next version if its current one is `expected`:
+    /// the first statement of an update, so that of two writes racing on
+    /// one record exactly one proceeds. Returns the new version.
+    pub async fn claim(
+        &self,
+        table: &'static str,
+        type_name: &str,
+        id: i64,
+        expected: i32,
+    ) -> AppResult<i32> {
+        let backend = self.txn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => format!(
+                "UPDATE {table} SET version = version + 1, updated_at = $1 \
+                 WHERE id = $2 AND version = $3"
+            ),
+            _ => format!(
+                "UPDATE {table} SET version = version + 1, updated_at = ? \
+                 WHERE id = ? AND version = ?"
+            ),
+        };
+        let values: Vec<Value> = vec![Utc::now().into(), id.into(), expected.into()];
+        let done = self
+            .txn
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        if done.rows_affected() == 1 {
+            return Ok(expected + 1);
+        }
+        let sql = match backend {
+            DbBackend::Postgres => format!("SELECT version FROM {table} WHERE id = $1"),
+            _ => format!("SELECT version FROM {table} WHERE id = ?"),
+        };
+        let current = self
+            .txn
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+            .await?
+            .map(|row| row.try_get::<i32>("", "version"))
+            .transpose()?;
+        match current {
+            None => Err(AppError::NotFound(format!("no {type_name} has this ID"))),
+            Some(current) => Err(AppError::Conflict {
+                message: format!(
+                    "this {type_name} is at version {current}, not {expected}: \
+                     it changed since you read it; read it again and redo your change"
+                ),
+                current_version: current,
+            }),
+        }
+    }
+
+    /// Records the write in the audit trail, in its transaction.
+    pub async fn audit(
+        &self,
+        action: AuditAction,
+        record_type: &str,
+        record_id: i64,
+        version: i32,
+        before: Option<&serde_json::Value>,
+        after: &serde_json::Value,
+    ) -> AppResult<()> {
+        audit_event::ActiveModel {
+            at: Set(Utc::now()),
+            api_key_id: Set(Some(self.writer.key_id)),
+            actor: Set(self.writer.label.clone()),
+            action: Set(action),
+            record_type: Set(record_type.to_owned()),
+            record_id: Set(record_id),
+            version: Set(version),
+            before: Set(before.map(serde_json::Value::to_string)),
+            after: Set(Some(after.to_string())),
+            ..Default::default()
+        }
+        .insert(&self.txn)
+        .await?;
+        Ok(())
+    }
+
+    /// Notes that `key` made this record, so that a retry finds it. Fails
+    /// when another request with the same key won the race.
+    pub async fn remember(
+        &self,
+        key: &Option<IdempotencyKey>,
+        record_type: &str,
+        record_id: i64,
+    ) -> AppResult<()> {
+        if let Some(key) = key {
+            idempotency_key::ActiveModel {
+                api_key_id: Set(self.writer.key_id),
+                key: Set(key.key.clone()),
+                operation: Set(key.operation.to_owned()),
+                record_type: Set(record_type.to_owned()),
+                record_id: Set(record_id),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&self.txn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        Ok(self.txn.commit().await?)
+    }
+}
+
+/// Longest idempotency key accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// A client's idempotency key for one create mutation.
+pub struct IdempotencyKey {
+    key: String,
+    operation: &'static str,
+}
+
+impl IdempotencyKey {
+    pub fn new(key: Option<String>, operation: &'static str) -> AppResult<Option<Self>> {
+        key.map(|key| {
+            if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY {
+                return Err(AppError::bad_argument(
+                    "idempotencyKey",
+                    format!("`idempotencyKey` has 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+                ));
+            }
+            Ok(IdempotencyKey { key, operation })
+        })
+        .transpose()
+    }
+
+    /// The record an earlier request with this key created, if any.
+    pub async fn done_before<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        writer: &Writer,
+    ) -> AppResult<Option<i64>> {
+        let found = idempotency_key::Entity::find()
+            .filter(idempotency_key::Column::ApiKeyId.eq(writer.key_id))
+            .filter(idempotency_key::Column::Key.eq(&self.key))
+            .one(db)
+            .await?;
+        match found {
+            None => Ok(None),
+            Some(found) if found.operation == self.operation => Ok(Some(found.record_id)),
+            Some(found) => Err(AppError::bad_argument(
+                "idempotencyKey",
+                format!(
+                    "this idempotency key was already used for {}; use a new key for each create",
+                    found.operation
+                ),
+            )),
+        }
+    }
+}
+
+/// A record as the audit trail keeps it: its stored fields, without the
+/// folded copies kept for matching.
+pub fn snapshot<M: Serialize>(model: &M) -> serde_json::Value {
+    let mut value = serde_json::to_value(model).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(fields) = &mut value {
+        fields.retain(|name, _| !name.ends_with("_folded"));
+    }
+    value
+}
+
+/// Checks of input fields, gathered into one error naming every wrong field.
+#[derive(Default)]
+pub struct Checks(pub FieldErrors);
+
+/// Longest one-line text (titles, names).
+pub const MAX_LINE: usize = 300;
+/// Longest free text (summaries, statements).
+pub const MAX_TEXT: usize = 10_000;
+/// Longest URL.
+const MAX_URL: usize = 2_000;
+
+impl Checks {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.add(field, message);
+    }
+
+    /// A required text: not blank, at most `max` characters. Returns it trimmed.
+    pub fn required(&mut self, field: &str, text: &str, max: usize) -> String {
+        let text = text.trim();
+        if text.is_empty() {
+            self.add(field, "must not be empty");
+        } else if text.chars().count() > max {
+            self.add(field, format!("is longer than {max} characters"));
+        }
+        text.to_owned()
+    }
+
+    /// An optional text: blank means none.
+    pub fn optional(&mut self, field: &str, text: Option<&str>, max: usize) -> Option<String> {
+        let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+        if text.chars().count() > max {
+            self.add(field, format!("is longer than {max} characters"));
+        }
+        Some(text.to_owned())
+    }
+
+    /// An optional http(s) URL.
+    pub fn url(&mut self, field: &str, text: Option<&str>) -> Option<String> {
+        let text = self.optional(field, text, MAX_URL)?;
+        match url::Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            _ => self.add(field, "must be an http:// or https:// URL"),
+        }
+        Some(text)
+    }
+
+    /// An optional month, `YYYY-MM`.
+    pub fn month(&mut self, field: &str, text: Option<&str>) -> Option<String> {
+        let text = self.optional(field, text, 7)?;
+        if !is_month(&text) {
+            self.add(field, "must be a month written YYYY-MM");
+        }
+        Some(text)
+    }
+
+    /// Two optional bounds in order (`YYYY-MM` or ISO dates compare as text).
+    pub fn in_order(&mut self, field: &str, start: Option<&str>, end: Option<&str>) {
+        if let (Some(start), Some(end)) = (start, end)
+            && end < start
+        {
+            self.add(field, format!("ends ({end}) before it starts ({start})"));
+        }
+    }
+
+    /// An optional SIREN: nine digits with a valid Luhn key.
+    pub fn siren(&mut self, field: &str, text: Option<&str>) -> Option<String> {
+        let text = self.optional(field, text, 9)?;
+        if !is_siren(&text) {
+            self.add(field, "must be 9 digits with a valid check digit (Luhn)");
+        }
+        Some(text)
+    }
+
+    /// A global ID that must name a record of `type_name`.
+    pub fn id(&mut self, field: &str, global: &async_graphql::ID, type_name: &str) -> Option<i64> {
+        match id::decode_as(global, type_name) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                self.add(field, format!("is not the ID of a {type_name}"));
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> AppResult<()> {
+        self.0.check()
+    }
+}
+
+fn is_month(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes[..4].iter().chain(&bytes[5..]).all(u8::is_ascii_digit)
+        && matches!(text[5..].parse::<u8>(), Ok(1..=12))
+}
+
+/// Whether `text` is a SIREN: nine digits whose Luhn sum is a multiple of 10.
+pub fn is_siren(text: &str) -> bool {
+    if text.len() != 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = text
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The ids among `ids` that name no live record of `table`.
+pub async fn missing<C: ConnectionTrait>(
+    db: &C,
+    table: &'static str,
+    ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (1..=ids.len())
+        .map(|i| match backend {
+            DbBackend::Postgres => format!("${i}"),
+            _ => "?".to_owned(),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT id FROM {table} WHERE archived_at IS NULL AND id IN ({})",
+        marks.join(", ")
+    );
+    let values: Vec<Value> = ids.iter().map(|&id| id.into()).collect();
+    let live: std::collections::HashSet<i64> = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .into_iter()
+        .map(|row| row.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !live.contains(id))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sirens_need_nine_digits_and_their_luhn_key() {
+        // SIREN of the Ville de Paris, and of the Métropole de Lyon.
+        assert!(is_siren("217500016"));
+        assert!(is_siren("200046977"));
+        assert!(!is_siren("217500017"));
+        assert!(!is_siren("21750001"));
+        assert!(!is_siren("21750001a"));
+    }
+
+    #[test]
+    fn months_are_year_and_month() {
+        assert!(is_month("2024-01"));
+        assert!(is_month("2024-12"));
+        assert!(!is_month("2024-13"));
+        assert!(!is_month("2024-1"));
+        assert!(!is_month("24-01-01"));
+    }
+}

@@ -1,0 +1,435 @@
+//! Writing: API keys, roles, validated and versioned mutations, the audit
+//! trail, archiving and retry-safe creates — over HTTP, as clients write.
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use entity::enums::KeyRole;
+use http_body_util::BodyExt;
+use serde_json::{Value as Json, json};
+use tower::ServiceExt;
+
+use crate::{
+    fixtures::{Fixture, seed_everything},
+    helpers::{Backend, TestApp, gid},
+};
+
+/// The keys of a test: an admin, an editor of the fixture's commune, an
+/// editor of another territory, and a revoked key.
+struct Keys {
+    admin: String,
+    editor: String,
+    other_editor: String,
+    revoked: String,
+}
+
+async fn keys(app: &TestApp) -> Keys {
+    let db = &app.db.conn;
+    let create = |role, territories: &[&str], label: &str| {
+        let territories: Vec<String> = territories.iter().map(|t| t.to_string()).collect();
+        let label = label.to_owned();
+        async move {
+            vigie::auth::create_key(db, role, &territories, &label)
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let keys = Keys {
+        admin: create(KeyRole::Admin, &[], "Réseau (admin)").await,
+        editor: create(KeyRole::Editor, &["ville-de-test"], "Ville de Test").await,
+        other_editor: create(KeyRole::Editor, &["agglomeration-de-test"], "Agglo").await,
+        revoked: create(KeyRole::Admin, &[], "Ancienne clé").await,
+    };
+    let listed = vigie::auth::list_keys(db).await.unwrap();
+    let revoked = listed
+        .iter()
+        .find(|k| k.key.label == "Ancienne clé")
+        .unwrap();
+    vigie::auth::revoke_key(db, &revoked.key.id.to_string())
+        .await
+        .unwrap();
+    keys
+}
+
+struct Answer {
+    status: StatusCode,
+    body: Json,
+}
+
+impl Answer {
+    fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+
+    fn data(&self) -> &Json {
+        assert!(
+            self.body.get("errors").is_none(),
+            "request failed: {:#}",
+            self.body
+        );
+        &self.body["data"]
+    }
+}
+
+async fn post(router: &Router, key: Option<&str>, query: &str, variables: Json) -> Answer {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/graphql")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        body: serde_json::from_slice(&bytes).unwrap(),
+    }
+}
+
+const CREATE: &str = "mutation($input: CreateDeploymentInput!, $key: String) {
+    createDeployment(input: $input, idempotencyKey: $key) {
+        id version title territory { slug }
+        domains { nodes { id } } risks { nodes { severity mitigation category { id } } }
+    }
+}";
+
+const UPDATE: &str = "mutation($input: UpdateDeploymentInput!) {
+    updateDeployment(input: $input) { id version title summary status }
+}";
+
+const ARCHIVE: &str = "mutation($id: ID!, $v: Int!) {
+    archiveDeployment(id: $id, expectedVersion: $v) { id version archivedAt }
+}";
+
+const RESTORE: &str = "mutation($id: ID!, $v: Int!) {
+    restoreDeployment(id: $id, expectedVersion: $v) { id version archivedAt }
+}";
+
+fn new_deployment(f: &Fixture, territory: i64) -> Json {
+    json!({
+        "territory": gid("Territory", territory),
+        "title": "Tri automatique du courrier",
+        "summary": "Classe le courrier entrant par service.",
+        "status": "PILOT",
+        "startMonth": "2025-01",
+        "dpiaUrl": "https://example.org/aipd.pdf",
+        "domains": [gid("Domain", f.domain)],
+        "techniques": [gid("Technique", f.technique)],
+        "risks": [{ "category": gid("RiskCategory", f.risk_child), "severity": "HIGH", "mitigation": "Relecture humaine" }],
+        "organizations": [{ "organization": gid("Organization", f.organization), "role": "SUPPLIER" }],
+    })
+}
+
+/// Rows that a refused write must leave alone.
+async fn written(app: &TestApp) -> (i64, i64, i64) {
+    (
+        app.count_rows("deployment").await,
+        app.count_rows("audit_event").await,
+        app.count_rows("deployment_risk").await,
+    )
+}
+
+async fn version_of(app: &TestApp, id: &str) -> i64 {
+    let data = app
+        .query(
+            "query($id: ID!) { deployment(id: $id) { version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    data["deployment"]["version"].as_i64().unwrap()
+}
+
+on_both_backends! {
+    async fn every_mutation_refuses_out_of_scope_callers_and_writes_nothing(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        let target = gid("Deployment", f.deployment);
+
+        // (caller, expected refusal, or None when allowed)
+        let callers: [(&str, Option<&str>, Option<&str>); 5] = [
+            ("anonymous", None, Some("UNAUTHENTICATED")),
+            ("other editor", Some(&keys.other_editor), Some("FORBIDDEN")),
+            ("revoked", Some(&keys.revoked), Some("UNAUTHENTICATED")),
+            ("editor", Some(&keys.editor), None),
+            ("admin", Some(&keys.admin), None),
+        ];
+        for (who, key, refusal) in callers {
+            let version = version_of(&app, &target).await;
+            let calls = [
+                ("create", CREATE, json!({ "input": new_deployment(&f, f.commune) })),
+                ("update", UPDATE, json!({ "input": {
+                    "id": target, "expectedVersion": version, "title": format!("Titre par {who}")
+                }})),
+                ("archive", ARCHIVE, json!({ "id": target, "v": version + 1 })),
+                ("restore", RESTORE, json!({ "id": target, "v": version + 2 })),
+            ];
+            for (mutation, query, variables) in calls {
+                let before = written(&app).await;
+                let answer = post(&router, key, query, variables).await;
+                match refusal {
+                    Some(code) => {
+                        assert_eq!(answer.code(), Some(code), "{who} {mutation}: {:#}", answer.body);
+                        if code == "UNAUTHENTICATED" && key.is_some() {
+                            assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+                        }
+                        assert_eq!(written(&app).await, before, "{who} {mutation} wrote");
+                    }
+                    None => {
+                        answer.data();
+                        assert_ne!(written(&app).await, before, "{who} {mutation} wrote nothing");
+                    }
+                }
+            }
+        }
+        // An editor may not create for a territory that is not its own.
+        let before = written(&app).await;
+        let answer = post(&router, Some(&keys.editor), CREATE,
+            json!({ "input": new_deployment(&f, f.epci) })).await;
+        assert_eq!(answer.code(), Some("FORBIDDEN"));
+        assert_eq!(written(&app).await, before);
+        // …nor move its deployment there.
+        let version = version_of(&app, &target).await;
+        let answer = post(&router, Some(&keys.editor), UPDATE, json!({ "input": {
+            "id": target, "expectedVersion": version, "territory": gid("Territory", f.epci)
+        }})).await;
+        assert_eq!(answer.code(), Some("FORBIDDEN"));
+        assert_eq!(written(&app).await, before);
+    }
+
+    async fn a_malformed_or_unknown_key_is_refused_not_anonymous(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        seed_everything(&app.db).await;
+        let router = app.router();
+        let read = "{ territories { totalCount } }";
+        let anonymous = post(&router, None, read, json!({})).await;
+        assert_eq!(anonymous.data()["territories"]["totalCount"], 2);
+        for key in ["vigie_0000", ""] {
+            let answer = post(&router, Some(key), read, json!({})).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{key:?}");
+            assert_eq!(answer.code(), Some("UNAUTHENTICATED"));
+        }
+    }
+
+    async fn creates_with_links_and_checks_every_field(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        let answer = post(&router, Some(&keys.editor), CREATE,
+            json!({ "input": new_deployment(&f, f.commune) })).await;
+        let created = &answer.data()["createDeployment"];
+        assert_eq!(created["version"], 1);
+        assert_eq!(created["territory"]["slug"], "ville-de-test");
+        assert_eq!(created["domains"]["nodes"][0]["id"], gid("Domain", f.domain));
+        assert_eq!(created["risks"]["nodes"][0]["severity"], "HIGH");
+        assert_eq!(created["risks"]["nodes"][0]["mitigation"], "Relecture humaine");
+
+        let mut bad = new_deployment(&f, f.commune);
+        bad["title"] = json!("   ");
+        bad["startMonth"] = json!("2025-06");
+        bad["endMonth"] = json!("2025-02");
+        bad["dpiaUrl"] = json!("javascript:alert(1)");
+        bad["domains"] = json!([gid("Technique", f.technique)]);
+        bad["organizations"] = json!([{ "organization": gid("Organization", 999_999), "role": "FUNDER" }]);
+        let before = written(&app).await;
+        let answer = post(&router, Some(&keys.editor), CREATE, json!({ "input": bad })).await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{:#}", answer.body);
+        let fields: Vec<&str> = answer.body["errors"][0]["extensions"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        for field in ["input.title", "input.endMonth", "input.dpiaUrl", "input.domains.0"] {
+            assert!(fields.contains(&field), "{field} not reported in {fields:?}");
+        }
+        assert_eq!(written(&app).await, before);
+
+        // References must exist: checked once the fields are well-formed.
+        let mut bad = new_deployment(&f, f.commune);
+        bad["organizations"] = json!([{ "organization": gid("Organization", 999_999), "role": "FUNDER" }]);
+        let answer = post(&router, Some(&keys.editor), CREATE, json!({ "input": bad })).await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"));
+        assert_eq!(answer.body["errors"][0]["extensions"]["field"], "input.organizations.0");
+        assert_eq!(written(&app).await, before);
+    }
+
+    async fn a_stale_version_is_a_conflict_and_racing_writers_cannot_both_win(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        let target = gid("Deployment", f.deployment);
+        let version = version_of(&app, &target).await;
+
+        // Eight clients update from the same version at once.
+        let mut racers = Vec::new();
+        for n in 0..8 {
+            let (router, key, target) = (router.clone(), keys.admin.clone(), target.clone());
+            racers.push(tokio::spawn(async move {
+                post(&router, Some(&key), UPDATE, json!({ "input": {
+                    "id": target, "expectedVersion": version, "summary": format!("version {n}")
+                }})).await
+            }));
+        }
+        let mut won = Vec::new();
+        let mut conflicts = 0;
+        for racer in racers {
+            let answer = racer.await.unwrap();
+            match answer.code() {
+                None => won.push(answer.data()["updateDeployment"]["summary"].clone()),
+                Some("CONFLICT") => {
+                    conflicts += 1;
+                    assert_eq!(
+                        answer.body["errors"][0]["extensions"]["currentVersion"],
+                        version + 1
+                    );
+                }
+                other => panic!("unexpected {other:?}: {:#}", answer.body),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one racer wins");
+        assert_eq!(conflicts, 7);
+        let now = app
+            .query("query($id: ID!) { deployment(id: $id) { version summary } }", json!({ "id": target }))
+            .await;
+        assert_eq!(now["deployment"]["version"], version + 1);
+        assert_eq!(now["deployment"]["summary"], won[0]);
+
+        // A retry with the old version is refused, and changes nothing.
+        let answer = post(&router, Some(&keys.admin), ARCHIVE, json!({ "id": target, "v": version })).await;
+        assert_eq!(answer.code(), Some("CONFLICT"));
+        assert_eq!(version_of(&app, &target).await, version + 1);
+    }
+
+    async fn every_write_is_in_the_history_with_before_and_after(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        let answer = post(&router, Some(&keys.editor), CREATE,
+            json!({ "input": new_deployment(&f, f.commune) })).await;
+        let id = answer.data()["createDeployment"]["id"].as_str().unwrap().to_owned();
+        post(&router, Some(&keys.editor), UPDATE, json!({ "input": {
+            "id": id, "expectedVersion": 1, "status": "PRODUCTION", "summary": null, "risks": []
+        }})).await.data();
+        post(&router, Some(&keys.admin), ARCHIVE, json!({ "id": id, "v": 2 })).await.data();
+
+        let history = app.query("query($id: ID!) { deployment(id: $id) {
+            version history(first: 10) { nodes { action actor version before after } hasNextPage }
+        } }", json!({ "id": id })).await;
+        let events = history["deployment"]["history"]["nodes"].as_array().unwrap().clone();
+        let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["ARCHIVE", "UPDATE", "CREATE"]);
+        let actors: Vec<&str> = events.iter().map(|e| e["actor"].as_str().unwrap()).collect();
+        assert_eq!(actors, ["Réseau (admin)", "Ville de Test", "Ville de Test"]);
+        let update = &events[1];
+        assert_eq!(update["version"], 2);
+        assert_eq!(update["before"]["status"], "PILOT");
+        assert_eq!(update["after"]["status"], "PRODUCTION");
+        assert_eq!(update["before"]["summary"], "Classe le courrier entrant par service.");
+        assert_eq!(update["after"]["summary"], Json::Null);
+        assert_eq!(update["before"]["risks"].as_array().unwrap().len(), 1);
+        assert_eq!(update["after"]["risks"].as_array().unwrap().len(), 0);
+        assert_eq!(events[2]["before"], Json::Null);
+        // The risk left out was archived, not deleted.
+        assert_eq!(app.count_rows("deployment_risk").await, 2);
+
+        // Paging through the history.
+        let page = app.query("query($id: ID!) { deployment(id: $id) {
+            history(first: 2) { nodes { action } endCursor hasNextPage }
+        } }", json!({ "id": id })).await;
+        let cursor = page["deployment"]["history"]["endCursor"].as_str().unwrap().to_owned();
+        assert_eq!(page["deployment"]["history"]["hasNextPage"], true);
+        let rest = app.query("query($id: ID!, $after: String) { deployment(id: $id) {
+            history(first: 2, after: $after) { nodes { action } hasNextPage }
+        } }", json!({ "id": id, "after": cursor })).await;
+        assert_eq!(rest["deployment"]["history"]["nodes"], json!([{ "action": "CREATE" }]));
+
+        // All events: admins only.
+        let all = "{ auditEvents(first: 100) { nodes { action recordType } } }";
+        let answer = post(&router, Some(&keys.admin), all, json!({})).await;
+        assert_eq!(answer.data()["auditEvents"]["nodes"].as_array().unwrap().len(), 3);
+        let answer = post(&router, Some(&keys.editor), all, json!({})).await;
+        assert_eq!(answer.code(), Some("FORBIDDEN"));
+        let answer = post(&router, None, all, json!({})).await;
+        assert_eq!(answer.code(), Some("UNAUTHENTICATED"));
+    }
+
+    async fn archived_records_leave_lists_and_search_until_restored(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        let target = gid("Deployment", f.deployment);
+        let version = version_of(&app, &target).await;
+        let lists = "query($t: ID!) {
+            deployments { totalCount nodes { id } }
+            all: deployments(includeArchived: true) { totalCount }
+            territory(id: $t) { deployments { totalCount } }
+            search(query: \"conversationnel\") { __typename }
+            deployment(id: $t2) { archivedAt }
+        }".replace("$t2", &format!("\"{target}\""));
+        let seen = |data: &Json| {
+            (
+                data["deployments"]["totalCount"].as_i64().unwrap(),
+                data["all"]["totalCount"].as_i64().unwrap(),
+                data["territory"]["deployments"]["totalCount"].as_i64().unwrap(),
+                data["search"].as_array().unwrap().len(),
+                data["deployment"]["archivedAt"].is_null(),
+            )
+        };
+        let vars = json!({ "t": gid("Territory", f.commune) });
+        let before = seen(&app.query(&lists, vars.clone()).await);
+        assert_eq!(before, (1, 1, 1, 1, true));
+        post(&router, Some(&keys.editor), ARCHIVE, json!({ "id": target, "v": version })).await.data();
+        assert_eq!(seen(&app.query(&lists, vars.clone()).await), (0, 1, 0, 0, false));
+        assert_eq!(app.count_rows("deployment").await, 1, "archiving deletes nothing");
+        // Archiving twice is refused, with the reason.
+        let again = post(&router, Some(&keys.editor), ARCHIVE, json!({ "id": target, "v": version + 1 })).await;
+        assert_eq!(again.code(), Some("BAD_USER_INPUT"));
+        post(&router, Some(&keys.editor), RESTORE, json!({ "id": target, "v": version + 1 })).await.data();
+        assert_eq!(seen(&app.query(&lists, vars).await), before);
+    }
+
+    async fn a_retried_create_returns_the_first_result(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        let variables = json!({ "input": new_deployment(&f, f.commune), "key": "courrier-2025-01" });
+        let before = app.count_rows("deployment").await;
+        // Four copies of one request at once, then a late retry.
+        let mut retries = Vec::new();
+        for _ in 0..4 {
+            let (router, key, variables) = (router.clone(), keys.editor.clone(), variables.clone());
+            retries.push(tokio::spawn(async move {
+                post(&router, Some(&key), CREATE, variables).await
+            }));
+        }
+        let mut ids = Vec::new();
+        for retry in retries {
+            ids.push(retry.await.unwrap().data()["createDeployment"]["id"].clone());
+        }
+        ids.push(post(&router, Some(&keys.editor), CREATE, variables).await.data()["createDeployment"]["id"].clone());
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "every retry answers the same deployment");
+        assert_eq!(app.count_rows("deployment").await, before + 1);
+        // Without a key, each request creates.
+        let plain = json!({ "input": new_deployment(&f, f.commune) });
+        post(&router, Some(&keys.editor), CREATE, plain).await.data();
+        assert_eq!(app.count_rows("deployment").await, before + 2);
+    }
+}
