@@ -329,126 +329,126 @@ async fn deployment_snapshot<C: ConnectionTrait>(
     Ok(value)
 }
 
+/// Replaces a deployment's plain links of one kind (`$field`: the other end).
+macro_rules! replace_links {
+    ($txn:expr, $now:expr, $deployment_id:expr, $module:ident, $field:ident, $ids:expr) => {{
+        $module::Entity::delete_many()
+            .filter($module::Column::DeploymentId.eq($deployment_id))
+            .exec($txn)
+            .await?;
+        for id in $ids {
+            $module::ActiveModel {
+                deployment_id: Set($deployment_id),
+                $field: Set(id),
+                created_at: Set($now),
+            }
+            .insert($txn)
+            .await?;
+        }
+    }};
+}
+
+/// Makes a deployment's rows of one kind those given, each keyed by the
+/// record at its other end (`$key`): a row given again is updated (and
+/// brought back if archived), a new one inserted, one left out archived.
+macro_rules! sync_rows {
+    (
+        $txn:expr, $now:expr, $deployment_id:expr, $module:ident, $key:ident, $given:expr,
+        |$row:ident, $value:ident| $apply:block
+    ) => {{
+        let mut existing: HashMap<i64, $module::Model> = $module::Entity::find()
+            .filter($module::Column::DeploymentId.eq($deployment_id))
+            .all($txn)
+            .await?
+            .into_iter()
+            .map(|r| (r.$key, r))
+            .collect();
+        for (key, $value) in $given {
+            let mut $row = match existing.remove(&key) {
+                Some(old) => {
+                    let version = old.version;
+                    let mut row = old.into_active_model();
+                    row.version = Set(version + 1);
+                    row
+                }
+                None => $module::ActiveModel {
+                    deployment_id: Set($deployment_id),
+                    $key: Set(key),
+                    created_at: Set($now),
+                    ..Default::default()
+                },
+            };
+            $apply
+            $row.archived_at = Set(None);
+            $row.updated_at = Set($now);
+            $row.save($txn).await?;
+        }
+        let left_out = existing.into_values().filter(|r| r.archived_at.is_none());
+        for old in left_out {
+            let version = old.version;
+            let mut row = old.into_active_model();
+            row.archived_at = Set(Some($now));
+            row.version = Set(version + 1);
+            row.updated_at = Set($now);
+            row.update($txn).await?;
+        }
+    }};
+}
+
 /// Makes the deployment's links those given (lists not given stay).
 async fn write_links(write: &Write<'_>, deployment_id: i64, links: Links) -> AppResult<()> {
     let txn = &write.txn;
     let now = Utc::now();
     if let Some(domains) = links.domains {
-        deployment_domain::Entity::delete_many()
-            .filter(deployment_domain::Column::DeploymentId.eq(deployment_id))
-            .exec(txn)
-            .await?;
-        for domain_id in domains {
-            deployment_domain::ActiveModel {
-                deployment_id: Set(deployment_id),
-                domain_id: Set(domain_id),
-                created_at: Set(now),
-            }
-            .insert(txn)
-            .await?;
-        }
+        replace_links!(
+            txn,
+            now,
+            deployment_id,
+            deployment_domain,
+            domain_id,
+            domains
+        );
     }
     if let Some(techniques) = links.techniques {
-        deployment_technique::Entity::delete_many()
-            .filter(deployment_technique::Column::DeploymentId.eq(deployment_id))
-            .exec(txn)
-            .await?;
-        for technique_id in techniques {
-            deployment_technique::ActiveModel {
-                deployment_id: Set(deployment_id),
-                technique_id: Set(technique_id),
-                created_at: Set(now),
-            }
-            .insert(txn)
-            .await?;
-        }
+        replace_links!(
+            txn,
+            now,
+            deployment_id,
+            deployment_technique,
+            technique_id,
+            techniques
+        );
     }
     if let Some(risks) = links.risks {
-        let mut existing: HashMap<i64, deployment_risk::Model> = deployment_risk::Entity::find()
-            .filter(deployment_risk::Column::DeploymentId.eq(deployment_id))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|r| (r.risk_category_id, r))
-            .collect();
-        for (category, risk) in risks {
-            let mitigation_status = risk
-                .mitigation_status
-                .map_or(entity::enums::MitigationStatus::None, Into::into);
-            let mut row = match existing.remove(&category) {
-                Some(old) => {
-                    let version = old.version;
-                    let mut row = old.into_active_model();
-                    row.version = Set(version + 1);
-                    row
-                }
-                None => deployment_risk::ActiveModel {
-                    deployment_id: Set(deployment_id),
-                    risk_category_id: Set(category),
-                    created_at: Set(now),
-                    ..Default::default()
-                },
-            };
-            row.severity = Set(risk.severity.map(Into::into));
-            row.likelihood = Set(risk.likelihood.map(Into::into));
-            row.mitigation_status = Set(mitigation_status);
-            row.mitigation = Set(risk.mitigation);
-            row.archived_at = Set(None);
-            row.updated_at = Set(now);
-            row.save(txn).await?;
-        }
-        for (_, old) in existing
-            .into_iter()
-            .filter(|(_, r)| r.archived_at.is_none())
-        {
-            let version = old.version;
-            let mut row = old.into_active_model();
-            row.archived_at = Set(Some(now));
-            row.version = Set(version + 1);
-            row.updated_at = Set(now);
-            row.update(txn).await?;
-        }
+        sync_rows!(
+            txn,
+            now,
+            deployment_id,
+            deployment_risk,
+            risk_category_id,
+            risks,
+            |row, risk| {
+                row.severity = Set(risk.severity.map(Into::into));
+                row.likelihood = Set(risk.likelihood.map(Into::into));
+                row.mitigation_status = Set(risk
+                    .mitigation_status
+                    .map_or(entity::enums::MitigationStatus::None, Into::into));
+                row.mitigation = Set(risk.mitigation);
+            }
+        );
     }
     if let Some(organizations) = links.organizations {
-        let mut existing: HashMap<i64, deployment_organization::Model> =
-            deployment_organization::Entity::find()
-                .filter(deployment_organization::Column::DeploymentId.eq(deployment_id))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|r| (r.organization_id, r))
-                .collect();
-        for (organization, role) in organizations {
-            let mut row = match existing.remove(&organization) {
-                Some(old) => {
-                    let version = old.version;
-                    let mut row = old.into_active_model();
-                    row.version = Set(version + 1);
-                    row
-                }
-                None => deployment_organization::ActiveModel {
-                    deployment_id: Set(deployment_id),
-                    organization_id: Set(organization),
-                    created_at: Set(now),
-                    ..Default::default()
-                },
-            };
-            row.role = Set(role.into());
-            row.archived_at = Set(None);
-            row.updated_at = Set(now);
-            row.save(txn).await?;
-        }
-        for (_, old) in existing
-            .into_iter()
-            .filter(|(_, r)| r.archived_at.is_none())
-        {
-            let version = old.version;
-            let mut row = old.into_active_model();
-            row.archived_at = Set(Some(now));
-            row.version = Set(version + 1);
-            row.updated_at = Set(now);
-            row.update(txn).await?;
-        }
+        sync_rows!(
+            txn,
+            now,
+            deployment_id,
+            deployment_organization,
+            organization_id,
+            organizations,
+            |row, role| {
+                row.role = Set(role.into());
+            }
+        );
     }
     Ok(())
 }
