@@ -77,7 +77,10 @@ pub struct Query(
 /// Every mutation of the API. Writing needs an API key
 /// (`Authorization: Bearer KEY`); every write is versioned and audited.
 #[derive(MergedObject, Default)]
-pub struct Mutation(write::deployment::DeploymentMutation);
+pub struct Mutation(
+    write::deployment::DeploymentMutation,
+    write::concertation::ConcertationMutation,
+);
 
 pub type VigieSchema = Schema<Query, Mutation, EmptySubscription>;
 

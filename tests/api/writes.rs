@@ -139,14 +139,16 @@ async fn written(app: &TestApp) -> (i64, i64, i64) {
     )
 }
 
+/// The version of a deployment or concertation, as clients read it.
 async fn version_of(app: &TestApp, id: &str) -> i64 {
     let data = app
         .query(
-            "query($id: ID!) { deployment(id: $id) { version } }",
+            "query($id: ID!) { node(id: $id) {
+                ... on Deployment { version } ... on Concertation { version } } }",
             json!({ "id": id }),
         )
         .await;
-    data["deployment"]["version"].as_i64().unwrap()
+    data["node"]["version"].as_i64().unwrap()
 }
 
 on_both_backends! {
@@ -431,5 +433,75 @@ on_both_backends! {
         let plain = json!({ "input": new_deployment(&f, f.commune) });
         post(&router, Some(&keys.editor), CREATE, plain).await.data();
         assert_eq!(app.count_rows("deployment").await, before + 2);
+    }
+
+    async fn concertations_are_written_by_the_territories_that_run_them(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let outsider = crate::helpers::put(&app.db, entity::territory::ActiveModel {
+            name: sea_orm::Set("Ville Voisine".into()),
+            slug: sea_orm::Set("ville-voisine".into()),
+            kind: sea_orm::Set(entity::enums::TerritoryKind::Municipality),
+            ..Default::default()
+        }).await;
+        let (outsider_key, _) = vigie::auth::create_key(
+            &app.db.conn, KeyRole::Editor, std::slice::from_ref(&outsider.slug), "Voisine",
+        ).await.unwrap();
+        let router = app.router();
+        let target = gid("Concertation", f.concertation);
+        let update = "mutation($input: UpdateConcertationInput!) {
+            updateConcertation(input: $input) { version participantCount formats publics coOrganizers { nodes { slug } } }
+        }";
+
+        // The co-organiser (the agglomeration) may change it; a neighbour may not.
+        let v = version_of(&app, &target).await;
+        let input = json!({ "input": { "id": target, "expectedVersion": v, "participantCount": 120,
+            "formats": ["WORKSHOP", "SURVEY", "WORKSHOP"], "publics": ["YOUTH"] } });
+        let refused = post(&router, Some(&outsider_key), update, input.clone()).await;
+        assert_eq!(refused.code(), Some("FORBIDDEN"));
+        assert_eq!(version_of(&app, &target).await, v);
+        let done = post(&router, Some(&keys.other_editor), update, input).await;
+        let changed = &done.data()["updateConcertation"];
+        assert_eq!(changed["version"], v + 1);
+        assert_eq!(changed["participantCount"], 120);
+        assert_eq!(changed["formats"], json!(["WORKSHOP", "SURVEY"]));
+        assert_eq!(changed["publics"], json!(["YOUTH"]));
+        assert_eq!(changed["coOrganizers"]["nodes"], json!([{ "slug": "agglomeration-de-test" }]));
+
+        // Field checks.
+        let bad = json!({ "input": { "id": target, "expectedVersion": v + 1, "participantCount": -3,
+            "startDate": "2025-05-02", "endDate": "2025-05-01", "reportUrl": "ftp://x" } });
+        let answer = post(&router, Some(&keys.editor), update, bad).await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"));
+        let fields: Vec<&str> = answer.body["errors"][0]["extensions"]["fields"].as_array().unwrap()
+            .iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["input.reportUrl", "input.endDate", "input.participantCount"]);
+
+        // Creating: only for a territory of the key, which then leads it.
+        let create = "mutation($input: CreateConcertationInput!) {
+            createConcertation(input: $input) { id version territory { slug } coOrganizers { totalCount } }
+        }";
+        let input = |territory: i64| json!({ "input": {
+            "territory": gid("Territory", territory), "title": "Atelier IA et accueil",
+            "status": "PLANNED", "coOrganizers": [gid("Territory", f.epci)], "formats": ["WORKSHOP"] } });
+        let refused = post(&router, Some(&outsider_key), create, input(f.commune)).await;
+        assert_eq!(refused.code(), Some("FORBIDDEN"));
+        let created = post(&router, Some(&keys.editor), create, input(f.commune)).await;
+        let created = created.data()["createConcertation"].clone();
+        assert_eq!(created["territory"]["slug"], "ville-de-test");
+        assert_eq!(created["coOrganizers"]["totalCount"], 1);
+
+        // Archived, then restored, with the history of all of it.
+        let id = created["id"].as_str().unwrap();
+        let archive = "mutation($id: ID!, $v: Int!) { archiveConcertation(id: $id, expectedVersion: $v) { version } }";
+        let restore = "mutation($id: ID!, $v: Int!) { restoreConcertation(id: $id, expectedVersion: $v) { version } }";
+        post(&router, Some(&keys.editor), archive, json!({ "id": id, "v": 1 })).await.data();
+        let listed = app.query("{ concertations { totalCount } all: concertations(includeArchived: true) { totalCount } }", json!({})).await;
+        assert_eq!((listed["concertations"]["totalCount"].as_i64(), listed["all"]["totalCount"].as_i64()), (Some(1), Some(2)));
+        post(&router, Some(&keys.editor), restore, json!({ "id": id, "v": 2 })).await.data();
+        let history = app.query("query($id: ID!) { concertation(id: $id) { history { nodes { action } } } }", json!({ "id": id })).await;
+        assert_eq!(history["concertation"]["history"]["nodes"],
+            json!([{ "action": "RESTORE" }, { "action": "ARCHIVE" }, { "action": "CREATE" }]));
     }
 }

@@ -19,7 +19,10 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use super::{Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Write, actor, missing, snapshot};
+use super::{
+    Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
+    claimed, existing, find, set_archived, snapshot, undefined_or,
+};
 use crate::{
     auth::Writer,
     error::{AppError, AppResult},
@@ -184,19 +187,8 @@ fn check_links(
     risks: Option<&[DeploymentRiskInput]>,
     organizations: Option<&[DeploymentOrganizationInput]>,
 ) -> Links {
-    let ids = |checks: &mut Checks, name: &str, ids: &[ID], type_name: &str| {
-        let mut out = Vec::new();
-        for (i, id) in ids.iter().enumerate() {
-            if let Some(id) = checks.id(&format!("input.{name}.{i}"), id, type_name)
-                && !out.contains(&id)
-            {
-                out.push(id);
-            }
-        }
-        out
-    };
-    let domains = domains.map(|d| ids(checks, "domains", d, "Domain"));
-    let techniques = techniques.map(|t| ids(checks, "techniques", t, "Technique"));
+    let domains = domains.map(|d| checks.ids("input.domains", d, "Domain"));
+    let techniques = techniques.map(|t| checks.ids("input.techniques", t, "Technique"));
     let risks = risks.map(|risks| {
         let mut out: Vec<(i64, DeploymentRiskInput)> = Vec::new();
         for (i, risk) in risks.iter().enumerate() {
@@ -241,43 +233,40 @@ fn check_links(
 }
 
 /// Every referenced record exists and is not archived.
-async fn check_references<C: ConnectionTrait>(
+async fn check_deployment_references<C: ConnectionTrait>(
     db: &C,
     territory: Option<i64>,
     links: &Links,
 ) -> AppResult<()> {
-    let mut checks = Checks::default();
-    let gone = |field: &str, table: &'static str, ids: Vec<i64>| (field.to_owned(), table, ids);
     let mut wanted = Vec::new();
     if let Some(territory) = territory {
-        wanted.push(gone("input.territory", "territory", vec![territory]));
+        wanted.push(Refs::One("input.territory", "territory", territory));
     }
     if let Some(domains) = &links.domains {
-        wanted.push(gone("input.domains", "domain", domains.clone()));
+        wanted.push(Refs::Many("input.domains", "domain", domains.clone()));
     }
     if let Some(techniques) = &links.techniques {
-        wanted.push(gone("input.techniques", "technique", techniques.clone()));
+        wanted.push(Refs::Many(
+            "input.techniques",
+            "technique",
+            techniques.clone(),
+        ));
     }
     if let Some(risks) = &links.risks {
-        let ids = risks.iter().map(|(id, _)| *id).collect();
-        wanted.push(gone("input.risks", "risk_category", ids));
+        wanted.push(Refs::Many(
+            "input.risks",
+            "risk_category",
+            risks.iter().map(|(id, _)| *id).collect(),
+        ));
     }
     if let Some(orgs) = &links.organizations {
-        let ids = orgs.iter().map(|(id, _)| *id).collect();
-        wanted.push(gone("input.organizations", "organization", ids));
+        wanted.push(Refs::Many(
+            "input.organizations",
+            "organization",
+            orgs.iter().map(|(id, _)| *id).collect(),
+        ));
     }
-    for (field, table, ids) in wanted {
-        for id in missing(db, table, &ids).await? {
-            let position = ids.iter().position(|i| *i == id).unwrap_or_default();
-            let path = if field == "input.territory" {
-                field.clone()
-            } else {
-                format!("{field}.{position}")
-            };
-            checks.add(path, format!("names no live {table} (absent or archived)"));
-        }
-    }
-    checks.finish()
+    check_references(db, wanted).await
 }
 
 /// A deployment and its live links, as the audit trail keeps them.
@@ -327,25 +316,6 @@ async fn deployment_snapshot<C: ConnectionTrait>(
         fields.insert("organizations".into(), organizations.into());
     }
     Ok(value)
-}
-
-/// Replaces a deployment's plain links of one kind (`$field`: the other end).
-macro_rules! replace_links {
-    ($txn:expr, $now:expr, $deployment_id:expr, $module:ident, $field:ident, $ids:expr) => {{
-        $module::Entity::delete_many()
-            .filter($module::Column::DeploymentId.eq($deployment_id))
-            .exec($txn)
-            .await?;
-        for id in $ids {
-            $module::ActiveModel {
-                deployment_id: Set($deployment_id),
-                $field: Set(id),
-                created_at: Set($now),
-            }
-            .insert($txn)
-            .await?;
-        }
-    }};
 }
 
 /// Makes a deployment's rows of one kind those given, each keyed by the
@@ -403,20 +373,18 @@ async fn write_links(write: &Write<'_>, deployment_id: i64, links: Links) -> App
         replace_links!(
             txn,
             now,
-            deployment_id,
             deployment_domain,
-            domain_id,
-            domains
+            deployment_id = deployment_id,
+            domain_id = domains
         );
     }
     if let Some(techniques) = links.techniques {
         replace_links!(
             txn,
             now,
-            deployment_id,
             deployment_technique,
-            technique_id,
-            techniques
+            deployment_id = deployment_id,
+            technique_id = techniques
         );
     }
     if let Some(risks) = links.risks {
@@ -464,13 +432,39 @@ fn in_scope(writer: &Writer, territory_id: i64) -> AppResult<()> {
     }
 }
 
-/// A live or archived deployment by its global ID.
-async fn find<C: ConnectionTrait>(db: &C, id: &ID) -> AppResult<deployment::Model> {
-    let key = crate::graphql::id::decode_as(id, TYPE)?;
-    deployment::Entity::find_by_id(key)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no Deployment has this ID".into()))
+#[async_trait::async_trait]
+impl Writable for deployment::Model {
+    const TYPE: &'static str = TYPE;
+    const TABLE: &'static str = "deployment";
+
+    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>> {
+        Ok(deployment::Entity::find_by_id(id).one(db).await?)
+    }
+
+    async fn check_scope<C: ConnectionTrait>(&self, _db: &C, writer: &Writer) -> AppResult<()> {
+        in_scope(writer, self.territory_id)
+    }
+
+    async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
+        deployment_snapshot(db, self).await
+    }
+
+    fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+
+    async fn store_archived<C: ConnectionTrait>(
+        self,
+        db: &C,
+        archived: bool,
+        version: i32,
+    ) -> AppResult<Self> {
+        let mut row = self.into_active_model();
+        row.archived_at = Set(archived.then(Utc::now));
+        row.version = Set(version);
+        row.updated_at = Set(Utc::now());
+        Ok(row.update(db).await?)
+    }
 }
 
 /// Mutations of deployments.
@@ -497,13 +491,7 @@ impl DeploymentMutation {
         if let Some(key) = &idempotency
             && let Some(id) = key.done_before(db, writer).await?
         {
-            return Ok(Deployment(
-                deployment::Entity::find_by_id(id)
-                    .one(db)
-                    .await
-                    .map_err(AppError::from)?
-                    .ok_or_else(|| AppError::NotFound("no Deployment has this ID".into()))?,
-            ));
+            return Ok(Deployment(existing(db, id).await?));
         }
         let mut checks = Checks::default();
         let territory = checks.id("input.territory", &input.territory, "Territory");
@@ -549,7 +537,7 @@ impl DeploymentMutation {
         }
         checks.finish()?;
         let territory = territory.expect("checked");
-        check_references(db, Some(territory), &links).await?;
+        check_deployment_references(db, Some(territory), &links).await?;
 
         let write = Write::begin(ctx, writer).await?;
         let now = Utc::now();
@@ -594,13 +582,7 @@ impl DeploymentMutation {
             let Some(id) = key.done_before(db, writer).await? else {
                 return Err(err.into());
             };
-            return Ok(Deployment(
-                deployment::Entity::find_by_id(id)
-                    .one(db)
-                    .await
-                    .map_err(AppError::from)?
-                    .ok_or_else(|| AppError::NotFound("no Deployment has this ID".into()))?,
-            ));
+            return Ok(Deployment(existing(db, id).await?));
         }
         write.commit().await?;
         Ok(Deployment(model))
@@ -614,7 +596,7 @@ impl DeploymentMutation {
     ) -> async_graphql::Result<Deployment> {
         let writer = actor(ctx).writer()?;
         let db = database(ctx);
-        let current = find(db, &input.id).await?;
+        let current: deployment::Model = find(db, &input.id).await?;
         in_scope(writer, current.territory_id)?;
 
         let mut checks = Checks::default();
@@ -629,50 +611,23 @@ impl DeploymentMutation {
             .title
             .as_deref()
             .map(|t| checks.required("input.title", t, MAX_LINE));
-        let text =
-            |checks: &mut Checks, field: &str, value: &MaybeUndefined<String>, max| match value {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(v) => Some(checks.optional(field, Some(v), max)),
-            };
-        let url = |checks: &mut Checks, field: &str, value: &MaybeUndefined<String>| match value {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(v) => Some(checks.url(field, Some(v))),
-        };
-        let month = |checks: &mut Checks, field: &str, value: &MaybeUndefined<String>| match value {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(v) => Some(checks.month(field, Some(v))),
-        };
-        let summary = text(&mut checks, "input.summary", &input.summary, MAX_TEXT);
-        let purpose = text(&mut checks, "input.purpose", &input.purpose, MAX_TEXT);
-        let start_month = month(&mut checks, "input.startMonth", &input.start_month);
-        let end_month = month(&mut checks, "input.endMonth", &input.end_month);
-        let human_oversight = text(
-            &mut checks,
-            "input.humanOversight",
-            &input.human_oversight,
-            MAX_TEXT,
-        );
-        let objection_procedure = text(
-            &mut checks,
+        let summary = checks.change_text("input.summary", &input.summary, MAX_TEXT);
+        let purpose = checks.change_text("input.purpose", &input.purpose, MAX_TEXT);
+        let start_month = checks.change_month("input.startMonth", &input.start_month);
+        let end_month = checks.change_month("input.endMonth", &input.end_month);
+        let human_oversight =
+            checks.change_text("input.humanOversight", &input.human_oversight, MAX_TEXT);
+        let objection_procedure = checks.change_text(
             "input.objectionProcedure",
             &input.objection_procedure,
             MAX_TEXT,
         );
-        let dpia_url = url(&mut checks, "input.dpiaUrl", &input.dpia_url);
-        let impact_assessment_url = url(
-            &mut checks,
-            "input.impactAssessmentUrl",
-            &input.impact_assessment_url,
-        );
-        let code_url = url(&mut checks, "input.codeUrl", &input.code_url);
-        let algorithm_register_url = url(
-            &mut checks,
-            "input.algorithmRegisterUrl",
-            &input.algorithm_register_url,
-        );
+        let dpia_url = checks.change_url("input.dpiaUrl", &input.dpia_url);
+        let impact_assessment_url =
+            checks.change_url("input.impactAssessmentUrl", &input.impact_assessment_url);
+        let code_url = checks.change_url("input.codeUrl", &input.code_url);
+        let algorithm_register_url =
+            checks.change_url("input.algorithmRegisterUrl", &input.algorithm_register_url);
         {
             let start = start_month.clone().unwrap_or(current.start_month.clone());
             let end = end_month.clone().unwrap_or(current.end_month.clone());
@@ -686,23 +641,11 @@ impl DeploymentMutation {
             input.organizations.as_deref(),
         );
         checks.finish()?;
-        check_references(db, territory, &links).await?;
+        check_deployment_references(db, territory, &links).await?;
 
         let write = Write::begin(ctx, writer).await?;
-        let version = write
-            .claim("deployment", TYPE, current.id, input.expected_version)
-            .await?;
-        // Read again inside the write: this is the state being changed.
-        let current = deployment::Entity::find_by_id(current.id)
-            .one(&write.txn)
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(|| AppError::NotFound("no Deployment has this ID".into()))?;
-        in_scope(writer, current.territory_id)?;
-        let mut before = deployment_snapshot(&write.txn, &current).await?;
-        if let serde_json::Value::Object(fields) = &mut before {
-            fields.insert("version".into(), (version - 1).into());
-        }
+        let (current, version, before) =
+            claimed::<deployment::Model>(&write, current.id, input.expected_version).await?;
         let mut row = current.into_active_model();
         if let Some(territory) = territory {
             row.territory_id = Set(territory);
@@ -760,7 +703,9 @@ impl DeploymentMutation {
         #[graphql(desc = "The deployment to archive.")] id: ID,
         #[graphql(desc = "The version you read.")] expected_version: i32,
     ) -> async_graphql::Result<Deployment> {
-        set_archived(ctx, id, expected_version, true).await
+        Ok(Deployment(
+            set_archived(ctx, &id, expected_version, true).await?,
+        ))
     }
 
     /// Brings an archived deployment back into lists and search.
@@ -770,69 +715,8 @@ impl DeploymentMutation {
         #[graphql(desc = "The deployment to restore.")] id: ID,
         #[graphql(desc = "The version you read.")] expected_version: i32,
     ) -> async_graphql::Result<Deployment> {
-        set_archived(ctx, id, expected_version, false).await
+        Ok(Deployment(
+            set_archived(ctx, &id, expected_version, false).await?,
+        ))
     }
-}
-
-/// `Some(value)` for a value or `null` given, `None` when left out.
-fn undefined_or<T: Into<U>, U>(value: MaybeUndefined<T>) -> Option<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v.into())),
-    }
-}
-
-async fn set_archived(
-    ctx: &Context<'_>,
-    id: ID,
-    expected_version: i32,
-    archive: bool,
-) -> async_graphql::Result<Deployment> {
-    let writer = actor(ctx).writer()?;
-    let db = database(ctx);
-    let current = find(db, &id).await?;
-    in_scope(writer, current.territory_id)?;
-    if current.archived_at.is_some() == archive {
-        let state = if archive {
-            "already archived"
-        } else {
-            "not archived"
-        };
-        return Err(AppError::bad_argument("id", format!("this Deployment is {state}")).into());
-    }
-    let write = Write::begin(ctx, writer).await?;
-    let version = write
-        .claim("deployment", TYPE, current.id, expected_version)
-        .await?;
-    let current = deployment::Entity::find_by_id(current.id)
-        .one(&write.txn)
-        .await
-        .map_err(AppError::from)?
-        .ok_or_else(|| AppError::NotFound("no Deployment has this ID".into()))?;
-    if current.archived_at.is_some() == archive {
-        // Changed between the check and the claim: the claim caught it
-        // unless the version matched, which it cannot have.
-        return Err(AppError::bad_argument("id", "the archive state changed meanwhile").into());
-    }
-    let mut before = deployment_snapshot(&write.txn, &current).await?;
-    if let serde_json::Value::Object(fields) = &mut before {
-        fields.insert("version".into(), (version - 1).into());
-    }
-    let mut row = current.into_active_model();
-    row.archived_at = Set(archive.then(Utc::now));
-    row.version = Set(version);
-    row.updated_at = Set(Utc::now());
-    let model = row.update(&write.txn).await.map_err(AppError::from)?;
-    let after = deployment_snapshot(&write.txn, &model).await?;
-    let action = if archive {
-        AuditAction::Archive
-    } else {
-        AuditAction::Restore
-    };
-    write
-        .audit(action, TYPE, model.id, version, Some(&before), &after)
-        .await?;
-    write.commit().await?;
-    Ok(Deployment(model))
 }

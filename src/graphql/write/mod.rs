@@ -4,9 +4,35 @@
 //! and records an audit event — who, when, what, before and after — before
 //! it commits. Nothing here deletes a row: archiving sets `archived_at`.
 
+/// Replaces a record's plain links of one kind: the rows of `$module`
+/// whose `$parent` is `$id` become one for each of `$values` (put in
+/// `$field`).
+macro_rules! replace_links {
+    ($txn:expr, $now:expr, $module:ident, $parent:ident = $id:expr, $field:ident = $values:expr) => {{
+        $module::Entity::delete_many()
+            .filter(
+                <$module::Column as std::str::FromStr>::from_str(stringify!($parent))
+                    .expect("the link table has its parent column")
+                    .eq($id),
+            )
+            .exec($txn)
+            .await?;
+        for value in $values {
+            $module::ActiveModel {
+                $parent: Set($id),
+                $field: Set(value.into()),
+                created_at: Set($now),
+            }
+            .insert($txn)
+            .await?;
+        }
+    }};
+}
+
+pub mod concertation;
 pub mod deployment;
 
-use async_graphql::Context;
+use async_graphql::{Context, MaybeUndefined};
 use chrono::Utc;
 use entity::{audit_event, enums::AuditAction, idempotency_key};
 use sea_orm::{
@@ -159,6 +185,110 @@ impl<'a> Write<'a> {
     }
 }
 
+/// A record the API writes: how to find it, whom it belongs to, how the
+/// audit trail keeps it, and how it is archived.
+#[async_trait::async_trait]
+pub trait Writable: Sized + Send + Sync {
+    /// Its GraphQL type, also the prefix of its IDs.
+    const TYPE: &'static str;
+    /// Its table.
+    const TABLE: &'static str;
+
+    /// The record with this id, archived or not.
+    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>>;
+
+    /// FORBIDDEN unless `writer` may write this record.
+    async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()>;
+
+    /// The record, with its links, as the audit trail keeps it.
+    async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value>;
+
+    fn is_archived(&self) -> bool;
+
+    /// Stores the record archived (or not) at `version`.
+    async fn store_archived<C: ConnectionTrait>(
+        self,
+        db: &C,
+        archived: bool,
+        version: i32,
+    ) -> AppResult<Self>;
+}
+
+/// The record a global ID names, archived or not; NOT_FOUND if none.
+pub async fn find<W: Writable, C: ConnectionTrait>(
+    db: &C,
+    global: &async_graphql::ID,
+) -> AppResult<W> {
+    existing(db, id::decode_as(global, W::TYPE)?).await
+}
+
+/// A record known to exist (an earlier create made it).
+pub async fn existing<W: Writable, C: ConnectionTrait>(db: &C, id: i64) -> AppResult<W> {
+    W::load(db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no {} has this ID", W::TYPE)))
+}
+
+/// The record as a write began it: claimed at `version`, read again
+/// inside the write, still in the writer's scope; and its snapshot, at the
+/// version the client read.
+pub async fn claimed<W: Writable>(
+    write: &Write<'_>,
+    id: i64,
+    expected_version: i32,
+) -> AppResult<(W, i32, serde_json::Value)> {
+    let version = write.claim(W::TABLE, W::TYPE, id, expected_version).await?;
+    let current: W = existing(&write.txn, id).await?;
+    current.check_scope(&write.txn, write.writer).await?;
+    let mut before = current.snapshot(&write.txn).await?;
+    if let serde_json::Value::Object(fields) = &mut before {
+        fields.insert("version".into(), (version - 1).into());
+    }
+    Ok((current, version, before))
+}
+
+/// Archives (or restores) a record at the version the client read.
+pub async fn set_archived<W: Writable>(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+    expected_version: i32,
+    archive: bool,
+) -> AppResult<W> {
+    let writer = actor(ctx).writer()?;
+    let current: W = find(database(ctx), id).await?;
+    current.check_scope(database(ctx), writer).await?;
+    let refuse = || {
+        let state = if archive {
+            "already archived"
+        } else {
+            "not archived"
+        };
+        AppError::bad_argument("id", format!("this {} is {state}", W::TYPE))
+    };
+    if current.is_archived() == archive {
+        return Err(refuse());
+    }
+    let write = Write::begin(ctx, writer).await?;
+    let (current, version, before) =
+        claimed::<W>(&write, id::decode_as(id, W::TYPE)?, expected_version).await?;
+    if current.is_archived() == archive {
+        return Err(refuse());
+    }
+    let model = current.store_archived(&write.txn, archive, version).await?;
+    let after = model.snapshot(&write.txn).await?;
+    let action = if archive {
+        AuditAction::Archive
+    } else {
+        AuditAction::Restore
+    };
+    let record_id = id::decode_as(id, W::TYPE)?;
+    write
+        .audit(action, W::TYPE, record_id, version, Some(&before), &after)
+        .await?;
+    write.commit().await?;
+    Ok(model)
+}
+
 /// Longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -301,9 +431,112 @@ impl Checks {
         }
     }
 
+    /// A change to an optional text: `None` when left out, `Some(None)`
+    /// when emptied.
+    pub fn change_text(
+        &mut self,
+        field: &str,
+        value: &MaybeUndefined<String>,
+        max: usize,
+    ) -> Option<Option<String>> {
+        change(value, |v| self.optional(field, Some(v), max))
+    }
+
+    /// A change to an optional http(s) URL.
+    pub fn change_url(
+        &mut self,
+        field: &str,
+        value: &MaybeUndefined<String>,
+    ) -> Option<Option<String>> {
+        change(value, |v| self.url(field, Some(v)))
+    }
+
+    /// A change to an optional month.
+    pub fn change_month(
+        &mut self,
+        field: &str,
+        value: &MaybeUndefined<String>,
+    ) -> Option<Option<String>> {
+        change(value, |v| self.month(field, Some(v)))
+    }
+
+    /// An optional count or amount, not negative.
+    pub fn not_negative<N: PartialOrd + Default + Copy>(
+        &mut self,
+        field: &str,
+        value: Option<N>,
+    ) -> Option<N> {
+        if value.is_some_and(|v| v < N::default()) {
+            self.add(field, "cannot be negative");
+        }
+        value
+    }
+
+    /// IDs of records of `type_name`, each once, under `field.N`.
+    pub fn ids(&mut self, field: &str, ids: &[async_graphql::ID], type_name: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        for (i, global) in ids.iter().enumerate() {
+            if let Some(id) = self.id(&format!("{field}.{i}"), global, type_name)
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        }
+        out
+    }
+
     pub fn finish(self) -> AppResult<()> {
         self.0.check()
     }
+}
+
+fn change<T>(
+    value: &MaybeUndefined<String>,
+    check: impl FnOnce(&str) -> Option<T>,
+) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(check(v)),
+    }
+}
+
+/// `Some(value)` for a value or `null` given, `None` when left out.
+pub fn undefined_or<T: Into<U>, U>(value: MaybeUndefined<T>) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v.into())),
+    }
+}
+
+/// References an input makes: under a field, to records of a table.
+pub enum Refs<'a> {
+    /// One record (`input.territory`).
+    One(&'a str, &'static str, i64),
+    /// A list of records (`input.domains`: errors name `input.domains.N`).
+    Many(&'a str, &'static str, Vec<i64>),
+}
+
+/// BAD_USER_INPUT naming every reference that names no live record.
+pub async fn check_references<C: ConnectionTrait>(db: &C, wanted: Vec<Refs<'_>>) -> AppResult<()> {
+    let mut checks = Checks::default();
+    for refs in wanted {
+        let (field, table, ids, many) = match refs {
+            Refs::One(field, table, id) => (field, table, vec![id], false),
+            Refs::Many(field, table, ids) => (field, table, ids, true),
+        };
+        for id in missing(db, table, &ids).await? {
+            let path = if many {
+                let position = ids.iter().position(|i| *i == id).unwrap_or_default();
+                format!("{field}.{position}")
+            } else {
+                field.to_owned()
+            };
+            checks.add(path, format!("names no live {table} (absent or archived)"));
+        }
+    }
+    checks.finish()
 }
 
 fn is_month(text: &str) -> bool {
