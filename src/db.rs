@@ -16,9 +16,6 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// The page cache of each SQLite connection, in KiB.
-const SQLITE_CACHE_KIB: u64 = 8 * 1024;
-
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,9 +72,6 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
-                // A page cache sized for a hub's working set (the default
-                // is 2 MiB).
-                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
         });
     let mut conn = Database::connect(options)
         .await
