@@ -80,6 +80,7 @@ pub struct Query(
 pub struct Mutation(
     write::deployment::DeploymentMutation,
     write::concertation::ConcertationMutation,
+    write::contribution::ContributionMutation,
 );
 
 pub type VigieSchema = Schema<Query, Mutation, EmptySubscription>;

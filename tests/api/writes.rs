@@ -139,6 +139,30 @@ async fn written(app: &TestApp) -> (i64, i64, i64) {
     )
 }
 
+/// A key for the editor of a territory that neither runs nor uses
+/// anything of the fixture.
+async fn outsider_key(app: &TestApp) -> String {
+    let outsider = crate::helpers::put(
+        &app.db,
+        entity::territory::ActiveModel {
+            name: sea_orm::Set("Ville Voisine".into()),
+            slug: sea_orm::Set("ville-voisine".into()),
+            kind: sea_orm::Set(entity::enums::TerritoryKind::Municipality),
+            ..Default::default()
+        },
+    )
+    .await;
+    vigie::auth::create_key(
+        &app.db.conn,
+        KeyRole::Editor,
+        std::slice::from_ref(&outsider.slug),
+        "Voisine",
+    )
+    .await
+    .unwrap()
+    .0
+}
+
 /// The version of a deployment or concertation, as clients read it.
 async fn version_of(app: &TestApp, id: &str) -> i64 {
     let data = app
@@ -439,15 +463,7 @@ on_both_backends! {
         let app = TestApp::new(backend).await;
         let f = seed_everything(&app.db).await;
         let keys = keys(&app).await;
-        let outsider = crate::helpers::put(&app.db, entity::territory::ActiveModel {
-            name: sea_orm::Set("Ville Voisine".into()),
-            slug: sea_orm::Set("ville-voisine".into()),
-            kind: sea_orm::Set(entity::enums::TerritoryKind::Municipality),
-            ..Default::default()
-        }).await;
-        let (outsider_key, _) = vigie::auth::create_key(
-            &app.db.conn, KeyRole::Editor, std::slice::from_ref(&outsider.slug), "Voisine",
-        ).await.unwrap();
+        let outsider_key = outsider_key(&app).await;
         let router = app.router();
         let target = gid("Concertation", f.concertation);
         let update = "mutation($input: UpdateConcertationInput!) {
@@ -503,5 +519,68 @@ on_both_backends! {
         let history = app.query("query($id: ID!) { concertation(id: $id) { history { nodes { action } } } }", json!({ "id": id })).await;
         assert_eq!(history["concertation"]["history"]["nodes"],
             json!([{ "action": "RESTORE" }, { "action": "ARCHIVE" }, { "action": "CREATE" }]));
+    }
+
+    async fn contributions_are_written_with_their_concertation(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let outsider_key = outsider_key(&app).await;
+        let router = app.router();
+        let create = "mutation($input: CreateContributionInput!) {
+            createContribution(input: $input) { id version kind salience
+                riskCategories { nodes { id } } deployments { nodes { id } } }
+        }";
+        let input = json!({ "input": {
+            "concertation": gid("Concertation", f.concertation), "kind": "CONCERN",
+            "statement": "Peur d'une décision sans humain", "salience": 4,
+            "riskCategories": [gid("RiskCategory", f.risk_child)],
+            "deployments": [gid("Deployment", f.deployment)] } });
+        let before = app.count_rows("contribution").await;
+        let refused = post(&router, Some(&outsider_key), create, input.clone()).await;
+        assert_eq!(refused.code(), Some("FORBIDDEN"));
+        assert_eq!(app.count_rows("contribution").await, before);
+        let created = post(&router, Some(&keys.editor), create, input).await;
+        let created = created.data()["createContribution"].clone();
+        assert_eq!(created["salience"], 4);
+        assert_eq!(created["riskCategories"]["nodes"][0]["id"], gid("RiskCategory", f.risk_child));
+        assert_eq!(created["deployments"]["nodes"][0]["id"], gid("Deployment", f.deployment));
+
+        // Programme-level contributions: admins only.
+        let programme = json!({ "input": {
+            "programme": gid("ConcertationProgramme", f.programme), "kind": "CONCERN",
+            "statement": "Crainte commune à tout le programme" } });
+        let refused = post(&router, Some(&keys.editor), create, programme.clone()).await;
+        assert_eq!(refused.code(), Some("FORBIDDEN"));
+        post(&router, Some(&keys.admin), create, programme).await.data();
+
+        // Field checks: one parent, salience 1 to 5.
+        let bad = json!({ "input": {
+            "concertation": gid("Concertation", f.concertation),
+            "programme": gid("ConcertationProgramme", f.programme),
+            "kind": "CONCERN", "statement": "x", "salience": 7 } });
+        let answer = post(&router, Some(&keys.admin), create, bad).await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"));
+        let fields: Vec<&str> = answer.body["errors"][0]["extensions"]["fields"].as_array().unwrap()
+            .iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["input.concertation", "input.salience"]);
+
+        // The co-organiser updates it; archiving takes it out of its concertation's list.
+        let id = created["id"].as_str().unwrap();
+        let update = "mutation($input: UpdateContributionInput!) {
+            updateContribution(input: $input) { version responseState deployments { totalCount } } }";
+        let updated = post(&router, Some(&keys.other_editor), update, json!({ "input": {
+            "id": id, "expectedVersion": 1, "responseState": "ADDRESSED", "deployments": [] } })).await;
+        assert_eq!(updated.data()["updateContribution"],
+            json!({ "version": 2, "responseState": "ADDRESSED", "deployments": { "totalCount": 0 } }));
+        let listed = format!(
+            "{{ node(id: \"{}\") {{ ... on Concertation {{ contributions {{ totalCount }} }} }} }}",
+            gid("Concertation", f.concertation)
+        );
+        let count = |data: Json| data["node"]["contributions"]["totalCount"].as_i64().unwrap();
+        let before = count(app.query(&listed, json!({})).await);
+        post(&router, Some(&keys.editor), "mutation($id: ID!) { archiveContribution(id: $id, expectedVersion: 2) { version } }",
+            json!({ "id": id })).await.data();
+        assert_eq!(count(app.query(&listed, json!({})).await), before - 1);
     }
 }

@@ -30,6 +30,7 @@ macro_rules! replace_links {
 }
 
 pub mod concertation;
+pub mod contribution;
 pub mod deployment;
 
 use async_graphql::{Context, MaybeUndefined};

@@ -1,0 +1,431 @@
+//! Writing contributions: what a concertation raised, with the risk
+//! categories and deployments it names.
+//!
+//! A contribution of a concertation is written by the keys that may write
+//! the concertation (its leading or co-organising territories); a
+//! programme-level one (a concern of the whole programme) by admins only.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use chrono::Utc;
+use entity::{
+    concertation, contribution, contribution_deployment, contribution_risk_category,
+    enums::AuditAction,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+
+use super::{
+    Checks, IdempotencyKey, MAX_TEXT, Refs, Writable, Write, actor, check_references, claimed,
+    existing, find, set_archived, snapshot, undefined_or,
+};
+use crate::{
+    auth::Writer,
+    error::{AppError, AppResult},
+    graphql::{
+        Contribution,
+        enums::{ContributionKind, Public, ResponseState},
+        loader::database,
+    },
+};
+
+const TYPE: &str = "Contribution";
+
+/// A new contribution: something a concertation (or, for admins, a whole
+/// programme) raised.
+#[derive(InputObject)]
+pub struct CreateContributionInput {
+    /// The concertation that raised it (ID of a Concertation).
+    pub concertation: Option<ID>,
+    /// The programme that raised it, for a programme-level contribution (ID
+    /// of a ConcertationProgramme; admin keys only). Give this or
+    /// `concertation`, not both.
+    pub programme: Option<ID>,
+    /// What it is.
+    pub kind: ContributionKind,
+    /// What was said (at most 10,000 characters).
+    pub statement: String,
+    /// Its rank among its kind, when the source ranks them (1 or more).
+    pub rank: Option<i32>,
+    /// How strongly it came out, 1 to 5.
+    pub salience: Option<i32>,
+    /// The public that raised it.
+    pub public: Option<Public>,
+    /// How the organisers answered it (default OPEN).
+    pub response_state: Option<ResponseState>,
+    /// Their answer.
+    pub response: Option<String>,
+    /// Risk categories it relates to (IDs of RiskCategories).
+    #[graphql(default)]
+    pub risk_categories: Vec<ID>,
+    /// AI uses it names (IDs of Deployments).
+    #[graphql(default)]
+    pub deployments: Vec<ID>,
+}
+
+/// Changes to a contribution: only the fields given change; `null` empties
+/// an optional field. Lists given replace the contribution's.
+#[derive(InputObject)]
+pub struct UpdateContributionInput {
+    /// The contribution to change.
+    pub id: ID,
+    /// The version you read; if it changed since, the update is refused
+    /// with CONFLICT.
+    pub expected_version: i32,
+    /// What it is.
+    pub kind: Option<ContributionKind>,
+    /// What was said.
+    pub statement: Option<String>,
+    /// Its rank among its kind.
+    pub rank: MaybeUndefined<i32>,
+    /// How strongly it came out, 1 to 5.
+    pub salience: MaybeUndefined<i32>,
+    /// The public that raised it.
+    pub public: MaybeUndefined<Public>,
+    /// How the organisers answered it.
+    pub response_state: Option<ResponseState>,
+    /// Their answer.
+    pub response: MaybeUndefined<String>,
+    /// Replaces the risk categories.
+    pub risk_categories: Option<Vec<ID>>,
+    /// Replaces the AI uses it names.
+    pub deployments: Option<Vec<ID>>,
+}
+
+#[async_trait::async_trait]
+impl Writable for contribution::Model {
+    const TYPE: &'static str = TYPE;
+    const TABLE: &'static str = "contribution";
+
+    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>> {
+        Ok(contribution::Entity::find_by_id(id).one(db).await?)
+    }
+
+    async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
+        in_scope(db, writer, self.concertation_id).await
+    }
+
+    async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
+        let risk_categories: Vec<i64> = contribution_risk_category::Entity::find()
+            .filter(contribution_risk_category::Column::ContributionId.eq(self.id))
+            .order_by_asc(contribution_risk_category::Column::RiskCategoryId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.risk_category_id)
+            .collect();
+        let deployments: Vec<i64> = contribution_deployment::Entity::find()
+            .filter(contribution_deployment::Column::ContributionId.eq(self.id))
+            .order_by_asc(contribution_deployment::Column::DeploymentId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.deployment_id)
+            .collect();
+        let mut value = snapshot(self);
+        if let serde_json::Value::Object(fields) = &mut value {
+            fields.insert("riskCategories".into(), risk_categories.into());
+            fields.insert("deployments".into(), deployments.into());
+        }
+        Ok(value)
+    }
+
+    fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+
+    async fn store_archived<C: ConnectionTrait>(
+        self,
+        db: &C,
+        archived: bool,
+        version: i32,
+    ) -> AppResult<Self> {
+        let mut row = self.into_active_model();
+        row.archived_at = Set(archived.then(Utc::now));
+        row.version = Set(version);
+        row.updated_at = Set(Utc::now());
+        Ok(row.update(db).await?)
+    }
+}
+
+/// A contribution of `concertation` may be written by whoever may write the
+/// concertation; a programme-level one (`None`) by admins.
+async fn in_scope<C: ConnectionTrait>(
+    db: &C,
+    writer: &Writer,
+    concertation: Option<i64>,
+) -> AppResult<()> {
+    match concertation {
+        None if writer.is_admin() => Ok(()),
+        None => Err(AppError::Forbidden(
+            "only an admin key may write programme-level contributions".into(),
+        )),
+        Some(id) => match concertation::Model::load(db, id).await? {
+            Some(concertation) => concertation.check_scope(db, writer).await,
+            // Checked as a reference with the other fields.
+            None => Ok(()),
+        },
+    }
+}
+
+/// Makes the contribution's lists those given (lists not given stay).
+async fn write_lists(
+    write: &Write<'_>,
+    id: i64,
+    risk_categories: Option<Vec<i64>>,
+    deployments: Option<Vec<i64>>,
+) -> AppResult<()> {
+    let (txn, now) = (&write.txn, Utc::now());
+    if let Some(categories) = risk_categories {
+        replace_links!(
+            txn,
+            now,
+            contribution_risk_category,
+            contribution_id = id,
+            risk_category_id = categories
+        );
+    }
+    if let Some(deployments) = deployments {
+        replace_links!(
+            txn,
+            now,
+            contribution_deployment,
+            contribution_id = id,
+            deployment_id = deployments
+        );
+    }
+    Ok(())
+}
+
+fn check_salience(checks: &mut Checks, salience: Option<i32>) {
+    if salience.is_some_and(|s| !(1..=5).contains(&s)) {
+        checks.add("input.salience", "must be from 1 to 5");
+    }
+}
+
+fn check_rank(checks: &mut Checks, rank: Option<i32>) {
+    if rank.is_some_and(|r| r < 1) {
+        checks.add("input.rank", "must be 1 or more");
+    }
+}
+
+fn references(
+    parent: Option<Refs<'static>>,
+    categories: &Option<Vec<i64>>,
+    deployments: &Option<Vec<i64>>,
+) -> Vec<Refs<'static>> {
+    let mut wanted: Vec<Refs<'static>> = parent.into_iter().collect();
+    if let Some(categories) = categories {
+        wanted.push(Refs::Many(
+            "input.riskCategories",
+            "risk_category",
+            categories.clone(),
+        ));
+    }
+    if let Some(deployments) = deployments {
+        wanted.push(Refs::Many(
+            "input.deployments",
+            "deployment",
+            deployments.clone(),
+        ));
+    }
+    wanted
+}
+
+/// Mutations of contributions.
+#[derive(Default)]
+pub struct ContributionMutation;
+
+#[Object]
+impl ContributionMutation {
+    /// Records what a concertation raised. With an `idempotencyKey`, a
+    /// retried request returns the contribution the first one created
+    /// instead of a duplicate.
+    async fn create_contribution(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateContributionInput,
+        #[graphql(
+            desc = "A key of your choosing, unique for each new record: a retry with the same key returns the first result."
+        )]
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<Contribution> {
+        let writer = actor(ctx).writer()?;
+        let idempotency = IdempotencyKey::new(idempotency_key, "createContribution")?;
+        let db = database(ctx);
+        if let Some(key) = &idempotency
+            && let Some(id) = key.done_before(db, writer).await?
+        {
+            return Ok(Contribution(existing(db, id).await?));
+        }
+        let mut checks = Checks::default();
+        let concertation = input
+            .concertation
+            .as_ref()
+            .and_then(|c| checks.id("input.concertation", c, "Concertation"));
+        let programme = input
+            .programme
+            .as_ref()
+            .and_then(|p| checks.id("input.programme", p, "ConcertationProgramme"));
+        if input.concertation.is_some() == input.programme.is_some() {
+            checks.add(
+                "input.concertation",
+                "give either a concertation or a programme",
+            );
+        }
+        let statement = checks.required("input.statement", &input.statement, MAX_TEXT);
+        check_rank(&mut checks, input.rank);
+        check_salience(&mut checks, input.salience);
+        let response = checks.optional("input.response", input.response.as_deref(), MAX_TEXT);
+        let categories = Some(checks.ids(
+            "input.riskCategories",
+            &input.risk_categories,
+            "RiskCategory",
+        ));
+        let deployments = Some(checks.ids("input.deployments", &input.deployments, "Deployment"));
+        if concertation.is_some() || programme.is_some() {
+            in_scope(db, writer, concertation).await?;
+        }
+        checks.finish()?;
+        let parent = match (concertation, programme) {
+            (Some(c), _) => Refs::One("input.concertation", "concertation", c),
+            (_, Some(p)) => Refs::One("input.programme", "concertation_programme", p),
+            _ => unreachable!("checked"),
+        };
+        check_references(db, references(Some(parent), &categories, &deployments)).await?;
+
+        let write = Write::begin(ctx, writer).await?;
+        let now = Utc::now();
+        let model = contribution::ActiveModel {
+            concertation_id: Set(concertation),
+            programme_id: Set(programme),
+            kind: Set(input.kind.into()),
+            rank: Set(input.rank),
+            statement: Set(statement),
+            salience: Set(input.salience),
+            public: Set(input.public.map(Into::into)),
+            response_state: Set(input
+                .response_state
+                .map_or(entity::enums::ResponseState::Open, Into::into)),
+            response: Set(response),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(&write.txn)
+        .await
+        .map_err(AppError::from)?;
+        write_lists(&write, model.id, categories, deployments).await?;
+        let after = model.snapshot(&write.txn).await?;
+        write
+            .audit(AuditAction::Create, TYPE, model.id, 1, None, &after)
+            .await?;
+        if let Err(err) = write.remember(&idempotency, TYPE, model.id).await {
+            // Another request with the same key won the race: answer as it did.
+            write.txn.rollback().await.map_err(AppError::from)?;
+            let key = idempotency.as_ref().expect("only keyed creates remember");
+            let Some(id) = key.done_before(db, writer).await? else {
+                return Err(err.into());
+            };
+            return Ok(Contribution(existing(db, id).await?));
+        }
+        write.commit().await?;
+        Ok(Contribution(model))
+    }
+
+    /// Changes a contribution: the fields given, at the version you read.
+    async fn update_contribution(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateContributionInput,
+    ) -> async_graphql::Result<Contribution> {
+        let writer = actor(ctx).writer()?;
+        let db = database(ctx);
+        let current: contribution::Model = find(db, &input.id).await?;
+        current.check_scope(db, writer).await?;
+
+        let mut checks = Checks::default();
+        let statement = input
+            .statement
+            .as_deref()
+            .map(|s| checks.required("input.statement", s, MAX_TEXT));
+        let rank = undefined_or::<i32, i32>(input.rank);
+        check_rank(&mut checks, rank.flatten());
+        let salience = undefined_or::<i32, i32>(input.salience);
+        check_salience(&mut checks, salience.flatten());
+        let response = checks.change_text("input.response", &input.response, MAX_TEXT);
+        let categories = input
+            .risk_categories
+            .as_deref()
+            .map(|ids| checks.ids("input.riskCategories", ids, "RiskCategory"));
+        let deployments = input
+            .deployments
+            .as_deref()
+            .map(|ids| checks.ids("input.deployments", ids, "Deployment"));
+        checks.finish()?;
+        check_references(db, references(None, &categories, &deployments)).await?;
+
+        let write = Write::begin(ctx, writer).await?;
+        let (current, version, before) =
+            claimed::<contribution::Model>(&write, current.id, input.expected_version).await?;
+        let mut row = current.into_active_model();
+        macro_rules! set {
+            ($($field:ident = $value:expr;)*) => {
+                $(if let Some(value) = $value { row.$field = Set(value); })*
+            };
+        }
+        set! {
+            statement = statement;
+            rank = rank;
+            salience = salience;
+            response = response;
+            kind = input.kind.map(Into::into);
+            public = undefined_or(input.public);
+            response_state = input.response_state.map(Into::into);
+        }
+        row.version = Set(version);
+        row.updated_at = Set(Utc::now());
+        let model = row.update(&write.txn).await.map_err(AppError::from)?;
+        write_lists(&write, model.id, categories, deployments).await?;
+        let after = model.snapshot(&write.txn).await?;
+        write
+            .audit(
+                AuditAction::Update,
+                TYPE,
+                model.id,
+                version,
+                Some(&before),
+                &after,
+            )
+            .await?;
+        write.commit().await?;
+        Ok(Contribution(model))
+    }
+
+    /// Archives a contribution: it leaves lists (unless `includeArchived`)
+    /// and search, and stays whole, with its history.
+    async fn archive_contribution(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contribution to archive.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: i32,
+    ) -> async_graphql::Result<Contribution> {
+        Ok(Contribution(
+            set_archived(ctx, &id, expected_version, true).await?,
+        ))
+    }
+
+    /// Brings an archived contribution back into lists and search.
+    async fn restore_contribution(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contribution to restore.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: i32,
+    ) -> async_graphql::Result<Contribution> {
+        Ok(Contribution(
+            set_archived(ctx, &id, expected_version, false).await?,
+        ))
+    }
+}
