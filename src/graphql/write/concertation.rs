@@ -5,10 +5,7 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::Utc;
-use entity::{
-    concertation, concertation_co_organizer, concertation_format, concertation_public,
-    enums::AuditAction,
-};
+use entity::{concertation, concertation_co_organizer, concertation_format, concertation_public};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
@@ -350,21 +347,9 @@ impl ConcertationMutation {
             publics: Some(unique(&input.publics)),
         };
         write_lists(&write, model.id, lists).await?;
-        let after = model.snapshot(&write.txn).await?;
-        write
-            .audit(AuditAction::Create, TYPE, model.id, 1, None, &after)
-            .await?;
-        if let Err(err) = write.remember(&idempotency, TYPE, model.id).await {
-            // Another request with the same key won the race: answer as it did.
-            write.txn.rollback().await.map_err(AppError::from)?;
-            let key = idempotency.as_ref().expect("only keyed creates remember");
-            let Some(id) = key.done_before(db, writer).await? else {
-                return Err(err.into());
-            };
-            return Ok(Concertation(existing(db, id).await?));
-        }
-        write.commit().await?;
-        Ok(Concertation(model))
+        Ok(Concertation(
+            write.finish_create(db, &idempotency, model).await?,
+        ))
     }
 
     /// Changes a concertation: the fields given, at the version you read.
@@ -464,19 +449,9 @@ impl ConcertationMutation {
             publics: input.publics.as_deref().map(unique),
         };
         write_lists(&write, model.id, lists).await?;
-        let after = model.snapshot(&write.txn).await?;
-        write
-            .audit(
-                AuditAction::Update,
-                TYPE,
-                model.id,
-                version,
-                Some(&before),
-                &after,
-            )
-            .await?;
-        write.commit().await?;
-        Ok(Concertation(model))
+        Ok(Concertation(
+            write.finish_update(version, before, model).await?,
+        ))
     }
 
     /// Archives a concertation: it leaves lists (unless `includeArchived`)

@@ -7,10 +7,7 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::Utc;
-use entity::{
-    concertation, contribution, contribution_deployment, contribution_risk_category,
-    enums::AuditAction,
-};
+use entity::{concertation, contribution, contribution_deployment, contribution_risk_category};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
@@ -318,21 +315,9 @@ impl ContributionMutation {
         .await
         .map_err(AppError::from)?;
         write_lists(&write, model.id, categories, deployments).await?;
-        let after = model.snapshot(&write.txn).await?;
-        write
-            .audit(AuditAction::Create, TYPE, model.id, 1, None, &after)
-            .await?;
-        if let Err(err) = write.remember(&idempotency, TYPE, model.id).await {
-            // Another request with the same key won the race: answer as it did.
-            write.txn.rollback().await.map_err(AppError::from)?;
-            let key = idempotency.as_ref().expect("only keyed creates remember");
-            let Some(id) = key.done_before(db, writer).await? else {
-                return Err(err.into());
-            };
-            return Ok(Contribution(existing(db, id).await?));
-        }
-        write.commit().await?;
-        Ok(Contribution(model))
+        Ok(Contribution(
+            write.finish_create(db, &idempotency, model).await?,
+        ))
     }
 
     /// Changes a contribution: the fields given, at the version you read.
@@ -389,19 +374,9 @@ impl ContributionMutation {
         row.updated_at = Set(Utc::now());
         let model = row.update(&write.txn).await.map_err(AppError::from)?;
         write_lists(&write, model.id, categories, deployments).await?;
-        let after = model.snapshot(&write.txn).await?;
-        write
-            .audit(
-                AuditAction::Update,
-                TYPE,
-                model.id,
-                version,
-                Some(&before),
-                &after,
-            )
-            .await?;
-        write.commit().await?;
-        Ok(Contribution(model))
+        Ok(Contribution(
+            write.finish_update(version, before, model).await?,
+        ))
     }
 
     /// Archives a contribution: it leaves lists (unless `includeArchived`)

@@ -12,7 +12,6 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::Utc;
 use entity::{
     deployment, deployment_domain, deployment_organization, deployment_risk, deployment_technique,
-    enums::AuditAction,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -571,21 +570,9 @@ impl DeploymentMutation {
         .await
         .map_err(AppError::from)?;
         write_links(&write, model.id, links).await?;
-        let after = deployment_snapshot(&write.txn, &model).await?;
-        write
-            .audit(AuditAction::Create, TYPE, model.id, 1, None, &after)
-            .await?;
-        if let Err(err) = write.remember(&idempotency, TYPE, model.id).await {
-            // Another request with the same key won the race: answer as it did.
-            write.txn.rollback().await.map_err(AppError::from)?;
-            let key = idempotency.as_ref().expect("only keyed creates remember");
-            let Some(id) = key.done_before(db, writer).await? else {
-                return Err(err.into());
-            };
-            return Ok(Deployment(existing(db, id).await?));
-        }
-        write.commit().await?;
-        Ok(Deployment(model))
+        Ok(Deployment(
+            write.finish_create(db, &idempotency, model).await?,
+        ))
     }
 
     /// Changes a deployment: the fields given, at the version you read.
@@ -680,19 +667,9 @@ impl DeploymentMutation {
         row.updated_at = Set(Utc::now());
         let model = row.update(&write.txn).await.map_err(AppError::from)?;
         write_links(&write, model.id, links).await?;
-        let after = deployment_snapshot(&write.txn, &model).await?;
-        write
-            .audit(
-                AuditAction::Update,
-                TYPE,
-                model.id,
-                version,
-                Some(&before),
-                &after,
-            )
-            .await?;
-        write.commit().await?;
-        Ok(Deployment(model))
+        Ok(Deployment(
+            write.finish_update(version, before, model).await?,
+        ))
     }
 
     /// Archives a deployment: it leaves lists (unless `includeArchived`)

@@ -43,7 +43,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{id, loader::database};
+use super::{
+    id,
+    loader::{Record, database},
+};
 use crate::{
     auth::{Actor, Writer},
     error::{AppError, AppResult, FieldErrors},
@@ -179,6 +182,54 @@ impl<'a> Write<'a> {
             .await?;
         }
         Ok(())
+    }
+
+    /// Ends a create: records it in the audit trail, notes its idempotency
+    /// key and commits. When another request with the same key won the
+    /// race, rolls back and answers the record that one created.
+    pub async fn finish_create<W: Writable + Record>(
+        self,
+        db: &DatabaseConnection,
+        idempotency: &Option<IdempotencyKey>,
+        model: W,
+    ) -> AppResult<W> {
+        let after = model.snapshot(&self.txn).await?;
+        self.audit(AuditAction::Create, W::TYPE, model.id(), 1, None, &after)
+            .await?;
+        if let Err(err) = self.remember(idempotency, W::TYPE, model.id()).await {
+            self.txn.rollback().await?;
+            let Some(key) = idempotency else {
+                return Err(err);
+            };
+            return match key.done_before(db, self.writer).await? {
+                Some(id) => existing(db, id).await,
+                None => Err(err),
+            };
+        }
+        self.commit().await?;
+        Ok(model)
+    }
+
+    /// Ends an update: records it, from `before` to what `model` now is,
+    /// in the audit trail, and commits.
+    pub async fn finish_update<W: Writable + Record>(
+        self,
+        version: i32,
+        before: serde_json::Value,
+        model: W,
+    ) -> AppResult<W> {
+        let after = model.snapshot(&self.txn).await?;
+        self.audit(
+            AuditAction::Update,
+            W::TYPE,
+            model.id(),
+            version,
+            Some(&before),
+            &after,
+        )
+        .await?;
+        self.commit().await?;
+        Ok(model)
     }
 
     pub async fn commit(self) -> AppResult<()> {
