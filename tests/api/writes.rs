@@ -583,4 +583,49 @@ on_both_backends! {
             json!({ "id": id })).await.data();
         assert_eq!(count(app.query(&listed, json!({})).await), before - 1);
     }
+
+    async fn concertation_and_contribution_mutations_refuse_out_of_scope_callers(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let outsider = outsider_key(&app).await;
+        let router = app.router();
+        let concertation = gid("Concertation", f.concertation);
+        let contribution = gid("Contribution", f.concern);
+        let calls = [
+            ("mutation($i: CreateConcertationInput!) { createConcertation(input: $i) { id } }",
+             json!({ "i": { "territory": gid("Territory", f.commune), "title": "T", "status": "PLANNED" } })),
+            ("mutation($i: UpdateConcertationInput!) { updateConcertation(input: $i) { id } }",
+             json!({ "i": { "id": concertation, "expectedVersion": 1, "title": "T" } })),
+            ("mutation($id: ID!) { archiveConcertation(id: $id, expectedVersion: 1) { id } }",
+             json!({ "id": concertation })),
+            ("mutation($i: CreateContributionInput!) { createContribution(input: $i) { id } }",
+             json!({ "i": { "concertation": concertation, "kind": "CONCERN", "statement": "S" } })),
+            ("mutation($i: UpdateContributionInput!) { updateContribution(input: $i) { id } }",
+             json!({ "i": { "id": contribution, "expectedVersion": 1, "statement": "S" } })),
+            ("mutation($id: ID!) { archiveContribution(id: $id, expectedVersion: 1) { id } }",
+             json!({ "id": contribution })),
+        ];
+        let tables = ["concertation", "contribution", "audit_event", "concertation_co_organizer"];
+        for (who, key, code) in [
+            ("anonymous", None, "UNAUTHENTICATED"),
+            ("outsider", Some(outsider.as_str()), "FORBIDDEN"),
+            ("revoked", Some(keys.revoked.as_str()), "UNAUTHENTICATED"),
+        ] {
+            for (query, variables) in &calls {
+                let mut before = Vec::new();
+                for table in tables {
+                    before.push(app.count_rows(table).await);
+                }
+                let answer = post(&router, key, query, variables.clone()).await;
+                assert_eq!(answer.code(), Some(code), "{who}: {query}");
+                let mut after = Vec::new();
+                for table in tables {
+                    after.push(app.count_rows(table).await);
+                }
+                assert_eq!(before, after, "{who} wrote with {query}");
+                assert_eq!(version_of(&app, &concertation).await, 1);
+            }
+        }
+    }
 }
