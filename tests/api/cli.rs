@@ -2,12 +2,13 @@
 //! and `serve` on the embedded default, stopped gracefully.
 
 use std::{
-    net::TcpListener,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use serde_json::{Value as Json, json};
+
+use crate::helpers::free_port;
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
@@ -77,14 +78,6 @@ fn print_schema_prints_the_committed_schema() {
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn post(client: &reqwest::Client, base: &str, query: &str, variables: Json) -> Json {

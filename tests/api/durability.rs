@@ -5,7 +5,6 @@
 
 use std::{
     collections::HashSet,
-    net::TcpListener,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -14,17 +13,11 @@ use std::{
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value as Json, json};
 
+use crate::helpers::free_port;
+
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 const WRITERS: usize = 8;
 const ROUNDS: usize = 4;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Starts the hub and waits until it answers.
 async fn start(url: &str, client: &reqwest::Client) -> (Child, String) {

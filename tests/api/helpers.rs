@@ -53,6 +53,15 @@ macro_rules! on_both_backends {
     };
 }
 
+/// A local TCP port nothing listens on now, for a `vigie serve` of a test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The PostgreSQL server tests create their databases in.
 pub fn postgres_admin_url() -> String {
     std::env::var("VIGIE_TEST_POSTGRES_URL").expect(

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, existing, find, set_archived, snapshot,
+    claimed, find, set_archived, snapshot,
 };
 use crate::{
     auth::Writer,
@@ -283,10 +283,8 @@ impl ConcertationMutation {
         let writer = actor(ctx).writer()?;
         let idempotency = IdempotencyKey::new(idempotency_key, "createConcertation")?;
         let db = database(ctx);
-        if let Some(key) = &idempotency
-            && let Some(id) = key.done_before(db, writer).await?
-        {
-            return Ok(Concertation(existing(db, id).await?));
+        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
+            return Ok(Concertation(earlier));
         }
         let mut checks = Checks::default();
         let territory = checks.id("input.territory", &input.territory, "Territory");

@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, MAX_TEXT, Refs, Writable, Write, actor, check_references, claimed,
-    existing, find, set_archived, snapshot, undefined_or,
+    find, set_archived, snapshot, undefined_or,
 };
 use crate::{
     auth::Writer,
@@ -251,10 +251,8 @@ impl ContributionMutation {
         let writer = actor(ctx).writer()?;
         let idempotency = IdempotencyKey::new(idempotency_key, "createContribution")?;
         let db = database(ctx);
-        if let Some(key) = &idempotency
-            && let Some(id) = key.done_before(db, writer).await?
-        {
-            return Ok(Contribution(existing(db, id).await?));
+        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
+            return Ok(Contribution(earlier));
         }
         let mut checks = Checks::default();
         let concertation = input

@@ -20,7 +20,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, existing, find, set_archived, snapshot, undefined_or,
+    claimed, find, set_archived, snapshot, undefined_or,
 };
 use crate::{
     auth::Writer,
@@ -487,10 +487,8 @@ impl DeploymentMutation {
         let writer = actor(ctx).writer()?;
         let idempotency = IdempotencyKey::new(idempotency_key, "createDeployment")?;
         let db = database(ctx);
-        if let Some(key) = &idempotency
-            && let Some(id) = key.done_before(db, writer).await?
-        {
-            return Ok(Deployment(existing(db, id).await?));
+        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
+            return Ok(Deployment(earlier));
         }
         let mut checks = Checks::default();
         let territory = checks.id("input.territory", &input.territory, "Territory");

@@ -38,8 +38,8 @@ use chrono::Utc;
 use entity::{audit_event, enums::AuditAction, idempotency_key};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, Set, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait, Value,
+    EntityTrait, QueryFilter, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde::Serialize;
 
@@ -93,32 +93,27 @@ impl<'a> Write<'a> {
         id: i64,
         expected: i32,
     ) -> AppResult<i32> {
-        let backend = self.txn.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => format!(
-                "UPDATE {table} SET version = version + 1, updated_at = $1 \
-                 WHERE id = $2 AND version = $3"
-            ),
-            _ => format!(
-                "UPDATE {table} SET version = version + 1, updated_at = ? \
-                 WHERE id = ? AND version = ?"
-            ),
-        };
-        let values: Vec<Value> = vec![Utc::now().into(), id.into(), expected.into()];
-        let done = self
-            .txn
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-        if done.rows_affected() == 1 {
+        let claim = Query::update()
+            .table(Alias::new(table))
+            .value(
+                Alias::new("version"),
+                Expr::col(Alias::new("version")).add(1),
+            )
+            .value(Alias::new("updated_at"), Utc::now())
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .and_where(Expr::col(Alias::new("version")).eq(expected))
+            .to_owned();
+        if self.txn.execute(&claim).await?.rows_affected() == 1 {
             return Ok(expected + 1);
         }
-        let sql = match backend {
-            DbBackend::Postgres => format!("SELECT version FROM {table} WHERE id = $1"),
-            _ => format!("SELECT version FROM {table} WHERE id = ?"),
-        };
+        let current = Query::select()
+            .column(Alias::new("version"))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
         let current = self
             .txn
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+            .query_one(&current)
             .await?
             .map(|row| row.try_get::<i32>("", "version"))
             .transpose()?;
@@ -362,6 +357,22 @@ impl IdempotencyKey {
             Ok(IdempotencyKey { key, operation })
         })
         .transpose()
+    }
+
+    /// The record an earlier create with `key` (if given) made, if any: a
+    /// retry answers it.
+    pub async fn earlier<W: Writable>(
+        key: &Option<Self>,
+        db: &DatabaseConnection,
+        writer: &Writer,
+    ) -> AppResult<Option<W>> {
+        match key {
+            Some(key) => match key.done_before(db, writer).await? {
+                Some(id) => Ok(Some(existing(db, id).await?)),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
     }
 
     /// The record an earlier request with this key created, if any.
@@ -630,20 +641,14 @@ pub async fn missing<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = db.get_database_backend();
-    let marks: Vec<String> = (1..=ids.len())
-        .map(|i| match backend {
-            DbBackend::Postgres => format!("${i}"),
-            _ => "?".to_owned(),
-        })
-        .collect();
-    let sql = format!(
-        "SELECT id FROM {table} WHERE archived_at IS NULL AND id IN ({})",
-        marks.join(", ")
-    );
-    let values: Vec<Value> = ids.iter().map(|&id| id.into()).collect();
+    let live = Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("archived_at")).is_null())
+        .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
+        .to_owned();
     let live: std::collections::HashSet<i64> = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .query_all(&live)
         .await?
         .into_iter()
         .map(|row| row.try_get::<i64>("", "id"))
