@@ -81,6 +81,23 @@ pub struct Mutation(
     write::deployment::DeploymentMutation,
     write::concertation::ConcertationMutation,
     write::contribution::ContributionMutation,
+    write::deployment::DeploymentArchiving,
+    write::concertation::ConcertationArchiving,
+    write::contribution::ContributionArchiving,
+    write::directory::TerritoryMutation,
+    write::directory::TerritoryArchiving,
+    write::directory::OrganizationMutation,
+    write::directory::OrganizationArchiving,
+    write::charter::CharterSignatureMutation,
+    write::charter::CharterSignatureArchiving,
+    write::study::StudyMutation,
+    write::study::StudyArchiving,
+    write::study::StudyFindingMutation,
+    write::study::StudyFindingArchiving,
+    write::resource::ResourceMutation,
+    write::resource::ResourceArchiving,
+    write::resource::EventMutation,
+    write::resource::EventArchiving,
 );
 
 pub type VigieSchema = Schema<Query, Mutation, EmptySubscription>;

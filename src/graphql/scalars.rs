@@ -27,6 +27,12 @@ impl ScalarType for Date {
     }
 }
 
+impl From<Date> for NaiveDate {
+    fn from(date: Date) -> Self {
+        date.0
+    }
+}
+
 impl From<NaiveDate> for Date {
     fn from(date: NaiveDate) -> Self {
         Date(date)

@@ -18,6 +18,7 @@ mod ordering;
 mod pagination;
 mod reference;
 mod relations;
+mod roles;
 mod schema;
 mod search;
 mod synthetic;

@@ -18,14 +18,14 @@ use crate::{
 
 /// The keys of a test: an admin, an editor of the fixture's commune, an
 /// editor of another territory, and a revoked key.
-struct Keys {
-    admin: String,
-    editor: String,
-    other_editor: String,
-    revoked: String,
+pub(crate) struct Keys {
+    pub admin: String,
+    pub editor: String,
+    pub other_editor: String,
+    pub revoked: String,
 }
 
-async fn keys(app: &TestApp) -> Keys {
+pub(crate) async fn keys(app: &TestApp) -> Keys {
     let db = &app.db.conn;
     let create = |role, territories: &[&str], label: &str| {
         let territories: Vec<String> = territories.iter().map(|t| t.to_string()).collect();
@@ -54,17 +54,17 @@ async fn keys(app: &TestApp) -> Keys {
     keys
 }
 
-struct Answer {
-    status: StatusCode,
-    body: Json,
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: Json,
 }
 
 impl Answer {
-    fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<&str> {
         self.body["errors"][0]["extensions"]["code"].as_str()
     }
 
-    fn data(&self) -> &Json {
+    pub fn data(&self) -> &Json {
         assert!(
             self.body.get("errors").is_none(),
             "request failed: {:#}",
@@ -74,7 +74,12 @@ impl Answer {
     }
 }
 
-async fn post(router: &Router, key: Option<&str>, query: &str, variables: Json) -> Answer {
+pub(crate) async fn post(
+    router: &Router,
+    key: Option<&str>,
+    query: &str,
+    variables: Json,
+) -> Answer {
     let mut request = Request::builder()
         .method(Method::POST)
         .uri("/graphql")
@@ -115,7 +120,7 @@ const RESTORE: &str = "mutation($id: ID!, $v: Int!) {
     restoreDeployment(id: $id, expectedVersion: $v) { id version archivedAt }
 }";
 
-fn new_deployment(f: &Fixture, territory: i64) -> Json {
+pub(crate) fn new_deployment(f: &Fixture, territory: i64) -> Json {
     json!({
         "territory": gid("Territory", territory),
         "title": "Tri automatique du courrier",
@@ -141,7 +146,7 @@ async fn written(app: &TestApp) -> (i64, i64, i64) {
 
 /// A key for the editor of a territory that neither runs nor uses
 /// anything of the fixture.
-async fn outsider_key(app: &TestApp) -> String {
+pub(crate) async fn outsider_key(app: &TestApp) -> String {
     let outsider = crate::helpers::put(
         &app.db,
         entity::territory::ActiveModel {

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, find, set_archived, snapshot,
+    claimed, find, snapshot,
 };
 use crate::{
     auth::Writer,
@@ -104,7 +104,7 @@ pub struct UpdateConcertationInput {
 }
 
 /// The territories that lead or co-organise a concertation.
-async fn organisers<C: ConnectionTrait>(
+pub(super) async fn organisers<C: ConnectionTrait>(
     db: &C,
     model: &concertation::Model,
 ) -> AppResult<Vec<i64>> {
@@ -130,10 +130,6 @@ fn forbidden() -> AppError {
 impl Writable for concertation::Model {
     const TYPE: &'static str = TYPE;
     const TABLE: &'static str = "concertation";
-
-    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>> {
-        Ok(concertation::Entity::find_by_id(id).one(db).await?)
-    }
 
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
         if writer.is_admin() || writer.covers_any(&organisers(db, self).await?) {
@@ -168,23 +164,6 @@ impl Writable for concertation::Model {
             fields.insert("publics".into(), publics.into());
         }
         Ok(value)
-    }
-
-    fn is_archived(&self) -> bool {
-        self.archived_at.is_some()
-    }
-
-    async fn store_archived<C: ConnectionTrait>(
-        self,
-        db: &C,
-        archived: bool,
-        version: i32,
-    ) -> AppResult<Self> {
-        let mut row = self.into_active_model();
-        row.archived_at = Set(archived.then(Utc::now));
-        row.version = Set(version);
-        row.updated_at = Set(Utc::now());
-        Ok(row.update(db).await?)
     }
 }
 
@@ -295,14 +274,7 @@ impl ConcertationMutation {
         let title = checks.required("input.title", &input.title, MAX_LINE);
         let summary = checks.optional("input.summary", input.summary.as_deref(), MAX_TEXT);
         let (start, end) = (input.start_date.map(|d| d.0), input.end_date.map(|d| d.0));
-        if let (Some(start), Some(end)) = (start, end)
-            && end < start
-        {
-            checks.add(
-                "input.endDate",
-                format!("ends ({end}) before it starts ({start})"),
-            );
-        }
+        checks.ordered("input.endDate", start, end);
         let participants = checks.not_negative("input.participantCount", input.participant_count);
         let hours = checks.not_negative("input.hours", input.hours);
         let report_url = checks.url("input.reportUrl", input.report_url.as_deref());
@@ -389,14 +361,7 @@ impl ConcertationMutation {
         let end_date = super::undefined_or::<Date, Date>(input.end_date).map(|d| d.map(|d| d.0));
         let start = start_date.unwrap_or(current.start_date);
         let end = end_date.unwrap_or(current.end_date);
-        if let (Some(start), Some(end)) = (start, end)
-            && end < start
-        {
-            checks.add(
-                "input.endDate",
-                format!("ends ({end}) before it starts ({start})"),
-            );
-        }
+        checks.ordered("input.endDate", start, end);
         let participants = super::undefined_or::<i32, i32>(input.participant_count);
         checks.not_negative("input.participantCount", participants.flatten());
         let hours = super::undefined_or::<f64, f64>(input.hours);
@@ -451,29 +416,13 @@ impl ConcertationMutation {
             write.finish_update(version, before, model).await?,
         ))
     }
+}
 
+archiving! {
+    ConcertationArchiving for concertation::Model as Concertation;
     /// Archives a concertation: it leaves lists (unless `includeArchived`)
     /// and search, and stays whole, with its history.
-    async fn archive_concertation(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The concertation to archive.")] id: ID,
-        #[graphql(desc = "The version you read.")] expected_version: i32,
-    ) -> async_graphql::Result<Concertation> {
-        Ok(Concertation(
-            set_archived(ctx, &id, expected_version, true).await?,
-        ))
-    }
-
+    "archiveConcertation";
     /// Brings an archived concertation back into lists and search.
-    async fn restore_concertation(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The concertation to restore.")] id: ID,
-        #[graphql(desc = "The version you read.")] expected_version: i32,
-    ) -> async_graphql::Result<Concertation> {
-        Ok(Concertation(
-            set_archived(ctx, &id, expected_version, false).await?,
-        ))
-    }
+    "restoreConcertation";
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, MAX_TEXT, Refs, Writable, Write, actor, check_references, claimed,
-    find, set_archived, snapshot, undefined_or,
+    find, snapshot, undefined_or,
 };
 use crate::{
     auth::Writer,
@@ -95,10 +95,6 @@ impl Writable for contribution::Model {
     const TYPE: &'static str = TYPE;
     const TABLE: &'static str = "contribution";
 
-    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>> {
-        Ok(contribution::Entity::find_by_id(id).one(db).await?)
-    }
-
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
         in_scope(db, writer, self.concertation_id).await
     }
@@ -127,23 +123,6 @@ impl Writable for contribution::Model {
         }
         Ok(value)
     }
-
-    fn is_archived(&self) -> bool {
-        self.archived_at.is_some()
-    }
-
-    async fn store_archived<C: ConnectionTrait>(
-        self,
-        db: &C,
-        archived: bool,
-        version: i32,
-    ) -> AppResult<Self> {
-        let mut row = self.into_active_model();
-        row.archived_at = Set(archived.then(Utc::now));
-        row.version = Set(version);
-        row.updated_at = Set(Utc::now());
-        Ok(row.update(db).await?)
-    }
 }
 
 /// A contribution of `concertation` may be written by whoever may write the
@@ -158,7 +137,7 @@ async fn in_scope<C: ConnectionTrait>(
         None => Err(AppError::Forbidden(
             "only an admin key may write programme-level contributions".into(),
         )),
-        Some(id) => match concertation::Model::load(db, id).await? {
+        Some(id) => match super::load::<concertation::Model, _>(db, id).await? {
             Some(concertation) => concertation.check_scope(db, writer).await,
             // Checked as a reference with the other fields.
             None => Ok(()),
@@ -193,12 +172,6 @@ async fn write_lists(
         );
     }
     Ok(())
-}
-
-fn check_salience(checks: &mut Checks, salience: Option<i32>) {
-    if salience.is_some_and(|s| !(1..=5).contains(&s)) {
-        checks.add("input.salience", "must be from 1 to 5");
-    }
 }
 
 fn check_rank(checks: &mut Checks, rank: Option<i32>) {
@@ -271,7 +244,7 @@ impl ContributionMutation {
         }
         let statement = checks.required("input.statement", &input.statement, MAX_TEXT);
         check_rank(&mut checks, input.rank);
-        check_salience(&mut checks, input.salience);
+        checks.within("input.salience", input.salience, 1, 5);
         let response = checks.optional("input.response", input.response.as_deref(), MAX_TEXT);
         let categories = Some(checks.ids(
             "input.riskCategories",
@@ -337,7 +310,7 @@ impl ContributionMutation {
         let rank = undefined_or::<i32, i32>(input.rank);
         check_rank(&mut checks, rank.flatten());
         let salience = undefined_or::<i32, i32>(input.salience);
-        check_salience(&mut checks, salience.flatten());
+        checks.within("input.salience", salience.flatten(), 1, 5);
         let response = checks.change_text("input.response", &input.response, MAX_TEXT);
         let categories = input
             .risk_categories
@@ -376,29 +349,13 @@ impl ContributionMutation {
             write.finish_update(version, before, model).await?,
         ))
     }
+}
 
+archiving! {
+    ContributionArchiving for contribution::Model as Contribution;
     /// Archives a contribution: it leaves lists (unless `includeArchived`)
     /// and search, and stays whole, with its history.
-    async fn archive_contribution(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The contribution to archive.")] id: ID,
-        #[graphql(desc = "The version you read.")] expected_version: i32,
-    ) -> async_graphql::Result<Contribution> {
-        Ok(Contribution(
-            set_archived(ctx, &id, expected_version, true).await?,
-        ))
-    }
-
+    "archiveContribution";
     /// Brings an archived contribution back into lists and search.
-    async fn restore_contribution(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The contribution to restore.")] id: ID,
-        #[graphql(desc = "The version you read.")] expected_version: i32,
-    ) -> async_graphql::Result<Contribution> {
-        Ok(Contribution(
-            set_archived(ctx, &id, expected_version, false).await?,
-        ))
-    }
+    "restoreContribution";
 }

@@ -20,7 +20,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, find, set_archived, snapshot, undefined_or,
+    claimed, find, snapshot, undefined_or,
 };
 use crate::{
     auth::Writer,
@@ -436,33 +436,12 @@ impl Writable for deployment::Model {
     const TYPE: &'static str = TYPE;
     const TABLE: &'static str = "deployment";
 
-    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>> {
-        Ok(deployment::Entity::find_by_id(id).one(db).await?)
-    }
-
     async fn check_scope<C: ConnectionTrait>(&self, _db: &C, writer: &Writer) -> AppResult<()> {
         in_scope(writer, self.territory_id)
     }
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
         deployment_snapshot(db, self).await
-    }
-
-    fn is_archived(&self) -> bool {
-        self.archived_at.is_some()
-    }
-
-    async fn store_archived<C: ConnectionTrait>(
-        self,
-        db: &C,
-        archived: bool,
-        version: i32,
-    ) -> AppResult<Self> {
-        let mut row = self.into_active_model();
-        row.archived_at = Set(archived.then(Utc::now));
-        row.version = Set(version);
-        row.updated_at = Set(Utc::now());
-        Ok(row.update(db).await?)
     }
 }
 
@@ -497,7 +476,7 @@ impl DeploymentMutation {
         let purpose = checks.optional("input.purpose", input.purpose.as_deref(), MAX_TEXT);
         let start_month = checks.month("input.startMonth", input.start_month.as_deref());
         let end_month = checks.month("input.endMonth", input.end_month.as_deref());
-        checks.in_order(
+        checks.ordered(
             "input.endMonth",
             start_month.as_deref(),
             end_month.as_deref(),
@@ -616,7 +595,7 @@ impl DeploymentMutation {
         {
             let start = start_month.clone().unwrap_or(current.start_month.clone());
             let end = end_month.clone().unwrap_or(current.end_month.clone());
-            checks.in_order("input.endMonth", start.as_deref(), end.as_deref());
+            checks.ordered("input.endMonth", start.as_deref(), end.as_deref());
         }
         let links = check_links(
             &mut checks,
@@ -669,29 +648,13 @@ impl DeploymentMutation {
             write.finish_update(version, before, model).await?,
         ))
     }
+}
 
+archiving! {
+    DeploymentArchiving for deployment::Model as Deployment;
     /// Archives a deployment: it leaves lists (unless `includeArchived`)
     /// and search, and stays whole, with its history.
-    async fn archive_deployment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The deployment to archive.")] id: ID,
-        #[graphql(desc = "The version you read.")] expected_version: i32,
-    ) -> async_graphql::Result<Deployment> {
-        Ok(Deployment(
-            set_archived(ctx, &id, expected_version, true).await?,
-        ))
-    }
-
+    "archiveDeployment";
     /// Brings an archived deployment back into lists and search.
-    async fn restore_deployment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The deployment to restore.")] id: ID,
-        #[graphql(desc = "The version you read.")] expected_version: i32,
-    ) -> async_graphql::Result<Deployment> {
-        Ok(Deployment(
-            set_archived(ctx, &id, expected_version, false).await?,
-        ))
-    }
+    "restoreDeployment";
 }

@@ -29,16 +29,122 @@ macro_rules! replace_links {
     }};
 }
 
+/// The mutations that archive and restore records of one type.
+macro_rules! archiving {
+    (
+        $mutation:ident for $model:ty as $node:ident;
+        $(#[$archive_meta:meta])* $archive:literal;
+        $(#[$restore_meta:meta])* $restore:literal;
+    ) => {
+        #[derive(Default)]
+        pub struct $mutation;
+
+        #[async_graphql::Object]
+        impl $mutation {
+            $(#[$archive_meta])*
+            #[graphql(name = $archive)]
+            async fn archive(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "The record to archive.")] id: async_graphql::ID,
+                #[graphql(desc = "The version you read.")] expected_version: i32,
+            ) -> async_graphql::Result<$node> {
+                let model = $crate::graphql::write::set_archived::<$model>(ctx, &id, expected_version, true).await?;
+                Ok($node(model))
+            }
+
+            $(#[$restore_meta])*
+            #[graphql(name = $restore)]
+            async fn restore(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "The record to restore.")] id: async_graphql::ID,
+                #[graphql(desc = "The version you read.")] expected_version: i32,
+            ) -> async_graphql::Result<$node> {
+                let model = $crate::graphql::write::set_archived::<$model>(ctx, &id, expected_version, false).await?;
+                Ok($node(model))
+            }
+        }
+    };
+}
+
+/// The mutations that create and update records of one type: `$draft`
+/// checks a create's input into a [`Draft`], `$change` an update's against
+/// the record as it is (see [`create`] and [`update`]).
+macro_rules! writing {
+    (
+        $mutation:ident for $model:ty as $node:ident;
+        $(#[$create_meta:meta])* $create:literal($create_input:ty) => $draft:path;
+        $(#[$update_meta:meta])* $update:literal($update_input:ty) => $change:path;
+    ) => {
+        #[derive(Default)]
+        pub struct $mutation;
+
+        #[async_graphql::Object]
+        impl $mutation {
+            $(#[$create_meta])*
+            #[graphql(name = $create)]
+            async fn create(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                input: $create_input,
+                #[graphql(
+                    desc = "A key of your choosing, unique for each new record: a retry with the same key returns the first result."
+                )]
+                idempotency_key: Option<String>,
+            ) -> async_graphql::Result<$node> {
+                let draft = |checks: &mut $crate::graphql::write::Checks| $draft(input, checks);
+                let model =
+                    $crate::graphql::write::create::<$model>(ctx, idempotency_key, $create, draft)
+                        .await?;
+                Ok($node(model))
+            }
+
+            $(#[$update_meta])*
+            #[graphql(name = $update)]
+            async fn update(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                input: $update_input,
+            ) -> async_graphql::Result<$node> {
+                let (id, version) = (input.id.clone(), input.expected_version);
+                let change = |current: &$model, checks: &mut $crate::graphql::write::Checks| {
+                    $change(input, current, checks)
+                };
+                let model =
+                    $crate::graphql::write::update::<$model>(ctx, &id, version, change).await?;
+                Ok($node(model))
+            }
+        }
+    };
+}
+
+/// Sets the columns of `$row` whose new value is `Some`.
+macro_rules! patch {
+    ($row:ident { $($field:ident: $value:expr),* $(,)? }) => {
+        $(if let Some(value) = $value {
+            $row.$field = sea_orm::Set(value);
+        })*
+    };
+}
+
+pub mod charter;
 pub mod concertation;
 pub mod contribution;
 pub mod deployment;
+pub mod directory;
+pub mod resource;
+pub mod study;
 
 use async_graphql::{Context, MaybeUndefined};
 use chrono::Utc;
 use entity::{audit_event, enums::AuditAction, idempotency_key};
+use std::str::FromStr;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter, Set,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde::Serialize;
@@ -232,33 +338,78 @@ impl<'a> Write<'a> {
     }
 }
 
-/// A record the API writes: how to find it, whom it belongs to, how the
-/// audit trail keeps it, and how it is archived.
+/// A record the API writes: how to find it, whom it belongs to and how
+/// the audit trail keeps it. Every record table has `id`, `version`,
+/// `created_at`, `updated_at` and `archived_at` columns.
 #[async_trait::async_trait]
-pub trait Writable: Sized + Send + Sync {
+pub trait Writable:
+    ModelTrait<Entity: EntityTrait<Model = Self, ActiveModel: Send>>
+    + IntoActiveModel<<Self::Entity as EntityTrait>::ActiveModel>
+    + Record
+    + Serialize
+    + Sized
+    + Send
+    + Sync
+{
     /// Its GraphQL type, also the prefix of its IDs.
     const TYPE: &'static str;
     /// Its table.
     const TABLE: &'static str;
-
-    /// The record with this id, archived or not.
-    async fn load<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self>>;
+    /// Whether only admin keys write it (nothing of it belongs to a
+    /// territory).
+    const ADMIN_ONLY: bool = false;
 
     /// FORBIDDEN unless `writer` may write this record.
-    async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()>;
+    async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
+        let _ = db;
+        if writer.is_admin() {
+            Ok(())
+        } else {
+            Err(admin_only::<Self>())
+        }
+    }
 
     /// The record, with its links, as the audit trail keeps it.
-    async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value>;
+    async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
+        let _ = db;
+        Ok(snapshot(self))
+    }
+}
 
-    fn is_archived(&self) -> bool;
+fn admin_only<W: Writable>() -> AppError {
+    AppError::Forbidden(format!("only admin keys write {} records", W::TYPE))
+}
 
-    /// Stores the record archived (or not) at `version`.
-    async fn store_archived<C: ConnectionTrait>(
-        self,
-        db: &C,
-        archived: bool,
-        version: i32,
-    ) -> AppResult<Self>;
+/// A column every record table has.
+fn column<E: EntityTrait>(name: &str) -> E::Column {
+    E::Column::from_str(name).unwrap_or_else(|_| panic!("every record table has a column {name}"))
+}
+
+/// The record with this id, archived or not.
+pub async fn load<W: Writable, C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<W>> {
+    Ok(W::Entity::find()
+        .filter(column::<W::Entity>("id").eq(id))
+        .one(db)
+        .await?)
+}
+
+fn is_archived<W: Writable>(model: &W) -> bool {
+    model.get(column::<W::Entity>("archived_at")).is_some()
+}
+
+/// FORBIDDEN unless `writer` writes for one of `territories`.
+pub fn territory_scope(writer: &Writer, territories: &[i64], what: &str) -> AppResult<()> {
+    if writer.covers_any(territories) {
+        Ok(())
+    } else if territories.is_empty() {
+        Err(AppError::Forbidden(format!(
+            "only admin keys write {what} that belong to no territory"
+        )))
+    } else {
+        Err(AppError::Forbidden(format!(
+            "this key may not write {what} of this territory"
+        )))
+    }
 }
 
 /// The record a global ID names, archived or not; NOT_FOUND if none.
@@ -271,7 +422,7 @@ pub async fn find<W: Writable, C: ConnectionTrait>(
 
 /// A record known to exist (an earlier create made it).
 pub async fn existing<W: Writable, C: ConnectionTrait>(db: &C, id: i64) -> AppResult<W> {
-    W::load(db, id)
+    load::<W, C>(db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no {} has this ID", W::TYPE)))
 }
@@ -312,16 +463,22 @@ pub async fn set_archived<W: Writable>(
         };
         AppError::bad_argument("id", format!("this {} is {state}", W::TYPE))
     };
-    if current.is_archived() == archive {
+    if is_archived(&current) == archive {
         return Err(refuse());
     }
     let write = Write::begin(ctx, writer).await?;
     let (current, version, before) =
         claimed::<W>(&write, id::decode_as(id, W::TYPE)?, expected_version).await?;
-    if current.is_archived() == archive {
+    if is_archived(&current) == archive {
         return Err(refuse());
     }
-    let model = current.store_archived(&write.txn, archive, version).await?;
+    let mut row = current.into_active_model();
+    row.set(
+        column::<W::Entity>("archived_at"),
+        archive.then(Utc::now).into(),
+    );
+    stamp::<W>(&mut row, version);
+    let model = row.update(&write.txn).await?;
     let after = model.snapshot(&write.txn).await?;
     let action = if archive {
         AuditAction::Archive
@@ -334,6 +491,242 @@ pub async fn set_archived<W: Writable>(
         .await?;
     write.commit().await?;
     Ok(model)
+}
+
+/// Sets the version a write gives a record, and when it was written.
+fn stamp<W: Writable>(row: &mut <W::Entity as EntityTrait>::ActiveModel, version: i32) {
+    row.set(column::<W::Entity>("version"), version.into());
+    row.set(column::<W::Entity>("updated_at"), Utc::now().into());
+}
+
+/// A record as a create or an update makes it, once its input is checked:
+/// its row (for an update, only the columns that change), the records it
+/// names, and the link rows that replace its own.
+pub struct Draft<A> {
+    pub row: A,
+    pub refs: Vec<Refs<'static>>,
+    pub links: Vec<Links>,
+    /// Values no other record of the table may hold: (field, column, value).
+    pub unique: Vec<(&'static str, &'static str, sea_orm::Value)>,
+}
+
+impl<A> Draft<A> {
+    pub fn new(row: A) -> Self {
+        Draft {
+            row,
+            refs: Vec::new(),
+            links: Vec::new(),
+            unique: Vec::new(),
+        }
+    }
+
+    /// No other record may hold this value (when `Some`) in `column`.
+    pub fn unique<V: Into<sea_orm::Value>>(
+        mut self,
+        field: &'static str,
+        column: &'static str,
+        value: Option<V>,
+    ) -> Self {
+        if let Some(value) = value {
+            self.unique.push((field, column, value.into()));
+        }
+        self
+    }
+
+    /// The record names this one (`Some`) record of `table`, under `field`.
+    pub fn names(mut self, field: &'static str, table: &'static str, id: Option<i64>) -> Self {
+        if let Some(id) = id {
+            self.refs.push(Refs::One(field, table, id));
+        }
+        self
+    }
+
+    /// The record names these records of `table`, under `field`, and is
+    /// linked to them alone through `links`.
+    pub fn linked(
+        mut self,
+        field: &'static str,
+        table: &'static str,
+        links: Option<Links>,
+    ) -> Self {
+        if let Some(links) = links {
+            let ids = links.values.iter().filter_map(|v| match v {
+                sea_orm::Value::BigInt(Some(id)) => Some(*id),
+                _ => None,
+            });
+            self.refs.push(Refs::Many(field, table, ids.collect()));
+            self.links.push(links);
+        }
+        self
+    }
+}
+
+/// The link rows of one kind a write gives a record: the rows of `table`
+/// whose `parent` column names the record become one per value, held in
+/// `child`.
+pub struct Links {
+    pub table: &'static str,
+    pub parent: &'static str,
+    pub child: &'static str,
+    pub values: Vec<sea_orm::Value>,
+}
+
+impl Links {
+    /// Links to records, by id.
+    pub fn to(
+        table: &'static str,
+        parent: &'static str,
+        child: &'static str,
+        ids: Vec<i64>,
+    ) -> Self {
+        Links {
+            table,
+            parent,
+            child,
+            values: ids.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    async fn replace<C: ConnectionTrait>(self, db: &C, record: i64) -> AppResult<()> {
+        let delete = Query::delete()
+            .from_table(Alias::new(self.table))
+            .and_where(Expr::col(Alias::new(self.parent)).eq(record))
+            .to_owned();
+        db.execute(&delete).await?;
+        if self.values.is_empty() {
+            return Ok(());
+        }
+        let mut insert = Query::insert()
+            .into_table(Alias::new(self.table))
+            .columns([
+                Alias::new(self.parent),
+                Alias::new(self.child),
+                Alias::new("created_at"),
+            ])
+            .to_owned();
+        let now = Utc::now();
+        for value in self.values {
+            insert.values_panic([record.into(), value.into(), now.into()]);
+        }
+        db.execute(&insert).await?;
+        Ok(())
+    }
+}
+
+/// BAD_USER_INPUT naming every field whose value another record of the
+/// table (other than `except`) already holds.
+async fn check_unique<W: Writable>(
+    db: &DatabaseConnection,
+    unique: Vec<(&'static str, &'static str, sea_orm::Value)>,
+    except: Option<i64>,
+) -> AppResult<()> {
+    let mut checks = Checks::default();
+    for (field, name, value) in unique {
+        let mut held = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(W::TABLE))
+            .and_where(Expr::col(Alias::new(name)).eq(value))
+            .to_owned();
+        if let Some(except) = except {
+            held.and_where(Expr::col(Alias::new("id")).ne(except));
+        }
+        if db.query_one(&held).await?.is_some() {
+            checks.add(field, format!("is already used by another {}", W::TYPE));
+        }
+    }
+    checks.finish()
+}
+
+/// A unique value taken by a write that committed meanwhile: the input's
+/// fault, told as such.
+fn taken(err: sea_orm::DbErr) -> AppError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::bad_input(
+            "another record already holds one of the values that must be unique; read again and choose another",
+        ),
+        _ => err.into(),
+    }
+}
+
+/// Creates a record: checks who writes and what `draft` makes of the
+/// input, stores it at version 1 with its links, audits it and commits.
+/// With an idempotency key, a retry answers the first result.
+pub async fn create<W: Writable>(
+    ctx: &Context<'_>,
+    idempotency_key: Option<String>,
+    operation: &'static str,
+    draft: impl FnOnce(&mut Checks) -> Draft<<W::Entity as EntityTrait>::ActiveModel>,
+) -> AppResult<W> {
+    let writer = actor(ctx).writer()?;
+    if W::ADMIN_ONLY && !writer.is_admin() {
+        return Err(admin_only::<W>());
+    }
+    let idempotency = IdempotencyKey::new(idempotency_key, operation)?;
+    let db = database(ctx);
+    if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
+        return Ok(earlier);
+    }
+    let mut checks = Checks::default();
+    let Draft {
+        mut row,
+        refs,
+        links,
+        unique,
+    } = draft(&mut checks);
+    checks.finish()?;
+    check_references(db, refs).await?;
+    check_unique::<W>(db, unique, None).await?;
+
+    let write = Write::begin(ctx, writer).await?;
+    row.set(column::<W::Entity>("created_at"), Utc::now().into());
+    stamp::<W>(&mut row, 1);
+    let model: W = row.insert(&write.txn).await.map_err(taken)?;
+    model.check_scope(&write.txn, writer).await?;
+    for links in links {
+        links.replace(&write.txn, model.id()).await?;
+    }
+    write.finish_create(db, &idempotency, model).await
+}
+
+/// Updates a record at the version the client read: `draft` checks the
+/// input against the record as it is and gives the columns that change.
+/// The record must be the writer's before and after.
+pub async fn update<W: Writable>(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+    expected_version: i32,
+    draft: impl FnOnce(&W, &mut Checks) -> Draft<<W::Entity as EntityTrait>::ActiveModel>,
+) -> AppResult<W> {
+    let writer = actor(ctx).writer()?;
+    let db = database(ctx);
+    let current: W = find(db, id).await?;
+    current.check_scope(db, writer).await?;
+    let mut checks = Checks::default();
+    let Draft {
+        row: change,
+        refs,
+        links,
+        unique,
+    } = draft(&current, &mut checks);
+    checks.finish()?;
+    check_references(db, refs).await?;
+    check_unique::<W>(db, unique, Some(current.id())).await?;
+
+    let write = Write::begin(ctx, writer).await?;
+    let (current, version, before) = claimed::<W>(&write, current.id(), expected_version).await?;
+    let mut row = current.into_active_model();
+    for field in <W::Entity as EntityTrait>::Column::iter() {
+        if let ActiveValue::Set(value) = change.get(field) {
+            row.set(field, value);
+        }
+    }
+    stamp::<W>(&mut row, version);
+    let model: W = row.update(&write.txn).await.map_err(taken)?;
+    model.check_scope(&write.txn, writer).await?;
+    for links in links {
+        links.replace(&write.txn, model.id()).await?;
+    }
+    write.finish_update(version, before, model).await
 }
 
 /// Longest idempotency key accepted.
@@ -418,6 +811,8 @@ pub struct Checks(pub FieldErrors);
 pub const MAX_LINE: usize = 300;
 /// Longest free text (summaries, statements).
 pub const MAX_TEXT: usize = 10_000;
+/// Longest URL name.
+const MAX_SLUG: usize = 100;
 /// Longest URL.
 const MAX_URL: usize = 2_000;
 
@@ -465,13 +860,26 @@ impl Checks {
         Some(text)
     }
 
-    /// Two optional bounds in order (`YYYY-MM` or ISO dates compare as text).
-    pub fn in_order(&mut self, field: &str, start: Option<&str>, end: Option<&str>) {
-        if let (Some(start), Some(end)) = (start, end)
-            && end < start
-        {
-            self.add(field, format!("ends ({end}) before it starts ({start})"));
+    /// A URL name: the one given (lowercase letters, digits and single
+    /// dashes), else one made from `name`.
+    pub fn slug(&mut self, field: &str, given: Option<&str>, name: &str) -> String {
+        let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
+            let made = crate::text::slug(name);
+            if made.is_empty() && !name.trim().is_empty() {
+                self.add(field, "cannot be made from this name: give one");
+            }
+            return made;
+        };
+        if given.len() > MAX_SLUG || crate::text::slug(given) != given {
+            self.add(
+                field,
+                format!(
+                    "must be lowercase letters and digits joined by single dashes, \
+                     at most {MAX_SLUG} characters"
+                ),
+            );
         }
+        given.to_owned()
     }
 
     /// An optional SIREN: nine digits with a valid Luhn key.
@@ -535,6 +943,73 @@ impl Checks {
         value
     }
 
+    /// An optional global ID of a record of `type_name`.
+    pub fn maybe_id(
+        &mut self,
+        field: &str,
+        global: Option<&async_graphql::ID>,
+        type_name: &str,
+    ) -> Option<i64> {
+        global.and_then(|global| self.id(field, global, type_name))
+    }
+
+    /// A change to an optional reference.
+    pub fn change_id(
+        &mut self,
+        field: &str,
+        value: &MaybeUndefined<async_graphql::ID>,
+        type_name: &str,
+    ) -> Option<Option<i64>> {
+        match value {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(global) => Some(self.id(field, global, type_name)),
+        }
+    }
+
+    /// Two optional bounds (dates, months) in order: `end` not before `start`.
+    pub fn ordered<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        field: &str,
+        start: Option<T>,
+        end: Option<T>,
+    ) {
+        if let (Some(start), Some(end)) = (start, end)
+            && end < start
+        {
+            self.add(field, format!("ends ({end}) before it starts ({start})"));
+        }
+    }
+
+    /// An optional number within `min..=max`.
+    pub fn within<N: PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        field: &str,
+        value: Option<N>,
+        min: N,
+        max: N,
+    ) -> Option<N> {
+        if let Some(v) = value
+            && (v < min || v > max)
+        {
+            self.add(field, format!("must be between {min} and {max}"));
+        }
+        value
+    }
+
+    /// An optional number, `min` or more.
+    pub fn at_least<N: PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        field: &str,
+        value: Option<N>,
+        min: N,
+    ) -> Option<N> {
+        if value.is_some_and(|v| v < min) {
+            self.add(field, format!("must be {min} or more"));
+        }
+        value
+    }
+
     /// IDs of records of `type_name`, each once, under `field.N`.
     pub fn ids(&mut self, field: &str, ids: &[async_graphql::ID], type_name: &str) -> Vec<i64> {
         let mut out = Vec::new();
@@ -553,7 +1028,7 @@ impl Checks {
     }
 }
 
-fn change<T>(
+pub fn change<T>(
     value: &MaybeUndefined<String>,
     check: impl FnOnce(&str) -> Option<T>,
 ) -> Option<Option<T>> {
