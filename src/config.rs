@@ -62,9 +62,60 @@ pub enum Command {
     /// tests (every name says it is synthetic); the same scale and seed
     /// always give the same rows.
     SeedSynthetic(SeedArgs),
+    /// Import records from a JSON file, a CSV file of one type, or a
+    /// directory of CSV files named after their types: every row is
+    /// checked, and all are written in one transaction, or none.
+    Import(ImportArgs),
+    /// Print the CSV header of a type, after comment lines saying what each
+    /// column holds.
+    Template {
+        /// The type (a table: territory, deployment, deployment_risk…).
+        #[arg(value_name = "TYPE")]
+        table: String,
+    },
+    /// Export the database (or one type) as JSON or CSV; importing an export
+    /// into an empty database gives the same database.
+    Export(ExportArgs),
     /// Manage the API keys writers authenticate with.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A .json file, a .csv file, or a directory of TYPE.csv files.
+    pub file: std::path::PathBuf,
+
+    /// The type of a CSV file or a JSON list (default: the file's name).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub table: Option<String>,
+
+    /// Check every row and report, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// JSON (every type in one file) or CSV (one type a file).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+
+    /// Only this type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub table: Option<String>,
+
+    /// Write here instead of standard output: a file, or for CSV of every
+    /// type, a directory.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// The format of an export.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]

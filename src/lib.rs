@@ -15,11 +15,12 @@ pub mod reference;
 pub mod server;
 pub mod synthetic;
 pub mod text;
+pub mod transfer;
 
 use anyhow::Context as _;
 
 use crate::{
-    config::{Cli, Command, KeysCommand, ServeArgs},
+    config::{Cli, Command, ExportArgs, ExportFormat, ImportArgs, KeysCommand, ServeArgs},
     graphql::Api,
     server::AppState,
 };
@@ -70,6 +71,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&db.conn).await?;
             keys(&db.conn, command).await
         }
+        Command::Import(args) => {
+            let db =
+                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+            db::migrate(&db.conn).await?;
+            import(&db.conn, args).await
+        }
+        Command::Export(args) => {
+            let db =
+                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+            db::migrate(&db.conn).await?;
+            export(&db.conn, args).await
+        }
+        Command::Template { table } => {
+            print!("{}", transfer::template(&table)?);
+            Ok(())
+        }
         Command::Serve(args) => {
             serve(
                 &cli.database.database_url,
@@ -115,6 +132,75 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
         KeysCommand::Revoke { key } => {
             let revoked = auth::revoke_key(db, &key).await?;
             tracing::info!(id = revoked.id, prefix = %revoked.prefix, "key revoked");
+        }
+    }
+    Ok(())
+}
+
+/// `vigie import`: the report goes to standard output; any problem fails
+/// the command and writes nothing.
+async fn import(db: &sea_orm::DatabaseConnection, args: ImportArgs) -> anyhow::Result<()> {
+    let mut report = transfer::Report::default();
+    let parsed = transfer::read(&args.file, args.table.as_deref(), &mut report)?;
+    let actor = format!(
+        "import of {}",
+        args.file.file_name().map_or_else(
+            || args.file.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
+    let report = transfer::import(db, parsed, &actor, args.dry_run, report).await?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    let rows: usize = report.rows.values().sum();
+    if !report.problems.is_empty() {
+        anyhow::bail!(
+            "{} problem(s) found; nothing was written",
+            report.problems.len()
+        );
+    }
+    for (table, count) in &report.rows {
+        println!("{table}: {count} row(s)");
+    }
+    if args.dry_run {
+        println!("dry run: {rows} row(s) are valid; nothing was written");
+    } else {
+        println!("{rows} row(s) written");
+    }
+    Ok(())
+}
+
+/// `vigie export`: to standard output, or to `--out` (a file, or for CSV of
+/// every type a directory of one file per type).
+async fn export(db: &sea_orm::DatabaseConnection, args: ExportArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let write = |path: &std::path::Path, text: String| {
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    };
+    match (args.format, args.table.as_deref(), &args.out) {
+        (ExportFormat::Json, table, None) => print!("{}", transfer::export_json(db, table).await?),
+        (ExportFormat::Json, table, Some(out)) => {
+            write(out, transfer::export_json(db, table).await?)?
+        }
+        (ExportFormat::Csv, Some(table), None) => {
+            print!("{}", transfer::export_csv(db, table).await?)
+        }
+        (ExportFormat::Csv, Some(table), Some(out)) => {
+            write(out, transfer::export_csv(db, table).await?)?
+        }
+        (ExportFormat::Csv, None, None) => {
+            anyhow::bail!("CSV holds one type: give --type TYPE, or --out DIR for every type")
+        }
+        (ExportFormat::Csv, None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            for table in transfer::TYPES {
+                write(
+                    &dir.join(format!("{table}.csv")),
+                    transfer::export_csv(db, table).await?,
+                )?;
+            }
         }
     }
     Ok(())

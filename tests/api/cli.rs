@@ -33,6 +33,9 @@ fn help_documents_every_setting() {
         "print-schema",
         "seed-synthetic",
         "keys",
+        "import",
+        "export",
+        "template",
     ] {
         assert!(
             top.contains(setting),

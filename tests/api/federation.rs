@@ -36,7 +36,7 @@ on_both_backends! {
         } }"#;
         let representations = json!([
             { "__typename": "Territory", "id": gid("Territory", f.commune) },
-            { "__typename": "Territory", "siren": "200000001" },
+            { "__typename": "Territory", "siren": "200000008" },
             { "__typename": "Deployment", "id": gid("Deployment", f.deployment) },
             { "__typename": "Concertation", "id": gid("Concertation", f.concertation) },
             { "__typename": "Organization", "id": gid("Organization", f.organization) },

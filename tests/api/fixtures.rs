@@ -90,7 +90,7 @@ pub async fn seed_everything(db: &Db) -> Fixture {
             name: Set("Agglomération de Test".into()),
             slug: Set("agglomeration-de-test".into()),
             kind: Set(TerritoryKind::AgglomerationCommunity),
-            siren: Set(Some("200000001".into())),
+            siren: Set(Some("200000008".into())),
             region: Set(Some("Bretagne".into())),
             source_id: Set(s),
             ..Default::default()
@@ -104,7 +104,7 @@ pub async fn seed_everything(db: &Db) -> Fixture {
             name: Set("Ville de Test".into()),
             slug: Set("ville-de-test".into()),
             kind: Set(TerritoryKind::Municipality),
-            siren: Set(Some("210000002".into())),
+            siren: Set(Some("210000006".into())),
             parent_id: Set(Some(epci)),
             population: Set(Some(12_345)),
             source_id: Set(s),
@@ -119,7 +119,7 @@ pub async fn seed_everything(db: &Db) -> Fixture {
             name: Set("Éditeur SAS".into()),
             slug: Set("editeur-sas".into()),
             kind: Set(OrganizationKind::Vendor),
-            siren: Set(Some("300000003".into())),
+            siren: Set(Some("300000007".into())),
             source_id: Set(s),
             ..Default::default()
         },

@@ -118,6 +118,8 @@ impl Drop for Cleanup {
 /// A migrated, empty database of the test's own.
 pub struct TestDb {
     pub db: Db,
+    /// Its URL, for the `vigie` binary.
+    pub url: String,
     _cleanup: Cleanup,
 }
 
@@ -171,6 +173,7 @@ impl TestDb {
         db::migrate(&db.conn).await.unwrap();
         TestDb {
             db,
+            url,
             _cleanup: cleanup,
         }
     }

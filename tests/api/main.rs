@@ -22,4 +22,5 @@ mod roles;
 mod schema;
 mod search;
 mod synthetic;
+mod transfer;
 mod writes;

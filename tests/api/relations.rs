@@ -750,7 +750,7 @@ on_both_backends! {
         );
         assert_eq!(
             data["t"],
-            json!({ "name": "Ville de Test", "slug": "ville-de-test", "kind": "MUNICIPALITY", "siren": "210000002", "population": 12345 })
+            json!({ "name": "Ville de Test", "slug": "ville-de-test", "kind": "MUNICIPALITY", "siren": "210000006", "population": 12345 })
         );
     }
 
@@ -761,8 +761,8 @@ on_both_backends! {
             .query(
                 r#"{
                   bySlug: territory(slug: "ville-de-test") { id }
-                  bySiren: territory(siren: "210000002") { id }
-                  org: organization(siren: "300000003") { id }
+                  bySiren: territory(siren: "210000006") { id }
+                  org: organization(siren: "300000007") { id }
                   orgSlug: organization(slug: "editeur-sas") { id }
                   risk: riskCategory(key: "OPACITY") { id }
                   domain(key: "CITIZEN_SERVICES") { id }

@@ -167,12 +167,12 @@ pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
 /// Starts a write. On SQLite the transaction takes the write lock at once
 /// (`BEGIN IMMEDIATE`), so that a write which reads first never fails when
 /// another commits meanwhile; it waits for the lock instead.
-pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    Ok(db.begin_with_options(options).await?)
+    db.begin_with_options(options).await
 }
 
 /// The transaction of a write, and who makes it.
@@ -1077,7 +1077,7 @@ pub async fn check_references<C: ConnectionTrait>(db: &C, wanted: Vec<Refs<'_>>)
     checks.finish()
 }
 
-fn is_month(text: &str) -> bool {
+pub fn is_month(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 7
         && bytes[4] == b'-'
