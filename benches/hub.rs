@@ -591,6 +591,9 @@ async fn bench(backend: &str, options: &Options) {
             .args([
                 "serve",
                 "--no-reference",
+                // The load client is one IP making many requests.
+                "--rate-limit-ip",
+                "0",
                 "--addr",
                 &format!("127.0.0.1:{hub_port}"),
                 "--database-url",

@@ -18,6 +18,17 @@ pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
 
+    /// How the log is written: lines for people, or one JSON object a line
+    /// for log collectors.
+    #[arg(
+        long,
+        env = "VIGIE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,6 +55,23 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub db_max_connections: u32,
+
+    /// Longest wait for a database connection, in milliseconds; past it a
+    /// request fails with DB_UNAVAILABLE (503) instead of hanging.
+    #[arg(
+        long,
+        env = "VIGIE_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +224,52 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "VIGIE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+
+    /// Origins (`https://example.org`) whose pages may call the API from a
+    /// browser, comma-separated; `*` allows any. Credentials are never
+    /// allowed cross-origin.
+    #[arg(
+        long,
+        env = "VIGIE_CORS_ORIGINS",
+        default_value = "*",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Requests a client IP address may make per minute without an API
+    /// key; 0 turns the limit off.
+    #[arg(long, env = "VIGIE_RATE_LIMIT_IP", default_value_t = 600)]
+    pub rate_limit_ip: u32,
+
+    /// Requests an API key may make per minute; 0 turns the limit off.
+    #[arg(long, env = "VIGIE_RATE_LIMIT_KEY", default_value_t = 3000)]
+    pub rate_limit_key: u32,
+
+    /// Take the client's address from the last `X-Forwarded-For` entry: set
+    /// it only behind a proxy that adds that header.
+    #[arg(long, env = "VIGIE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+impl ServeArgs {
+    /// How the server answers over HTTP.
+    pub fn http(&self, db_max_connections: u32) -> crate::server::HttpSettings {
+        crate::server::HttpSettings {
+            max_body_bytes: self.max_body_bytes,
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty() && o != "*")
+                .collect(),
+            rate_limits: crate::server::limits::RateLimits {
+                per_ip: self.rate_limit_ip,
+                per_key: self.rate_limit_key,
+                trust_forwarded_for: self.trust_forwarded_for,
+            },
+            db_max_connections,
+        }
+    }
 }
 
 impl ServeArgs {

@@ -61,11 +61,21 @@ pub fn redact(url: &str) -> String {
 /// in WAL mode with full synchronous writes, foreign keys on and a busy
 /// timeout; these are checked, not assumed.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+    connect_with_timeout(url, max_connections, Duration::from_secs(10)).await
+}
+
+/// Opens a pool whose requests wait at most `acquire_timeout` for a
+/// connection (past it they fail, as DB_UNAVAILABLE).
+pub async fn connect_with_timeout(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<Db> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)

@@ -29,6 +29,10 @@ pub enum Code {
     Forbidden,
     /// The record changed since the client read it.
     Conflict,
+    /// The database cannot be reached now; try again shortly.
+    DbUnavailable,
+    /// Too many requests from this client; `Retry-After` says when to retry.
+    RateLimited,
     /// Something failed inside the hub; details are in its log.
     Internal,
 }
@@ -44,8 +48,34 @@ impl Code {
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::Forbidden => "FORBIDDEN",
             Code::Conflict => "CONFLICT",
+            Code::DbUnavailable => "DB_UNAVAILABLE",
+            Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
         }
+    }
+}
+
+/// The message of DB_UNAVAILABLE.
+pub const UNAVAILABLE_MESSAGE: &str = "the database cannot be reached now; try again shortly";
+
+/// Whether a database error says the database cannot be reached (no
+/// connection to be had, or the connection broke), rather than that a
+/// statement failed.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(err)) | DbErr::Exec(RuntimeErr::SqlxError(err)) => {
+            matches!(
+                **err,
+                Error::Io(_)
+                    | Error::PoolTimedOut
+                    | Error::PoolClosed
+                    | Error::WorkerCrashed
+                    | Error::Tls(_)
+            )
+        }
+        _ => false,
     }
 }
 
@@ -104,6 +134,7 @@ impl AppError {
             AppError::Unauthenticated(_) => Code::Unauthenticated,
             AppError::Forbidden(_) => Code::Forbidden,
             AppError::Conflict { .. } => Code::Conflict,
+            AppError::Database(err) if is_unavailable(err) => Code::DbUnavailable,
             AppError::Database(_) => Code::Internal,
         }
     }
@@ -124,6 +155,10 @@ impl AppError {
             | AppError::Unauthenticated(message)
             | AppError::Forbidden(message)
             | AppError::Conflict { message, .. } => message.clone(),
+            AppError::Database(err) if is_unavailable(err) => {
+                tracing::warn!(error = %err, "database unavailable");
+                UNAVAILABLE_MESSAGE.to_owned()
+            }
             AppError::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 INTERNAL_MESSAGE.to_owned()

@@ -20,7 +20,9 @@ pub mod transfer;
 use anyhow::Context as _;
 
 use crate::{
-    config::{Cli, Command, ExportArgs, ExportFormat, ImportArgs, KeysCommand, ServeArgs},
+    config::{
+        Cli, Command, DatabaseArgs, ExportArgs, ExportFormat, ImportArgs, KeysCommand, ServeArgs,
+    },
     graphql::Api,
     server::AppState,
 };
@@ -87,14 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", transfer::template(&table)?);
             Ok(())
         }
-        Command::Serve(args) => {
-            serve(
-                &cli.database.database_url,
-                cli.database.db_max_connections,
-                args,
-            )
-            .await
-        }
+        Command::Serve(args) => serve(&cli.database, args).await,
     }
 }
 
@@ -207,8 +202,14 @@ async fn export(db: &sea_orm::DatabaseConnection, args: ExportArgs) -> anyhow::R
 }
 
 /// Opens and prepares the database, then serves the hub until stopped.
-async fn serve(database_url: &str, max_connections: u32, args: ServeArgs) -> anyhow::Result<()> {
-    let db = db::connect(database_url, max_connections).await?;
+async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let database_url = &database.database_url;
+    let db = db::connect_with_timeout(
+        database_url,
+        database.db_max_connections,
+        std::time::Duration::from_millis(database.db_acquire_timeout_ms),
+    )
+    .await?;
     tracing::info!(database = %db::redact(database_url), "database open");
     db::migrate(&db.conn).await?;
     if !args.no_reference && reference::is_empty(&db.conn).await? {
@@ -220,9 +221,9 @@ async fn serve(database_url: &str, max_connections: u32, args: ServeArgs) -> any
             "reference data loaded into the empty database"
         );
     }
-    let state = AppState {
-        api: Api::new(db.conn.clone(), args.limits()),
-        max_body_bytes: args.max_body_bytes,
-    };
+    let state = AppState::new(
+        Api::new(db.conn.clone(), args.limits()),
+        args.http(database.db_max_connections),
+    );
     server::serve(server::app(state), args.addr).await
 }

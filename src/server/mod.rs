@@ -1,5 +1,9 @@
 //! The HTTP face of the hub: GraphQL over HTTP on `POST /graphql`,
-//! GraphiQL on `GET /`, and `GET /health`.
+//! GraphiQL on `GET /`, `GET /health`, `GET /ready` and `GET /metrics`.
+//!
+//! Browsers may call `/graphql` from other origins (CORS: any origin by
+//! default, or those configured; never with credentials). Clients are
+//! rate-limited per API key or per IP address.
 //!
 //! `/graphql` takes JSON only (`Content-Type: application/json`): a form or
 //! `text/plain` post, which a browser may send cross-site without asking,
@@ -11,7 +15,12 @@
 //! `Authorization: Bearer KEY`; a request with a key that is not valid is
 //! refused with 401 UNAUTHENTICATED, never served as anonymous.
 
-use std::{any::Any, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    any::Any,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,
@@ -22,7 +31,11 @@ use axum::{
     routing::get,
 };
 use serde_json::{Value as Json, json};
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    trace::TraceLayer,
+};
 
 use crate::{
     auth,
@@ -31,37 +44,114 @@ use crate::{
 };
 
 mod csv;
+pub mod limits;
+pub mod ops;
 
 /// The query GraphiQL opens with: the hub's headline question.
 pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
 
 const GRAPHIQL: &str = include_str!("graphiql.html");
 
+/// How the hub answers over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins whose pages may call the API from a browser; empty: any.
+    pub cors_origins: Vec<String>,
+    pub rate_limits: limits::RateLimits,
+    /// Most database connections (shown in the metrics).
+    pub db_max_connections: u32,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_body_bytes: 1 << 20,
+            cors_origins: Vec::new(),
+            rate_limits: limits::RateLimits::default(),
+            db_max_connections: 10,
+        }
+    }
+}
+
 /// Everything a request handler needs.
 pub struct AppState {
     pub api: Api,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
+    pub settings: HttpSettings,
+    pub metrics: ops::Metrics,
+    pub limiter: limits::Limiter,
+}
+
+impl AppState {
+    pub fn new(api: Api, settings: HttpSettings) -> Self {
+        AppState {
+            api,
+            metrics: ops::Metrics::new(settings.db_max_connections),
+            limiter: limits::Limiter::new(settings.rate_limits),
+            settings,
+        }
+    }
+}
+
+/// Cross-origin calls: the configured origins (any by default), the methods
+/// and headers GraphQL clients use, never with credentials.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed = if origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(NEXT_CURSOR),
+        ])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// The hub's router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(graphiql))
+    let cors = cors(&state.settings.cors_origins);
+    let state = Arc::new(state);
+    let graphql_routes = Router::new()
         .route(
             "/graphql",
             axum::routing::post(graphql).fallback(method_not_allowed),
         )
-        .route("/health", get(health))
-        .with_state(Arc::new(state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit,
+        ));
+    Router::new()
+        .route("/", get(graphiql))
+        .merge(graphql_routes)
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .with_state(state)
         // The handler enforces the limit itself, with a GraphQL-shaped 413.
         .layer(DefaultBodyLimit::disable())
+        .layer(cors)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
 }
 
 /// An error the HTTP layer answers itself, GraphQL-shaped.
-fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert(
@@ -76,6 +166,7 @@ fn app_error(err: AppError) -> Response {
     let code = err.code();
     let status = match code {
         Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::DbUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -124,10 +215,6 @@ async fn graphiql() -> Html<String> {
             .replace("__HEADLINE_QUERY__", &query)
             .replace("__ENDPOINT__", "/graphql"),
     )
-}
-
-async fn health() -> Response {
-    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
 
 /// The response media types a client may accept.
@@ -262,7 +349,7 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             "this endpoint answers `application/graphql-response+json`, `application/json` or `text/csv`",
         );
     };
-    let body = match read_body(body, state.max_body_bytes).await {
+    let body = match read_body(body, state.settings.max_body_bytes).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -270,18 +357,48 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         Ok(request) => request,
         Err(message) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     };
+    let started = Instant::now();
+    let operation = request.operation_name.clone();
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
     let request = match auth::authenticate(state.api.db(), authorization).await {
         Ok(actor) => request.data(actor),
-        Err(err) => return app_error(err),
+        Err(err) => {
+            let code = err.code();
+            record(&state, operation.as_deref(), code.as_str(), started);
+            return app_error(err);
+        }
     };
     if media == Media::Csv {
-        return csv_response(&state.api, request).await;
+        let response = csv_response(&state.api, request).await;
+        record(&state, operation.as_deref(), "csv", started);
+        return response;
     }
     let response = state.api.execute(request).await;
+    let outcome = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|ext| ext.get("code"))
+        .map_or_else(
+            || "ok".to_owned(),
+            |code| code.to_string().trim_matches('"').to_owned(),
+        );
+    record(&state, operation.as_deref(), &outcome, started);
     graphql_response(response, media)
+}
+
+/// Counts and logs one answered request.
+fn record(state: &AppState, operation: Option<&str>, outcome: &str, started: Instant) {
+    let elapsed = started.elapsed();
+    state.metrics.record(operation, outcome, elapsed);
+    tracing::info!(
+        operation = operation.unwrap_or("-"),
+        outcome,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        "graphql request"
+    );
 }
 
 /// Answers a request as CSV: its first list, flattened. A request that
@@ -357,11 +474,23 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
             );
         }
     };
+    let unavailable = !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .is_some_and(|code| code.to_string() == "\"DB_UNAVAILABLE\"")
+        });
     let status = match (request_error, media) {
+        _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         (true, Media::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     let mut http = (status, bytes).into_response();
+    if unavailable {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     http.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
@@ -381,9 +510,12 @@ pub async fn serve(app: Router, addr: SocketAddr) -> anyhow::Result<()> {
 /// Serves `app` on an open listener until SIGTERM or Ctrl-C.
 pub async fn serve_on(app: Router, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "Vigie is listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("Vigie stopped");
     Ok(())
 }

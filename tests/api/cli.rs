@@ -55,6 +55,12 @@ fn help_documents_every_setting() {
         "VIGIE_MAX_BODY_BYTES",
         "--no-reference",
         "sqlite://vigie.db?mode=rwc",
+        "--cors-origins",
+        "--rate-limit-ip",
+        "--rate-limit-key",
+        "--trust-forwarded-for",
+        "--db-acquire-timeout-ms",
+        "--log-format",
     ] {
         assert!(
             serve.contains(setting),

@@ -25,6 +25,7 @@ async fn start(url: &str, client: &reqwest::Client) -> (Child, String) {
     let child = Command::new(VIGIE)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .args(["--database-url", url])
+        .args(["--rate-limit-ip", "0", "--rate-limit-key", "0"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -215,10 +215,20 @@ impl TestApp {
     }
 
     pub fn router_with_body_limit(&self, max_body_bytes: usize) -> Router {
-        server::app(AppState {
-            api: self.api.clone(),
-            max_body_bytes,
-        })
+        server::app(AppState::new(
+            self.api.clone(),
+            server::HttpSettings {
+                max_body_bytes,
+                // Tests make many requests from one address; the limits
+                // have tests of their own.
+                rate_limits: server::limits::RateLimits {
+                    per_ip: 0,
+                    per_key: 0,
+                    trust_forwarded_for: false,
+                },
+                ..Default::default()
+            },
+        ))
     }
 
     /// Runs a request and returns the whole response as JSON.

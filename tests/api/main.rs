@@ -14,6 +14,7 @@ mod federation;
 mod filtering;
 mod http;
 mod migrations;
+mod ops;
 mod ordering;
 mod pagination;
 mod reference;

@@ -1,0 +1,140 @@
+//! Rate limits: requests with an API key count against that key, others
+//! against the client's IP address. Over the limit, the hub answers 429
+//! RATE_LIMITED with `Retry-After`.
+//!
+//! The counts live in each replica's memory: behind a load balancer that
+//! spreads clients over N replicas, a client may make up to N times the
+//! limit. Set each replica's limit to the whole limit divided by N, or let
+//! the balancer keep clients on one replica.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
+
+use super::{AppState, http_error};
+
+/// Requests a client may make per minute; 0 turns a limit off.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Per client IP address, for requests without an API key.
+    pub per_ip: u32,
+    /// Per API key.
+    pub per_key: u32,
+    /// Take the client's address from the last `X-Forwarded-For` entry (the
+    /// one a trusted proxy in front of the hub adds).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            per_ip: 600,
+            per_key: 3000,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Keys kept before forgetting those whose counts are back to full.
+const FORGET_AFTER: usize = 10_000;
+
+/// The state of the rate limits.
+pub struct Limiter {
+    settings: RateLimits,
+    by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    by_key: Option<DefaultKeyedRateLimiter<String>>,
+}
+
+fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+impl Limiter {
+    pub fn new(settings: RateLimits) -> Self {
+        Limiter {
+            settings,
+            by_ip: limiter(settings.per_ip),
+            by_key: limiter(settings.per_key),
+        }
+    }
+
+    /// `Err(wait)` when the client must wait before its next request.
+    fn check(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Result<(), Duration> {
+        let key = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        let clock = governor::clock::DefaultClock::default();
+        let outcome = match key {
+            Some(key) => self.by_key.as_ref().map(|limiter| {
+                if limiter.len() > FORGET_AFTER {
+                    limiter.retain_recent();
+                }
+                // The key's prefix names it; the rest is its secret.
+                limiter.check_key(&key.chars().take(24).collect())
+            }),
+            None => self.by_ip.as_ref().map(|limiter| {
+                if limiter.len() > FORGET_AFTER {
+                    limiter.retain_recent();
+                }
+                let ip = self.client_ip(headers, peer);
+                limiter.check_key(&ip)
+            }),
+        };
+        match outcome {
+            Some(Err(not_until)) => Err(not_until.wait_time_from(clock.now())),
+            _ => Ok(()),
+        }
+    }
+
+    fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
+        let forwarded = self
+            .settings
+            .trust_forwarded_for
+            .then(|| {
+                headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.rsplit(',').next())
+                    .and_then(|ip| ip.trim().parse().ok())
+            })
+            .flatten();
+        forwarded
+            .or(peer)
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
+}
+
+/// Refuses a request over its client's limit.
+pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Err(wait) = state.limiter.check(request.headers(), peer) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = http_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!("too many requests; retry in {seconds} s"),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        return response;
+    }
+    next.run(request).await
+}

@@ -1,0 +1,203 @@
+//! Operating the hub: Prometheus metrics on `/metrics`, liveness on
+//! `/health`, readiness on `/ready`.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use serde_json::json;
+
+use super::AppState;
+
+/// Most distinct operation names the metrics keep apart; later ones are
+/// counted as `other`, so that clients cannot grow the metrics without
+/// bound.
+const MAX_OPERATION_NAMES: usize = 200;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    operation: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+/// The hub's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<OperationLabel, Histogram>,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+    names: Mutex<HashSet<String>>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+impl Metrics {
+    pub fn new(max_connections: u32) -> Self {
+        let mut registry = Registry::with_prefix("vigie");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "graphql_requests",
+            "GraphQL requests, by operation name and outcome (ok or the first error's code)",
+            requests.clone(),
+        );
+        let latency = Family::<OperationLabel, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "graphql_request_duration_seconds",
+            "Time to answer a GraphQL request, by operation name",
+            latency.clone(),
+        );
+        let pool_size = Gauge::default();
+        registry.register(
+            "db_pool_connections",
+            "Database connections open in the pool",
+            pool_size.clone(),
+        );
+        let pool_idle = Gauge::default();
+        registry.register(
+            "db_pool_idle_connections",
+            "Open database connections not in use",
+            pool_idle.clone(),
+        );
+        let pool_max: Gauge = Gauge::default();
+        pool_max.set(i64::from(max_connections));
+        registry.register(
+            "db_pool_max_connections",
+            "Most database connections the pool opens",
+            pool_max,
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_size,
+            pool_idle,
+            names: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The label of an operation name: the name if it is a plain GraphQL
+    /// name among the first ones seen, `unnamed` or `other` otherwise.
+    fn label(&self, operation: Option<&str>) -> String {
+        let Some(name) = operation.filter(|n| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }) else {
+            return "unnamed".into();
+        };
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if names.contains(name) || names.len() < MAX_OPERATION_NAMES {
+            names.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".into()
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn record(&self, operation: Option<&str>, outcome: &str, elapsed: Duration) {
+        let operation = self.label(operation);
+        self.requests
+            .get_or_create(&RequestLabels {
+                operation: operation.clone(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&OperationLabel { operation })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The metrics in the Prometheus text format, with the pool's state now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle) = match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        self.pool_size.set(i64::from(size));
+        self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        if let Err(err) = encode(&mut out, &self.registry) {
+            tracing::error!(error = %err, "cannot encode the metrics");
+        }
+        out
+    }
+}
+
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let body = state.metrics.render(state.api.db());
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// Alive: answers without touching the database.
+pub async fn health() -> Response {
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+}
+
+/// Ready to serve: the database answers within the pool's time.
+pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let ping = tokio::time::timeout(Duration::from_secs(5), state.api.db().ping()).await;
+    match ping {
+        Ok(Ok(())) => (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response(),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "not ready: the database does not answer");
+            unavailable()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer in time");
+            unavailable()
+        }
+    }
+}
+
+fn unavailable() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({ "status": "unavailable" })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
