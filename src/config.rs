@@ -249,6 +249,16 @@ pub struct ServeArgs {
     /// it only behind a proxy that adds that header.
     #[arg(long, env = "VIGIE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// How long browsers and caches may keep a `GET /graphql` answer, in
+    /// seconds.
+    #[arg(long, env = "VIGIE_CACHE_MAX_AGE", default_value_t = 60)]
+    pub cache_max_age: u32,
+
+    /// Production setting: requests without an API key may run only the
+    /// safelisted operations (by `id`, by hash, or by their exact text).
+    #[arg(long, env = "VIGIE_SAFELIST_ONLY")]
+    pub safelist_only: bool,
 }
 
 impl ServeArgs {
@@ -268,6 +278,8 @@ impl ServeArgs {
                 trust_forwarded_for: self.trust_forwarded_for,
             },
             db_max_connections,
+            cache_max_age: self.cache_max_age,
+            safelist_only: self.safelist_only,
         }
     }
 }

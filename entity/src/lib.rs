@@ -36,6 +36,7 @@ pub mod lever_risk_category;
 pub mod network;
 pub mod opportunity;
 pub mod organization;
+pub mod persisted_query;
 pub mod programme_participation;
 pub mod resource;
 pub mod risk_category;

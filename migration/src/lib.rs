@@ -8,6 +8,7 @@ mod m20261126_000001_domain_model;
 mod m20261126_000002_folded_text;
 mod m20261126_000003_search;
 mod m20261126_000004_writes;
+mod m20261126_000005_persisted_queries;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_folded_text::Migration),
             Box::new(m20261126_000003_search::Migration),
             Box::new(m20261126_000004_writes::Migration),
+            Box::new(m20261126_000005_persisted_queries::Migration),
         ]
     }
 }

@@ -1,13 +1,14 @@
-//! The HTTP face of the hub: GraphQL over HTTP on `POST /graphql`,
+//! The HTTP face of the hub: GraphQL over HTTP on `POST /graphql` and, for
+//! queries (with HTTP caching and persisted queries), `GET /graphql`;
 //! GraphiQL on `GET /`, `GET /health`, `GET /ready` and `GET /metrics`.
 //!
 //! Browsers may call `/graphql` from other origins (CORS: any origin by
 //! default, or those configured; never with credentials). Clients are
 //! rate-limited per API key or per IP address.
 //!
-//! `/graphql` takes JSON only (`Content-Type: application/json`): a form or
-//! `text/plain` post, which a browser may send cross-site without asking,
-//! is refused, so there is no CSRF path. Answers follow the GraphQL over HTTP
+//! `POST /graphql` takes JSON only (`Content-Type: application/json`): a form
+//! or `text/plain` post, which a browser may send cross-site without asking,
+//! is refused, and GET never runs a mutation, so there is no CSRF path. Answers follow the GraphQL over HTTP
 //! specification for both `application/json` and
 //! `application/graphql-response+json`.
 //!
@@ -17,6 +18,7 @@
 
 use std::{
     any::Any,
+    collections::HashMap,
     net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
@@ -46,6 +48,7 @@ use crate::{
 mod csv;
 pub mod limits;
 pub mod ops;
+pub mod persisted;
 
 /// The query GraphiQL opens with: the hub's headline question.
 pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
@@ -62,6 +65,11 @@ pub struct HttpSettings {
     pub rate_limits: limits::RateLimits,
     /// Most database connections (shown in the metrics).
     pub db_max_connections: u32,
+    /// How long caches may keep a GET answer, in seconds.
+    pub cache_max_age: u32,
+    /// Refuse requests without an API key unless they run a safelisted
+    /// operation.
+    pub safelist_only: bool,
 }
 
 impl Default for HttpSettings {
@@ -71,6 +79,8 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             rate_limits: limits::RateLimits::default(),
             db_max_connections: 10,
+            cache_max_age: 60,
+            safelist_only: false,
         }
     }
 }
@@ -130,7 +140,9 @@ pub fn app(state: AppState) -> Router {
     let graphql_routes = Router::new()
         .route(
             "/graphql",
-            axum::routing::post(graphql).fallback(method_not_allowed),
+            axum::routing::post(graphql)
+                .get(graphql_get)
+                .fallback(method_not_allowed),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -198,11 +210,11 @@ async fn method_not_allowed() -> Response {
     let mut response = http_error(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        "send GraphQL requests with POST",
+        "send GraphQL requests with POST (or GET, for queries)",
     );
     response
         .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     response
 }
 
@@ -300,37 +312,91 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
     })
 }
 
+/// A GraphQL request as it came, before its persisted query is looked up.
+#[derive(Debug, Default)]
+pub struct Incoming {
+    pub query: Option<String>,
+    pub operation_name: Option<String>,
+    pub variables: Option<Json>,
+    /// `extensions.persistedQuery.sha256Hash` (automatic persisted queries).
+    pub persisted_hash: Option<String>,
+    /// A safelisted operation's name or hash (`GET /graphql?id=…`).
+    pub id: Option<String>,
+}
+
 /// Turns a JSON body into a GraphQL request, with a clear word on what is
 /// wrong with it otherwise.
-pub fn parse_request(body: &[u8]) -> Result<async_graphql::Request, String> {
+pub fn parse_request(body: &[u8]) -> Result<Incoming, String> {
     let value: Json =
         serde_json::from_slice(body).map_err(|err| format!("the body is not valid JSON: {err}"))?;
-    let Json::Object(mut fields) = value else {
+    let Json::Object(fields) = value else {
         return Err("the body must be a JSON object with a `query`".into());
     };
-    let query = match fields.remove("query") {
-        Some(Json::String(query)) => query,
+    incoming(fields.into_iter().collect())
+}
+
+/// A request from its parts (a JSON body's fields, or a GET's parameters
+/// with `variables` and `extensions` decoded).
+fn incoming(mut fields: HashMap<String, Json>) -> Result<Incoming, String> {
+    let mut request = Incoming::default();
+    match fields.remove("query") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(query)) => request.query = Some(query),
         Some(_) => return Err("`query` must be a string".into()),
-        None => return Err("the body has no `query`".into()),
-    };
-    let mut request = async_graphql::Request::new(query);
+    }
     match fields.remove("operationName") {
         None | Some(Json::Null) => {}
-        Some(Json::String(name)) => request = request.operation_name(name),
+        Some(Json::String(name)) => request.operation_name = Some(name),
         Some(_) => return Err("`operationName` must be a string".into()),
     }
     match fields.remove("variables") {
         None | Some(Json::Null) => {}
-        Some(variables @ Json::Object(_)) => {
-            request = request.variables(async_graphql::Variables::from_json(variables));
-        }
+        Some(variables @ Json::Object(_)) => request.variables = Some(variables),
         Some(_) => return Err("`variables` must be an object".into()),
     }
     match fields.remove("extensions") {
-        None | Some(Json::Null) | Some(Json::Object(_)) => {}
+        None | Some(Json::Null) => {}
+        Some(Json::Object(extensions)) => {
+            if let Some(persisted) = extensions.get("persistedQuery") {
+                let hash = persisted
+                    .get("sha256Hash")
+                    .and_then(Json::as_str)
+                    .filter(|_| persisted.get("version") == Some(&Json::from(1)));
+                match hash {
+                    Some(hash) => request.persisted_hash = Some(hash.to_ascii_lowercase()),
+                    None => {
+                        return Err(
+                            "`extensions.persistedQuery` needs `version: 1` and a `sha256Hash`"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
         Some(_) => return Err("`extensions` must be an object".into()),
     }
+    if let Some(Json::String(id)) = fields.remove("id") {
+        request.id = Some(id);
+    }
+    if request.query.is_none() && request.persisted_hash.is_none() && request.id.is_none() {
+        return Err("the body has no `query`".into());
+    }
     Ok(request)
+}
+
+/// Reads a GET request's parameters: `query` (or `id`, a safelisted
+/// operation), `operationName`, and `variables` and `extensions` as JSON.
+fn get_request(params: HashMap<String, String>) -> Result<Incoming, String> {
+    let mut fields = HashMap::new();
+    for (name, value) in params {
+        let value = match name.as_str() {
+            "variables" | "extensions" => serde_json::from_str(&value)
+                .map_err(|err| format!("`{name}` is not valid JSON: {err}"))?,
+            _ => Json::String(value),
+        };
+        fields.insert(name, value);
+    }
+    incoming(fields)
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
@@ -341,38 +407,150 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             "send the request as `Content-Type: application/json`",
         );
     }
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let Some(media) = negotiate(accept) else {
-        return http_error(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            "this endpoint answers `application/graphql-response+json`, `application/json` or `text/csv`",
-        );
+    let Some(media) = accepted(&headers) else {
+        return not_acceptable();
     };
     let body = match read_body(body, state.settings.max_body_bytes).await {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let request = match parse_request(&body) {
-        Ok(request) => request,
+    match parse_request(&body) {
+        Ok(incoming) => answer(&state, &headers, incoming, media, false).await,
+        Err(message) => http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
+    }
+}
+
+/// `GET /graphql`: queries only, with HTTP caching (`Cache-Control`, a
+/// strong `ETag`, 304 to a matching `If-None-Match`).
+async fn graphql_get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let Some(media) = accepted(&headers) else {
+        return not_acceptable();
+    };
+    let response = match get_request(params) {
+        Ok(incoming) => answer(&state, &headers, incoming, media, true).await,
         Err(message) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     };
+    cacheable(response, &headers, state.settings.cache_max_age).await
+}
+
+fn accepted(headers: &HeaderMap) -> Option<Media> {
+    negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+}
+
+fn not_acceptable() -> Response {
+    http_error(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "this endpoint answers `application/graphql-response+json`, `application/json` or `text/csv`",
+    )
+}
+
+/// The query text a request runs: given, safelisted (`id`), or persisted
+/// under its hash. Registers a new persisted query.
+async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String, Response> {
+    let safelist = persisted::Safelist::get();
+    if let Some(id) = &incoming.id {
+        return match safelist.find(id) {
+            Some(operation) => Ok(operation.query.to_owned()),
+            None => Err(http_error(
+                StatusCode::NOT_FOUND,
+                "PERSISTED_QUERY_NOT_FOUND",
+                &format!("no safelisted operation is named or hashed {id:?}"),
+            )),
+        };
+    }
+    let Some(hash) = incoming.persisted_hash.clone() else {
+        return Ok(incoming.query.take().unwrap_or_default());
+    };
+    if let Some(query) = incoming.query.take() {
+        if persisted::sha256_hex(&query) != hash {
+            return Err(http_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query",
+            ));
+        }
+        if !state.settings.safelist_only && safelist.find(&hash).is_none() {
+            persisted::store(state.api.db(), &hash, &query)
+                .await
+                .map_err(app_error)?;
+        }
+        return Ok(query);
+    }
+    if let Some(operation) = safelist.find(&hash) {
+        return Ok(operation.query.to_owned());
+    }
+    match persisted::stored(state.api.db(), &hash).await {
+        Ok(Some(query)) => Ok(query),
+        Ok(None) => Err(http_error(
+            StatusCode::OK,
+            "PERSISTED_QUERY_NOT_FOUND",
+            "PersistedQueryNotFound",
+        )),
+        Err(err) => Err(app_error(err)),
+    }
+}
+
+/// Runs a request and answers it, as JSON or CSV.
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut incoming: Incoming,
+    media: Media,
+    get: bool,
+) -> Response {
     let started = Instant::now();
-    let operation = request.operation_name.clone();
+    let query = match query_text(state, &mut incoming).await {
+        Ok(query) => query,
+        Err(response) => return response,
+    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
+    if state.settings.safelist_only
+        && authorization.is_none()
+        && !persisted::Safelist::get().holds(&query)
+    {
+        return http_error(
+            StatusCode::FORBIDDEN,
+            "PERSISTED_QUERY_REQUIRED",
+            "this hub runs only its safelisted operations for requests without an API key",
+        );
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = incoming.operation_name.take() {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = incoming.variables.take() {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    if get && !is_query(&mut request) {
+        let mut response = http_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "GET runs queries only: send mutations with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let operation = request.operation_name.clone();
     let request = match auth::authenticate(state.api.db(), authorization).await {
         Ok(actor) => request.data(actor),
         Err(err) => {
             let code = err.code();
-            record(&state, operation.as_deref(), code.as_str(), started);
+            record(state, operation.as_deref(), code.as_str(), started);
             return app_error(err);
         }
     };
     if media == Media::Csv {
         let response = csv_response(&state.api, request).await;
-        record(&state, operation.as_deref(), "csv", started);
+        record(state, operation.as_deref(), "csv", started);
         return response;
     }
     let response = state.api.execute(request).await;
@@ -385,7 +563,7 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             || "ok".to_owned(),
             |code| code.to_string().trim_matches('"').to_owned(),
         );
-    record(&state, operation.as_deref(), &outcome, started);
+    record(state, operation.as_deref(), &outcome, started);
     graphql_response(response, media)
 }
 
@@ -399,6 +577,88 @@ fn record(state: &AppState, operation: Option<&str>, outcome: &str, started: Ins
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "graphql request"
     );
+}
+
+/// Whether the operation a request runs is a query (not a mutation or a
+/// subscription). A document that does not parse or name its operation is
+/// left to the executor, which says what is wrong.
+fn is_query(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return true;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => name
+            .as_deref()
+            .and_then(|name| operations.get(name))
+            .or_else(|| {
+                (operations.len() == 1)
+                    .then(|| operations.values().next())
+                    .flatten()
+            }),
+    };
+    operation.is_none_or(|operation| operation.node.ty == OperationType::Query)
+}
+
+/// Adds HTTP caching to a successful GET answer: `Cache-Control`, a strong
+/// `ETag` of its body, and 304 (no body) when the client has it already.
+async fn cacheable(response: Response, headers: &HeaderMap, max_age: u32) -> Response {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return http_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            crate::error::INTERNAL_MESSAGE,
+        );
+    };
+    let failed = serde_json::from_slice::<Json>(&bytes)
+        .ok()
+        .is_some_and(|answer| answer.get("errors").is_some());
+    let visibility = if headers.contains_key(header::AUTHORIZATION) {
+        "private"
+    } else {
+        "public"
+    };
+    let cache_control = if failed {
+        "no-store".to_owned()
+    } else {
+        format!("{visibility}, max-age={max_age}")
+    };
+    let etag = format!("\"{}\"", &persisted::sha256_hex_bytes(&bytes)[..32]);
+    let out = &mut parts.headers;
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&cache_control).expect("an ASCII header"),
+    );
+    out.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    if !failed {
+        out.insert(
+            header::ETAG,
+            HeaderValue::from_str(&etag).expect("an ASCII header"),
+        );
+    }
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        });
+    if matches && !failed {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Answers a request as CSV: its first list, flattened. A request that

@@ -61,6 +61,8 @@ fn help_documents_every_setting() {
         "--trust-forwarded-for",
         "--db-acquire-timeout-ms",
         "--log-format",
+        "--cache-max-age",
+        "--safelist-only",
     ] {
         assert!(
             serve.contains(setting),

@@ -374,3 +374,20 @@ where
 pub fn slug_vars(slug: &str) -> Json {
     json!({ "slug": slug })
 }
+
+/// Sends one request to a router: its status, headers and body as text.
+pub async fn send_raw(
+    router: &Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}

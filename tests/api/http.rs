@@ -128,8 +128,19 @@ on_both_backends! {
             assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type:?}");
             assert_eq!(answer.code(), "UNSUPPORTED_MEDIA_TYPE");
         }
+        // GET runs queries, never mutations; other methods are refused.
         let get = Request::builder().uri("/graphql?query=%7B__typename%7D").body(Body::empty()).unwrap();
         let answer = send(&router, get).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let get = Request::builder()
+            .uri("/graphql?query=mutation%7BarchiveTerritory(id%3A%22x%22%2CexpectedVersion%3A1)%7Bid%7D%7D")
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&router, get).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer.code(), "METHOD_NOT_ALLOWED");
+        let put = Request::builder().method("PUT").uri("/graphql").body(Body::from(query)).unwrap();
+        let answer = send(&router, put).await;
         assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(answer.code(), "METHOD_NOT_ALLOWED");
     }

@@ -17,6 +17,7 @@ mod migrations;
 mod ops;
 mod ordering;
 mod pagination;
+mod persisted;
 mod reference;
 mod relations;
 mod roles;

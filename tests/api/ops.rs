@@ -12,33 +12,17 @@ use axum::{
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
-use http_body_util::BodyExt;
 use serde_json::{Value as Json, json};
 use tokio::{net::TcpListener, task::JoinHandle};
-use tower::ServiceExt;
 use vigie::{
     graphql::{Api, Limits},
     server::{self, AppState, HttpSettings, limits::RateLimits},
 };
 
-use crate::helpers::{Backend, TestApp, TestDb};
+use crate::helpers::{Backend, TestApp, TestDb, send_raw as send};
 
 fn router(app: &TestApp, settings: HttpSettings) -> Router {
     server::app(AppState::new(app.api.clone(), settings))
-}
-
-async fn send(
-    router: &Router,
-    request: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    (
-        parts.status,
-        parts.headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
 }
 
 fn graphql(query: &str, operation: Option<&str>) -> Request<Body> {

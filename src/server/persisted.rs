@@ -1,0 +1,115 @@
+//! Persisted queries: the safelist of named operations committed with the
+//! hub (`GET /graphql?id=TerritoryWidget&variables=…`), and automatic
+//! persisted queries (a client sends the SHA-256 of its query, and the query
+//! itself only the first time), kept in the database so that every replica
+//! knows them.
+
+use std::{collections::HashMap, sync::OnceLock};
+
+use chrono::Utc;
+use entity::persisted_query;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppResult;
+
+/// The committed operations: their names, and their files.
+const SAFELIST: &[(&str, &str)] = &[
+    ("TerritoryAiUses", include_str!("headline.graphql")),
+    (
+        "TerritoryWidget",
+        include_str!("safelist/TerritoryWidget.graphql"),
+    ),
+    (
+        "DeploymentsByRegionAndStatus",
+        include_str!("safelist/DeploymentsByRegionAndStatus.graphql"),
+    ),
+    (
+        "ConcertationsByTerritory",
+        include_str!("safelist/ConcertationsByTerritory.graphql"),
+    ),
+];
+
+/// A safelisted operation.
+#[derive(Debug)]
+pub struct Operation {
+    pub name: &'static str,
+    pub query: &'static str,
+    /// Hex SHA-256 of the query text.
+    pub hash: String,
+}
+
+/// The safelisted operations, by name and by hash.
+pub struct Safelist {
+    operations: Vec<Operation>,
+    by_key: HashMap<String, usize>,
+}
+
+impl Safelist {
+    pub fn get() -> &'static Safelist {
+        static SAFELIST_: OnceLock<Safelist> = OnceLock::new();
+        SAFELIST_.get_or_init(|| {
+            let operations: Vec<Operation> = SAFELIST
+                .iter()
+                .map(|(name, query)| Operation {
+                    name,
+                    query,
+                    hash: sha256_hex(query),
+                })
+                .collect();
+            let mut by_key = HashMap::new();
+            for (i, operation) in operations.iter().enumerate() {
+                by_key.insert(operation.name.to_owned(), i);
+                by_key.insert(operation.hash.clone(), i);
+            }
+            Safelist { operations, by_key }
+        })
+    }
+
+    /// The operation of this name or hash.
+    pub fn find(&self, id: &str) -> Option<&Operation> {
+        self.by_key.get(id).map(|i| &self.operations[*i])
+    }
+
+    /// Whether this query text is a safelisted operation's.
+    pub fn holds(&self, query: &str) -> bool {
+        self.find(&sha256_hex(query)).is_some()
+    }
+
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+}
+
+/// Hex SHA-256 of a text's UTF-8 bytes.
+pub fn sha256_hex(text: &str) -> String {
+    sha256_hex_bytes(text.as_bytes())
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The query registered under `hash`, if any.
+pub async fn stored<C: ConnectionTrait>(db: &C, hash: &str) -> AppResult<Option<String>> {
+    Ok(persisted_query::Entity::find_by_id(hash.to_owned())
+        .one(db)
+        .await?
+        .map(|row| row.query))
+}
+
+/// Registers a query under its hash (once; a second registration is a
+/// no-op).
+pub async fn store<C: ConnectionTrait>(db: &C, hash: &str, query: &str) -> AppResult<()> {
+    let row = persisted_query::ActiveModel {
+        hash: Set(hash.to_owned()),
+        query: Set(query.to_owned()),
+        created_at: Set(Utc::now()),
+    };
+    persisted_query::Entity::insert(row)
+        .on_conflict_do_nothing_on([persisted_query::Column::Hash])
+        .exec(db)
+        .await?;
+    Ok(())
+}
