@@ -14,6 +14,7 @@ pub mod enums;
 mod errors;
 pub mod filter;
 pub mod id;
+pub mod live;
 pub mod loader;
 pub mod network;
 pub mod node;
@@ -28,7 +29,7 @@ pub mod study;
 pub mod territory;
 pub mod write;
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 pub use charter::{Charter, CharterSignature};
@@ -100,7 +101,7 @@ pub struct Mutation(
     write::resource::EventArchiving,
 );
 
-pub type VigieSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type VigieSchema = Schema<Query, Mutation, live::Subscription>;
 
 /// Limits on what one request may ask.
 #[derive(Debug, Clone, Copy)]
@@ -120,8 +121,8 @@ impl Default for Limits {
     }
 }
 
-fn builder(limits: Limits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder(limits: Limits) -> SchemaBuilder<Query, Mutation, live::Subscription> {
+    Schema::build(Query::default(), Mutation::default(), live::Subscription)
         .enable_federation()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -146,8 +147,16 @@ pub struct Api {
 
 impl Api {
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
-        let schema = builder(limits).data(db.clone()).finish();
+        let schema = builder(limits)
+            .data(db.clone())
+            .data(live::Changes::default())
+            .finish();
         Api { schema, db }
+    }
+
+    /// The schema, for subscriptions over WebSocket.
+    pub fn schema(&self) -> VigieSchema {
+        self.schema.clone()
     }
 
     /// The database the API reads and writes.

@@ -151,6 +151,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .merge(graphql_routes)
+        .route_service(
+            "/graphql/ws",
+            async_graphql_axum::GraphQLSubscription::new(state.api.schema()),
+        )
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))

@@ -13,6 +13,7 @@ mod errors;
 mod federation;
 mod filtering;
 mod http;
+mod live;
 mod migrations;
 mod ops;
 mod ordering;

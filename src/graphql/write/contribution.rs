@@ -99,6 +99,16 @@ impl Writable for contribution::Model {
         in_scope(db, writer, self.concertation_id).await
     }
 
+    /// The territory that leads its concertation.
+    async fn territory<C: ConnectionTrait>(&self, db: &C) -> AppResult<Option<i64>> {
+        let Some(id) = self.concertation_id else {
+            return Ok(None);
+        };
+        Ok(super::load::<concertation::Model, _>(db, id)
+            .await?
+            .map(|c| c.territory_id))
+    }
+
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
         let risk_categories: Vec<i64> = contribution_risk_category::Entity::find()
             .filter(contribution_risk_category::Column::ContributionId.eq(self.id))

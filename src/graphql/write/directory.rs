@@ -3,12 +3,15 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{organization, territory};
-use sea_orm::Set;
+use sea_orm::{ConnectionTrait, Set};
 
 use super::{Checks, Draft, MAX_LINE, MAX_TEXT, Writable, undefined_or};
-use crate::graphql::{
-    Organization, Territory,
-    enums::{OrganizationKind, TerritoryKind},
+use crate::{
+    error::AppResult,
+    graphql::{
+        Organization, Territory,
+        enums::{OrganizationKind, TerritoryKind},
+    },
 };
 
 #[async_trait::async_trait]
@@ -16,6 +19,10 @@ impl Writable for territory::Model {
     const TYPE: &'static str = "Territory";
     const TABLE: &'static str = "territory";
     const ADMIN_ONLY: bool = true;
+
+    async fn territory<C: ConnectionTrait>(&self, _db: &C) -> AppResult<Option<i64>> {
+        Ok(Some(self.id))
+    }
 }
 
 #[async_trait::async_trait]

@@ -151,6 +151,7 @@ use serde::Serialize;
 
 use super::{
     id,
+    live::{Change, Changes},
     loader::{Record, database},
 };
 use crate::{
@@ -179,6 +180,8 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_o
 pub struct Write<'a> {
     pub txn: DatabaseTransaction,
     pub writer: &'a Writer,
+    /// Where the write is announced once committed.
+    changes: Option<&'a Changes>,
 }
 
 impl<'a> Write<'a> {
@@ -186,7 +189,31 @@ impl<'a> Write<'a> {
         Ok(Write {
             txn: begin(database(ctx)).await?,
             writer,
+            changes: ctx.data_opt::<Changes>(),
         })
+    }
+
+    /// Commits, then announces the write to live subscribers.
+    async fn commit_change<W: Writable>(
+        self,
+        model: &W,
+        action: AuditAction,
+        version: i32,
+    ) -> AppResult<()> {
+        let territory = model.territory(&self.txn).await?;
+        let changes = self.changes;
+        self.commit().await?;
+        if let Some(changes) = changes {
+            changes.publish(Change {
+                record_type: W::TYPE,
+                id: model.id(),
+                action,
+                version,
+                territory,
+                at: Utc::now(),
+            });
+        }
+        Ok(())
     }
 
     /// Takes the record's next version if its current one is `expected`:
@@ -307,7 +334,7 @@ impl<'a> Write<'a> {
                 None => Err(err),
             };
         }
-        self.commit().await?;
+        self.commit_change(&model, AuditAction::Create, 1).await?;
         Ok(model)
     }
 
@@ -329,7 +356,8 @@ impl<'a> Write<'a> {
             &after,
         )
         .await?;
-        self.commit().await?;
+        self.commit_change(&model, AuditAction::Update, version)
+            .await?;
         Ok(model)
     }
 
@@ -373,6 +401,14 @@ pub trait Writable:
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
         let _ = db;
         Ok(snapshot(self))
+    }
+
+    /// The territory the record belongs to, if any: its `territory_id`.
+    async fn territory<C: ConnectionTrait>(&self, db: &C) -> AppResult<Option<i64>> {
+        let _ = db;
+        Ok(snapshot(self)
+            .get("territory_id")
+            .and_then(serde_json::Value::as_i64))
     }
 }
 
@@ -489,7 +525,7 @@ pub async fn set_archived<W: Writable>(
     write
         .audit(action, W::TYPE, record_id, version, Some(&before), &after)
         .await?;
-    write.commit().await?;
+    write.commit_change(&model, action, version).await?;
     Ok(model)
 }
 

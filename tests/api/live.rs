@@ -1,0 +1,113 @@
+//! Live updates: a real WebSocket client subscribes over graphql-ws and is
+//! told of the writes that commit.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value as Json, json};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use vigie::server::{self, AppState, HttpSettings};
+
+use crate::{
+    fixtures::seed_everything,
+    helpers::{Backend, TestApp, gid},
+};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_json(socket: &mut Socket) -> Json {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("no message within 10 s")
+            .expect("the socket closed")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+on_both_backends! {
+    async fn record_changed_fires_after_a_write_commits(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let (key, _) = vigie::auth::create_key(&app.db.conn, entity::enums::KeyRole::Admin, &[], "admin")
+            .await
+            .unwrap();
+        let hub = server::app(AppState::new(app.api.clone(), HttpSettings::default()));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(server::serve_on(hub, listener));
+
+        let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        socket
+            .send(Message::text(json!({ "type": "connection_init" }).to_string()))
+            .await
+            .unwrap();
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        // Deployments of the commune only.
+        let subscribe = json!({
+            "id": "1",
+            "type": "subscribe",
+            "payload": {
+                "query": "subscription($t: ID) { recordChanged(types: [\"Deployment\"], territory: $t) {
+                    recordType recordId action version territoryId } }",
+                "variables": { "t": gid("Territory", f.commune) },
+            },
+        });
+        socket.send(Message::text(subscribe.to_string())).await.unwrap();
+        // Let the subscription start before writing.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        let client = reqwest::Client::new();
+        let write = |query: &'static str, variables: Json| {
+            let request = client
+                .post(format!("http://{addr}/graphql"))
+                .bearer_auth(&key)
+                .json(&json!({ "query": query, "variables": variables }));
+            async move {
+                let answer: Json = request.send().await.unwrap().json().await.unwrap();
+                assert!(answer.get("errors").is_none(), "{answer}");
+                answer
+            }
+        };
+        // A write elsewhere (another type, another territory) is not sent…
+        write(
+            "mutation($id: ID!) { archiveEvent(id: $id, expectedVersion: 1) { id } }",
+            json!({ "id": gid("Event", f.event) }),
+        )
+        .await;
+        // …this one is.
+        write(
+            "mutation($id: ID!) { updateDeployment(input: { id: $id, expectedVersion: 1, summary: \"Revu\" }) { id } }",
+            json!({ "id": gid("Deployment", f.deployment) }),
+        )
+        .await;
+        let message = next_json(&mut socket).await;
+        assert_eq!(message["type"], "next", "{message}");
+        assert_eq!(message["id"], "1");
+        let change = &message["payload"]["data"]["recordChanged"];
+        assert_eq!(change["recordType"], "Deployment");
+        assert_eq!(change["recordId"], gid("Deployment", f.deployment));
+        assert_eq!(change["action"], "UPDATE");
+        assert_eq!(change["version"], 2);
+        assert_eq!(change["territoryId"], gid("Territory", f.commune));
+
+        // An unknown type is refused with a code.
+        let bad = json!({ "id": "2", "type": "subscribe", "payload": {
+            "query": "subscription { recordChanged(types: [\"Nope\"]) { recordId } }" } });
+        socket.send(Message::text(bad.to_string())).await.unwrap();
+        let message = next_json(&mut socket).await;
+        assert_eq!(message["id"], "2", "{message}");
+        let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
+        assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{message}");
+    }
+}
