@@ -46,6 +46,7 @@ use crate::{
 };
 
 mod csv;
+pub mod embed;
 pub mod limits;
 pub mod ops;
 pub mod persisted;
@@ -155,6 +156,8 @@ pub fn app(state: AppState) -> Router {
             "/graphql/ws",
             async_graphql_axum::GraphQLSubscription::new(state.api.schema()),
         )
+        .route("/embed/territory/{slug}", get(embed::territory))
+        .route("/embed.js", get(embed::script))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
