@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::{Value as Json, json};
 
-use crate::helpers::free_port;
+use crate::helpers::{free_port, wait_for_exit, wait_until_healthy};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
@@ -163,17 +163,7 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
         .status()
         .unwrap();
     assert!(status.success());
-    let stopped = Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(10),
-            "vigie serve did not stop"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = wait_for_exit(&mut child).await;
     assert!(exit.success(), "vigie serve exited with {exit}");
 }
 
@@ -311,20 +301,7 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_hub_stops() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    while !client
-        .get(format!("http://127.0.0.1:{port}/health"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "vigie serve did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_healthy(&format!("http://127.0.0.1:{port}")).await;
 
     // A request whose body is still arriving when the hub is told to stop.
     let body = json!({ "query": "{ territories { totalCount } }" }).to_string();
@@ -356,16 +333,6 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_hub_stops() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#""totalCount":28"#), "{answer}");
 
-    let stopped = Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(10),
-            "vigie serve did not stop"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = wait_for_exit(&mut child).await;
     assert!(exit.success(), "vigie serve exited with {exit}");
 }

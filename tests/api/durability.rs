@@ -13,14 +13,14 @@ use std::{
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value as Json, json};
 
-use crate::helpers::free_port;
+use crate::helpers::{free_port, wait_until_healthy};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 const WRITERS: usize = 8;
 const ROUNDS: usize = 4;
 
 /// Starts the hub and waits until it answers.
-async fn start(url: &str, client: &reqwest::Client) -> (Child, String) {
+async fn start(url: &str) -> (Child, String) {
     let port = free_port();
     let child = Command::new(VIGIE)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
@@ -31,19 +31,7 @@ async fn start(url: &str, client: &reqwest::Client) -> (Child, String) {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while !client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the hub did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_healthy(&base).await;
     (child, base)
 }
 
@@ -116,7 +104,7 @@ async fn every_acknowledged_write_survives_a_kill_exactly_once() {
     let client = reqwest::Client::new();
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     for round in 0..ROUNDS {
-        let (mut hub, base) = start(&url, &client).await;
+        let (mut hub, base) = start(&url).await;
         let answer: Json = client
             .post(format!("{base}/graphql"))
             .json(&json!({ "query": "{ territories(first: 1) { nodes { id } } }" }))
@@ -160,7 +148,7 @@ async fn every_acknowledged_write_survives_a_kill_exactly_once() {
     }
 
     // Started once more on the file the last kill left: everything is there.
-    let (mut hub, _) = start(&url, &client).await;
+    let (mut hub, _) = start(&url).await;
     hub.kill().unwrap();
     hub.wait().unwrap();
     let db = vigie::db::connect(&url, 1).await.unwrap().conn;

@@ -391,3 +391,36 @@ pub async fn send_raw(
         String::from_utf8_lossy(&bytes).into_owned(),
     )
 }
+
+/// Waits until a `vigie serve` at `base` answers on `/health` (30 s at most).
+pub async fn wait_until_healthy(base: &str) {
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    while !client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "vigie serve did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for a child process to exit (10 s at most).
+pub async fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let stopped = std::time::Instant::now();
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return exit;
+        }
+        assert!(
+            stopped.elapsed() < std::time::Duration::from_secs(10),
+            "vigie serve did not stop"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
