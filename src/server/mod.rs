@@ -462,7 +462,13 @@ async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String,
     let safelist = persisted::Safelist::get();
     if let Some(id) = &incoming.id {
         return match safelist.find(id) {
-            Some(operation) => Ok(operation.query.to_owned()),
+            Some(operation) => {
+                // Named in metrics and logs by its name.
+                incoming
+                    .operation_name
+                    .get_or_insert_with(|| operation.name.to_owned());
+                Ok(operation.query.to_owned())
+            }
             None => Err(http_error(
                 StatusCode::NOT_FOUND,
                 "PERSISTED_QUERY_NOT_FOUND",

@@ -162,6 +162,10 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         .await;
     }
     send(&hub, graphql("query Broken { nope }", Some("Broken"))).await;
+    let widget = Request::get("/graphql?id=TerritoryWidget&variables=%7B%22slug%22%3A%22x%22%7D")
+        .body(Body::empty())
+        .unwrap();
+    send(&hub, widget).await;
     let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
     let (status, headers, metrics) = send(&hub, get("/metrics")).await;
     assert_eq!(status, StatusCode::OK);
@@ -175,6 +179,7 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         r#"vigie_graphql_requests_total{operation="Dashboard",outcome="ok"} 2"#,
         r#"vigie_graphql_requests_total{operation="Broken",outcome="GRAPHQL_VALIDATION_FAILED"} 1"#,
         r#"vigie_graphql_request_duration_seconds_count{operation="Dashboard"} 2"#,
+        r#"vigie_graphql_requests_total{operation="TerritoryWidget",outcome="ok"} 1"#,
         "vigie_db_pool_max_connections 10",
         "vigie_db_pool_connections ",
     ] {
