@@ -143,15 +143,21 @@ pub fn sdl() -> String {
 pub struct Api {
     schema: VigieSchema,
     db: DatabaseConnection,
+    /// Relays other replicas' writes to this one's subscribers while the
+    /// API lives.
+    _relay: Option<std::sync::Arc<live::Relay>>,
 }
 
 impl Api {
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
-        let schema = builder(limits)
-            .data(db.clone())
-            .data(live::Changes::default())
-            .finish();
-        Api { schema, db }
+        let changes = live::Changes::default();
+        let relay = changes.relay(&db).map(std::sync::Arc::new);
+        let schema = builder(limits).data(db.clone()).data(changes).finish();
+        Api {
+            schema,
+            db,
+            _relay: relay,
+        }
     }
 
     /// The schema, for subscriptions over WebSocket.

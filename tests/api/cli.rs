@@ -6,9 +6,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
-use crate::helpers::{free_port, wait_for_exit, wait_until_healthy};
+use crate::helpers::{free_port, post_graphql, wait_for_exit, wait_until_healthy};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
@@ -91,18 +91,6 @@ fn print_schema_prints_the_committed_schema() {
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
 }
 
-async fn post(client: &reqwest::Client, base: &str, query: &str, variables: Json) -> Json {
-    client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,9 +126,9 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let data = post(
-        &client,
+    let data = post_graphql(
         &base,
+        None,
         vigie::server::HEADLINE_QUERY,
         json!({ "slug": "nantes-metropole" }),
     )
@@ -152,7 +140,7 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
     let concerns =
         &data["data"]["territory"]["participations"]["nodes"][0]["programme"]["concerns"]["nodes"];
     assert_eq!(concerns.as_array().unwrap().len(), 10);
-    let count = post(&client, &base, "{ territories { totalCount } }", json!({})).await;
+    let count = post_graphql(&base, None, "{ territories { totalCount } }", json!({})).await;
     assert_eq!(count["data"]["territories"]["totalCount"], 28);
 
     // WAL mode is on for the file.

@@ -13,7 +13,7 @@ use std::{
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value as Json, json};
 
-use crate::helpers::{free_port, wait_until_healthy};
+use crate::helpers::{free_port, post_graphql, wait_until_healthy};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 const WRITERS: usize = 8;
@@ -105,15 +105,13 @@ async fn every_acknowledged_write_survives_a_kill_exactly_once() {
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     for round in 0..ROUNDS {
         let (mut hub, base) = start(&url).await;
-        let answer: Json = client
-            .post(format!("{base}/graphql"))
-            .json(&json!({ "query": "{ territories(first: 1) { nodes { id } } }" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = post_graphql(
+            &base,
+            None,
+            "{ territories(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
         let territory = answer["data"]["territories"]["nodes"][0]["id"]
             .as_str()
             .unwrap()

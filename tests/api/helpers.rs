@@ -424,3 +424,15 @@ pub async fn wait_for_exit(child: &mut std::process::Child) -> std::process::Exi
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Posts a GraphQL request to a running hub at `base` (with an API key if
+/// given) and returns its JSON answer.
+pub async fn post_graphql(base: &str, key: Option<&str>, query: &str, variables: Json) -> Json {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}

@@ -11,7 +11,7 @@ use vigie::server::{self, AppState, HttpSettings};
 
 use crate::{
     fixtures::seed_everything,
-    helpers::{Backend, TestApp, gid},
+    helpers::{Backend, TestApp, TestDb, gid, post_graphql},
 };
 
 type Socket =
@@ -30,6 +30,41 @@ async fn next_json(socket: &mut Socket) -> Json {
     }
 }
 
+/// Opens a graphql-ws connection to the hub at `addr` and subscribes (as
+/// operation "1") with `query` and `variables`.
+async fn subscribe(addr: std::net::SocketAddr, query: &str, variables: Json) -> Socket {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::text(
+            json!({ "type": "connection_init" }).to_string(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    let subscribe = json!({ "id": "1", "type": "subscribe",
+        "payload": { "query": query, "variables": variables } });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    // Let the subscription start before anything is written.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    socket
+}
+
+/// A mutation with an API key, over HTTP, that must succeed.
+async fn write(addr: std::net::SocketAddr, key: &str, query: &str, variables: Json) {
+    let answer = post_graphql(&format!("http://{addr}"), Some(key), query, variables).await;
+    assert!(answer.get("errors").is_none(), "{answer}");
+}
+
 on_both_backends! {
     async fn record_changed_fires_after_a_write_commits(backend: Backend) {
         let app = TestApp::new(backend).await;
@@ -42,51 +77,26 @@ on_both_backends! {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve_on(hub, listener));
 
-        let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        socket
-            .send(Message::text(json!({ "type": "connection_init" }).to_string()))
-            .await
-            .unwrap();
-        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
         // Deployments of the commune only.
-        let subscribe = json!({
-            "id": "1",
-            "type": "subscribe",
-            "payload": {
-                "query": "subscription($t: ID) { recordChanged(types: [\"Deployment\"], territory: $t) {
-                    recordType recordId action version territoryId } }",
-                "variables": { "t": gid("Territory", f.commune) },
-            },
-        });
-        socket.send(Message::text(subscribe.to_string())).await.unwrap();
-        // Let the subscription start before writing.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-
-        let client = reqwest::Client::new();
-        let write = |query: &'static str, variables: Json| {
-            let request = client
-                .post(format!("http://{addr}/graphql"))
-                .bearer_auth(&key)
-                .json(&json!({ "query": query, "variables": variables }));
-            async move {
-                let answer: Json = request.send().await.unwrap().json().await.unwrap();
-                assert!(answer.get("errors").is_none(), "{answer}");
-                answer
-            }
-        };
+        let mut socket = subscribe(
+            addr,
+            "subscription($t: ID) { recordChanged(types: [\"Deployment\"], territory: $t) {
+                recordType recordId action version territoryId } }",
+            json!({ "t": gid("Territory", f.commune) }),
+        )
+        .await;
         // A write elsewhere (another type, another territory) is not sent…
         write(
+            addr,
+            &key,
             "mutation($id: ID!) { archiveEvent(id: $id, expectedVersion: 1) { id } }",
             json!({ "id": gid("Event", f.event) }),
         )
         .await;
         // …this one is.
         write(
+            addr,
+            &key,
             "mutation($id: ID!) { updateDeployment(input: { id: $id, expectedVersion: 1, summary: \"Revu\" }) { id } }",
             json!({ "id": gid("Deployment", f.deployment) }),
         )
@@ -110,4 +120,53 @@ on_both_backends! {
         let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
         assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{message}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_subscribers_hear_of_the_writes_of_every_replica() {
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let f = seed_everything(&test_db.db).await;
+    let (key, _) = vigie::auth::create_key(
+        &test_db.db.conn,
+        entity::enums::KeyRole::Admin,
+        &[],
+        "admin",
+    )
+    .await
+    .unwrap();
+    // Two replicas, each with its own pool, on one database.
+    let replica = |conn: sea_orm::DatabaseConnection| {
+        server::app(AppState::new(
+            vigie::graphql::Api::new(conn, vigie::graphql::Limits::default()),
+            HttpSettings::default(),
+        ))
+    };
+    let other = vigie::db::connect(&test_db.url, 4).await.unwrap();
+    let mut addrs = Vec::new();
+    for conn in [test_db.db.conn.clone(), other.conn.clone()] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap());
+        tokio::spawn(server::serve_on(replica(conn), listener));
+    }
+    let mut socket = subscribe(
+        addrs[0],
+        "subscription { recordChanged { recordType recordId action version } }",
+        json!({}),
+    )
+    .await;
+
+    // A write on the second replica reaches the first one's subscriber.
+    write(
+        addrs[1],
+        &key,
+        "mutation($id: ID!) { archiveEvent(id: $id, expectedVersion: 1) { id } }",
+        json!({ "id": gid("Event", f.event) }),
+    )
+    .await;
+    let message = next_json(&mut socket).await;
+    let change = &message["payload"]["data"]["recordChanged"];
+    assert_eq!(change["recordType"], "Event", "{message}");
+    assert_eq!(change["recordId"], gid("Event", f.event));
+    assert_eq!(change["action"], "ARCHIVE");
+    assert_eq!(change["version"], 2);
 }

@@ -193,25 +193,27 @@ impl<'a> Write<'a> {
         })
     }
 
-    /// Commits, then announces the write to live subscribers.
+    /// Commits, announcing the write to live subscribers (see
+    /// [`super::live`]).
     async fn commit_change<W: Writable>(
         self,
         model: &W,
         action: AuditAction,
         version: i32,
     ) -> AppResult<()> {
-        let territory = model.territory(&self.txn).await?;
+        let change = Change {
+            record_type: W::TYPE,
+            id: model.id(),
+            action,
+            version,
+            territory: model.territory(&self.txn).await?,
+            at: Utc::now(),
+        };
         let changes = self.changes;
+        let in_memory = super::live::announce(&self.txn, change).await?;
         self.commit().await?;
-        if let Some(changes) = changes {
-            changes.publish(Change {
-                record_type: W::TYPE,
-                id: model.id(),
-                action,
-                version,
-                territory,
-                at: Utc::now(),
-            });
+        if let (Some(changes), Some(change)) = (changes, in_memory) {
+            changes.publish(change);
         }
         Ok(())
     }
