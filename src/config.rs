@@ -236,8 +236,8 @@ pub struct ServeArgs {
     )]
     pub cors_origins: Vec<String>,
 
-    /// Requests a client IP address may make per minute without an API
-    /// key; 0 turns the limit off.
+    /// Requests a client IP address may make per minute (every request,
+    /// with an API key or not); 0 turns the limit off.
     #[arg(long, env = "VIGIE_RATE_LIMIT_IP", default_value_t = 600)]
     pub rate_limit_ip: u32,
 

@@ -1,5 +1,6 @@
-//! Rate limits: requests with an API key count against that key, others
-//! against the client's IP address. Over the limit, the hub answers 429
+//! Rate limits: every request counts against the client's IP address, and
+//! a request with an API key also against that key (so that made-up keys
+//! cannot dodge the address's limit). Over a limit, the hub answers 429
 //! RATE_LIMITED with `Retry-After`.
 //!
 //! The counts live in each replica's memory: behind a load balancer that
@@ -27,7 +28,7 @@ use super::{AppState, http_error};
 /// Requests a client may make per minute; 0 turns a limit off.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits {
-    /// Per client IP address, for requests without an API key.
+    /// Per client IP address, for every request.
     pub per_ip: u32,
     /// Per API key.
     pub per_key: u32,
@@ -78,25 +79,29 @@ impl Limiter {
             .map(str::trim)
             .filter(|k| !k.is_empty());
         let clock = governor::clock::DefaultClock::default();
-        let outcome = match key {
-            Some(key) => self.by_key.as_ref().map(|limiter| {
+        let by_ip = self.by_ip.as_ref().map(|limiter| {
+            if limiter.len() > FORGET_AFTER {
+                limiter.retain_recent();
+            }
+            limiter.check_key(&self.client_ip(headers, peer))
+        });
+        let by_key = key.and_then(|key| {
+            self.by_key.as_ref().map(|limiter| {
                 if limiter.len() > FORGET_AFTER {
                     limiter.retain_recent();
                 }
                 // The key's prefix names it; the rest is its secret.
                 limiter.check_key(&key.chars().take(24).collect())
-            }),
-            None => self.by_ip.as_ref().map(|limiter| {
-                if limiter.len() > FORGET_AFTER {
-                    limiter.retain_recent();
-                }
-                let ip = self.client_ip(headers, peer);
-                limiter.check_key(&ip)
-            }),
-        };
-        match outcome {
-            Some(Err(not_until)) => Err(not_until.wait_time_from(clock.now())),
-            _ => Ok(()),
+            })
+        });
+        let waits = [by_ip, by_key]
+            .into_iter()
+            .flatten()
+            .filter_map(Result::err)
+            .map(|not_until| not_until.wait_time_from(clock.now()));
+        match waits.max() {
+            Some(wait) => Err(wait),
+            None => Ok(()),
         }
     }
 

@@ -133,16 +133,20 @@ async fn clients_over_their_limit_are_told_when_to_come_back() {
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     let body: Json = serde_json::from_str(&body).unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
-    // Another address has its own count; a key has its own, whatever its address.
+    // Another address has its own count…
     let (status, _, _) = send(&limited, from("192.0.2.2", None)).await;
     assert_eq!(status, StatusCode::OK);
+    // …a made-up key does not dodge the address's…
+    let (status, _, _) = send(&limited, from("192.0.2.1", Some("vigie_made_up"))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // …and a key has its own, lower here.
     let key = "vigie_0123456789abcdef0123456789abcdef";
     for expected in [
         StatusCode::UNAUTHORIZED,
         StatusCode::UNAUTHORIZED,
         StatusCode::TOO_MANY_REQUESTS,
     ] {
-        let (status, _, _) = send(&limited, from("192.0.2.1", Some(key))).await;
+        let (status, _, _) = send(&limited, from("192.0.2.3", Some(key))).await;
         assert_eq!(status, expected);
     }
 }
