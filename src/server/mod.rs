@@ -177,8 +177,14 @@ pub(crate) fn http_error(status: StatusCode, code: &str, message: &str) -> Respo
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    response.extensions_mut().insert(HasErrors);
     response
 }
+
+/// Marks an answer that carries errors, so that caching need not read its
+/// body again to know it.
+#[derive(Clone, Copy)]
+struct HasErrors;
 
 /// An error of the hub answered before GraphQL runs (a refused key…).
 fn app_error(err: AppError) -> Response {
@@ -617,8 +623,18 @@ fn is_query(request: &mut async_graphql::Request) -> bool {
 
 /// Adds HTTP caching to a successful GET answer: `Cache-Control`, a strong
 /// `ETag` of its body, and 304 (no body) when the client has it already.
-async fn cacheable(response: Response, headers: &HeaderMap, max_age: u32) -> Response {
+async fn cacheable(mut response: Response, headers: &HeaderMap, max_age: u32) -> Response {
     if response.status() != StatusCode::OK {
+        return response;
+    }
+    response.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    if response.extensions().get::<HasErrors>().is_some() {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -629,35 +645,22 @@ async fn cacheable(response: Response, headers: &HeaderMap, max_age: u32) -> Res
             crate::error::INTERNAL_MESSAGE,
         );
     };
-    let failed = serde_json::from_slice::<Json>(&bytes)
-        .ok()
-        .is_some_and(|answer| answer.get("errors").is_some());
     let visibility = if headers.contains_key(header::AUTHORIZATION) {
         "private"
     } else {
         "public"
     };
-    let cache_control = if failed {
-        "no-store".to_owned()
-    } else {
-        format!("{visibility}, max-age={max_age}")
-    };
     let etag = format!("\"{}\"", &persisted::sha256_hex_bytes(&bytes)[..32]);
     let out = &mut parts.headers;
     out.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_str(&cache_control).expect("an ASCII header"),
+        HeaderValue::from_str(&format!("{visibility}, max-age={max_age}"))
+            .expect("an ASCII header"),
     );
     out.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Authorization"),
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("an ASCII header"),
     );
-    if !failed {
-        out.insert(
-            header::ETAG,
-            HeaderValue::from_str(&etag).expect("an ASCII header"),
-        );
-    }
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -666,7 +669,7 @@ async fn cacheable(response: Response, headers: &HeaderMap, max_age: u32) -> Res
                 .map(|t| t.trim().trim_start_matches("W/"))
                 .any(|t| t == etag || t == "*")
         });
-    if matches && !failed {
+    if matches {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);
         return Response::from_parts(parts, Body::empty());
@@ -760,6 +763,9 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
         _ => StatusCode::OK,
     };
     let mut http = (status, bytes).into_response();
+    if !response.errors.is_empty() {
+        http.extensions_mut().insert(HasErrors);
+    }
     if unavailable {
         http.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
