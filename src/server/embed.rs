@@ -39,15 +39,8 @@ pub async fn territory(Path(slug): Path<String>) -> Response {
             .into_response();
     }
     // The slug is only letters, digits and dashes: safe inside an attribute.
-    let html = CARD.replace("__SLUG__", &slug);
-    let mut response = (StatusCode::OK, html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
-    headers.insert(
+    let mut response = asset(CARD.replace("__SLUG__", &slug), "text/html; charset=utf-8");
+    response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CARD_POLICY),
     );
@@ -56,12 +49,14 @@ pub async fn territory(Path(slug): Path<String>) -> Response {
 
 /// The script that puts the card in a partner's page.
 pub async fn script() -> Response {
-    let mut response = (StatusCode::OK, SCRIPT).into_response();
+    asset(SCRIPT, "text/javascript; charset=utf-8")
+}
+
+/// A file of the widget, with its type, that caches may keep.
+fn asset(body: impl IntoResponse, content_type: &'static str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
     response
 }
