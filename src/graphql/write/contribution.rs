@@ -184,12 +184,6 @@ async fn write_lists(
     Ok(())
 }
 
-fn check_rank(checks: &mut Checks, rank: Option<i32>) {
-    if rank.is_some_and(|r| r < 1) {
-        checks.add("input.rank", "must be 1 or more");
-    }
-}
-
 fn references(
     parent: Option<Refs<'static>>,
     categories: &Option<Vec<i64>>,
@@ -253,7 +247,7 @@ impl ContributionMutation {
             );
         }
         let statement = checks.required("input.statement", &input.statement, MAX_TEXT);
-        check_rank(&mut checks, input.rank);
+        checks.at_least("input.rank", input.rank, 1);
         checks.within("input.salience", input.salience, 1, 5);
         let response = checks.optional("input.response", input.response.as_deref(), MAX_TEXT);
         let categories = Some(checks.ids(
@@ -318,7 +312,7 @@ impl ContributionMutation {
             .as_deref()
             .map(|s| checks.required("input.statement", s, MAX_TEXT));
         let rank = undefined_or::<i32, i32>(input.rank);
-        check_rank(&mut checks, rank.flatten());
+        checks.at_least("input.rank", rank.flatten(), 1);
         let salience = undefined_or::<i32, i32>(input.salience);
         checks.within("input.salience", salience.flatten(), 1, 5);
         let response = checks.change_text("input.response", &input.response, MAX_TEXT);
