@@ -5,15 +5,15 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::Utc;
-use entity::{concertation, concertation_co_organizer, concertation_format, concertation_public};
+use entity::{concertation, concertation_co_organizer};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
 
 use super::{
-    Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, find, snapshot,
+    Checks, IdempotencyKey, Links, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor,
+    check_references, claimed, find, snapshot,
 };
 use crate::{
     auth::Writer,
@@ -141,22 +141,11 @@ impl Writable for concertation::Model {
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
         let co_organizers: Vec<i64> = organisers(db, self).await?.split_off(1);
-        let mut formats: Vec<&str> = concertation_format::Entity::find()
-            .filter(concertation_format::Column::ConcertationId.eq(self.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|f| f.format.as_str())
-            .collect();
-        formats.sort_unstable();
-        let mut publics: Vec<&str> = concertation_public::Entity::find()
-            .filter(concertation_public::Column::ConcertationId.eq(self.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| p.public.as_str())
-            .collect();
-        publics.sort_unstable();
+        let parent = "concertation_id";
+        let formats: Vec<String> =
+            Links::read(db, "concertation_format", parent, "format", self.id).await?;
+        let publics: Vec<String> =
+            Links::read(db, "concertation_public", parent, "public", self.id).await?;
         let mut value = snapshot(self);
         if let serde_json::Value::Object(fields) = &mut value {
             fields.insert("coOrganizers".into(), co_organizers.into());
@@ -176,33 +165,22 @@ struct Lists {
 
 /// Makes the concertation's lists those given (lists not given stay).
 async fn write_lists(write: &Write<'_>, id: i64, lists: Lists) -> AppResult<()> {
-    let (txn, now) = (&write.txn, Utc::now());
-    if let Some(territories) = lists.co_organizers {
-        replace_links!(
-            txn,
-            now,
-            concertation_co_organizer,
-            concertation_id = id,
-            territory_id = territories
-        );
-    }
-    if let Some(formats) = lists.formats {
-        replace_links!(
-            txn,
-            now,
-            concertation_format,
-            concertation_id = id,
-            format = formats
-        );
-    }
-    if let Some(publics) = lists.publics {
-        replace_links!(
-            txn,
-            now,
-            concertation_public,
-            concertation_id = id,
-            public = publics
-        );
+    let parent = "concertation_id";
+    let links = [
+        lists
+            .co_organizers
+            .map(|t| Links::to("concertation_co_organizer", parent, "territory_id", t)),
+        lists.formats.map(|f| {
+            let values = f.into_iter().map(entity::enums::ConcertationFormat::from);
+            Links::to("concertation_format", parent, "format", values)
+        }),
+        lists.publics.map(|p| {
+            let values = p.into_iter().map(entity::enums::Public::from);
+            Links::to("concertation_public", parent, "public", values)
+        }),
+    ];
+    for links in links.into_iter().flatten() {
+        links.replace(&write.txn, id).await?;
     }
     Ok(())
 }

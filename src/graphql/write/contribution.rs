@@ -7,15 +7,12 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::Utc;
-use entity::{concertation, contribution, contribution_deployment, contribution_risk_category};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
-};
+use entity::{concertation, contribution};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
 
 use super::{
-    Checks, IdempotencyKey, MAX_TEXT, Refs, Writable, Write, actor, check_references, claimed,
-    find, snapshot, undefined_or,
+    Checks, IdempotencyKey, Links, MAX_TEXT, Refs, Writable, Write, actor, check_references,
+    claimed, find, snapshot, undefined_or,
 };
 use crate::{
     auth::Writer,
@@ -110,22 +107,23 @@ impl Writable for contribution::Model {
     }
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
-        let risk_categories: Vec<i64> = contribution_risk_category::Entity::find()
-            .filter(contribution_risk_category::Column::ContributionId.eq(self.id))
-            .order_by_asc(contribution_risk_category::Column::RiskCategoryId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|l| l.risk_category_id)
-            .collect();
-        let deployments: Vec<i64> = contribution_deployment::Entity::find()
-            .filter(contribution_deployment::Column::ContributionId.eq(self.id))
-            .order_by_asc(contribution_deployment::Column::DeploymentId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|l| l.deployment_id)
-            .collect();
+        let parent = "contribution_id";
+        let risk_categories: Vec<i64> = Links::read(
+            db,
+            "contribution_risk_category",
+            parent,
+            "risk_category_id",
+            self.id,
+        )
+        .await?;
+        let deployments: Vec<i64> = Links::read(
+            db,
+            "contribution_deployment",
+            parent,
+            "deployment_id",
+            self.id,
+        )
+        .await?;
         let mut value = snapshot(self);
         if let serde_json::Value::Object(fields) = &mut value {
             fields.insert("riskCategories".into(), risk_categories.into());
@@ -162,24 +160,14 @@ async fn write_lists(
     risk_categories: Option<Vec<i64>>,
     deployments: Option<Vec<i64>>,
 ) -> AppResult<()> {
-    let (txn, now) = (&write.txn, Utc::now());
-    if let Some(categories) = risk_categories {
-        replace_links!(
-            txn,
-            now,
-            contribution_risk_category,
-            contribution_id = id,
-            risk_category_id = categories
-        );
-    }
-    if let Some(deployments) = deployments {
-        replace_links!(
-            txn,
-            now,
-            contribution_deployment,
-            contribution_id = id,
-            deployment_id = deployments
-        );
+    let parent = "contribution_id";
+    let links = [
+        risk_categories
+            .map(|c| Links::to("contribution_risk_category", parent, "risk_category_id", c)),
+        deployments.map(|d| Links::to("contribution_deployment", parent, "deployment_id", d)),
+    ];
+    for links in links.into_iter().flatten() {
+        links.replace(&write.txn, id).await?;
     }
     Ok(())
 }

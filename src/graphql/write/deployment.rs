@@ -10,9 +10,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::Utc;
-use entity::{
-    deployment, deployment_domain, deployment_organization, deployment_risk, deployment_technique,
-};
+use entity::{deployment, deployment_organization, deployment_risk};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
@@ -273,22 +271,11 @@ async fn deployment_snapshot<C: ConnectionTrait>(
     db: &C,
     model: &deployment::Model,
 ) -> AppResult<serde_json::Value> {
-    let domains: Vec<i64> = deployment_domain::Entity::find()
-        .filter(deployment_domain::Column::DeploymentId.eq(model.id))
-        .order_by_asc(deployment_domain::Column::DomainId)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.domain_id)
-        .collect();
-    let techniques: Vec<i64> = deployment_technique::Entity::find()
-        .filter(deployment_technique::Column::DeploymentId.eq(model.id))
-        .order_by_asc(deployment_technique::Column::TechniqueId)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.technique_id)
-        .collect();
+    let parent = "deployment_id";
+    let domains: Vec<i64> =
+        super::Links::read(db, "deployment_domain", parent, "domain_id", model.id).await?;
+    let techniques: Vec<i64> =
+        super::Links::read(db, "deployment_technique", parent, "technique_id", model.id).await?;
     let risks: Vec<serde_json::Value> = deployment_risk::Entity::find()
         .filter(deployment_risk::Column::DeploymentId.eq(model.id))
         .filter(deployment_risk::Column::ArchivedAt.is_null())
@@ -368,23 +355,17 @@ macro_rules! sync_rows {
 async fn write_links(write: &Write<'_>, deployment_id: i64, links: Links) -> AppResult<()> {
     let txn = &write.txn;
     let now = Utc::now();
-    if let Some(domains) = links.domains {
-        replace_links!(
-            txn,
-            now,
-            deployment_domain,
-            deployment_id = deployment_id,
-            domain_id = domains
-        );
-    }
-    if let Some(techniques) = links.techniques {
-        replace_links!(
-            txn,
-            now,
-            deployment_technique,
-            deployment_id = deployment_id,
-            technique_id = techniques
-        );
+    let parent = "deployment_id";
+    let plain = [
+        links
+            .domains
+            .map(|d| super::Links::to("deployment_domain", parent, "domain_id", d)),
+        links
+            .techniques
+            .map(|t| super::Links::to("deployment_technique", parent, "technique_id", t)),
+    ];
+    for plain in plain.into_iter().flatten() {
+        plain.replace(txn, deployment_id).await?;
     }
     if let Some(risks) = links.risks {
         sync_rows!(

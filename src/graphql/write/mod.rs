@@ -4,31 +4,6 @@
 //! and records an audit event — who, when, what, before and after — before
 //! it commits. Nothing here deletes a row: archiving sets `archived_at`.
 
-/// Replaces a record's plain links of one kind: the rows of `$module`
-/// whose `$parent` is `$id` become one for each of `$values` (put in
-/// `$field`).
-macro_rules! replace_links {
-    ($txn:expr, $now:expr, $module:ident, $parent:ident = $id:expr, $field:ident = $values:expr) => {{
-        $module::Entity::delete_many()
-            .filter(
-                <$module::Column as std::str::FromStr>::from_str(stringify!($parent))
-                    .expect("the link table has its parent column")
-                    .eq($id),
-            )
-            .exec($txn)
-            .await?;
-        for value in $values {
-            $module::ActiveModel {
-                $parent: Set($id),
-                $field: Set(value.into()),
-                created_at: Set($now),
-            }
-            .insert($txn)
-            .await?;
-        }
-    }};
-}
-
 /// The mutations that archive and restore records of one type.
 macro_rules! archiving {
     (
@@ -610,21 +585,49 @@ pub struct Links {
 }
 
 impl Links {
-    /// Links to records, by id.
-    pub fn to(
+    /// Links to these values (ids of records, or vocabulary values).
+    pub fn to<V: Into<sea_orm::Value>>(
         table: &'static str,
         parent: &'static str,
         child: &'static str,
-        ids: Vec<i64>,
+        values: impl IntoIterator<Item = V>,
     ) -> Self {
         Links {
             table,
             parent,
             child,
-            values: ids.into_iter().map(Into::into).collect(),
+            values: values.into_iter().map(Into::into).collect(),
         }
     }
 
+    /// The values a record is linked to, sorted (for the audit trail).
+    pub async fn read<T, C>(
+        db: &C,
+        table: &'static str,
+        parent: &'static str,
+        child: &'static str,
+        record: i64,
+    ) -> AppResult<Vec<T>>
+    where
+        T: sea_orm::TryGetable + Ord,
+        C: ConnectionTrait,
+    {
+        let query = Query::select()
+            .column(Alias::new(child))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new(parent)).eq(record))
+            .to_owned();
+        let mut values = db
+            .query_all(&query)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<T>("", child))
+            .collect::<Result<Vec<T>, _>>()?;
+        values.sort_unstable();
+        Ok(values)
+    }
+
+    /// Makes these the record's links of this kind.
     async fn replace<C: ConnectionTrait>(self, db: &C, record: i64) -> AppResult<()> {
         let delete = Query::delete()
             .from_table(Alias::new(self.table))

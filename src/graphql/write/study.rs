@@ -3,8 +3,8 @@
 //! draws on. The network's admins curate them: admin keys only.
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
-use entity::{finding_concertation, finding_lever, finding_risk_category, study, study_finding};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use entity::{study, study_finding};
+use sea_orm::{ConnectionTrait, Set};
 
 use super::{Checks, Draft, Links, MAX_LINE, MAX_TEXT, Writable, snapshot, undefined_or};
 use crate::{
@@ -30,30 +30,25 @@ impl Writable for study_finding::Model {
     const ADMIN_ONLY: bool = true;
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
-        let concertations: Vec<i64> = finding_concertation::Entity::find()
-            .filter(finding_concertation::Column::FindingId.eq(self.id))
-            .order_by_asc(finding_concertation::Column::ConcertationId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|link| link.concertation_id)
-            .collect();
-        let levers: Vec<i64> = finding_lever::Entity::find()
-            .filter(finding_lever::Column::FindingId.eq(self.id))
-            .order_by_asc(finding_lever::Column::LeverId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|link| link.lever_id)
-            .collect();
-        let risk_categories: Vec<i64> = finding_risk_category::Entity::find()
-            .filter(finding_risk_category::Column::FindingId.eq(self.id))
-            .order_by_asc(finding_risk_category::Column::RiskCategoryId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|link| link.risk_category_id)
-            .collect();
+        let parent = "finding_id";
+        let concertations: Vec<i64> = Links::read(
+            db,
+            "finding_concertation",
+            parent,
+            "concertation_id",
+            self.id,
+        )
+        .await?;
+        let levers: Vec<i64> =
+            Links::read(db, "finding_lever", parent, "lever_id", self.id).await?;
+        let risk_categories: Vec<i64> = Links::read(
+            db,
+            "finding_risk_category",
+            parent,
+            "risk_category_id",
+            self.id,
+        )
+        .await?;
         let mut value = snapshot(self);
         if let serde_json::Value::Object(fields) = &mut value {
             fields.insert("concertations".into(), concertations.into());
