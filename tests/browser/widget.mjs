@@ -5,41 +5,18 @@
 //
 // Usage: VIGIE_BIN=path/to/vigie [CHROMIUM=/usr/bin/chromium] node widget.mjs
 
-import { spawn, execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
-const VIGIE = process.env.VIGIE_BIN ?? '../../target/debug/vigie';
+import { post, startHub } from '../support/hub.mjs';
+
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const OUT = join(dirname(fileURLToPath(import.meta.url)), 'out');
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
-
-async function graphql(url, key, query, variables) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  return body.data;
-}
 
 // Runs Chromium without blocking this process, which serves the partner's page.
 async function chromium(args) {
@@ -60,44 +37,32 @@ async function chromium(args) {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'vigie-widget-'));
-  const database = `sqlite://${join(dir, 'vigie.db')}?mode=rwc`;
-  const port = 20000 + Math.floor(Math.random() * 2000);
-  const base = `http://127.0.0.1:${port}`;
   let hub;
   let partnerSite;
   try {
-    const key = execFileSync(
-      VIGIE,
-      ['--database-url', database, 'keys', 'create', '--role', 'admin', '--label', 'widget test'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    ).trim();
-    hub = spawn(VIGIE, ['--database-url', database, 'serve', '--addr', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, RUST_LOG: 'warn' },
-    });
-    await waitFor(`${base}/health`);
+    hub = await startHub();
+    const { base, key } = hub;
 
     // Nantes Métropole documents two AI uses and a concertation that
     // raised a concern.
     const api = `${base}/graphql`;
-    const { territory } = await graphql(api, key,
-      'query($slug: String!) { territory(slug: $slug) { id } }', { slug: 'nantes-metropole' });
+    const { territory } = await post(api,
+      'query($slug: String!) { territory(slug: $slug) { id } }', { slug: 'nantes-metropole' }, key);
     for (const [title, status] of [
       ['Assistant de réponse aux usagers', 'PRODUCTION'],
       ['Tri automatique du courrier', 'PILOT'],
     ]) {
-      await graphql(api, key,
+      await post(api,
         'mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }',
-        { input: { territory: territory.id, title, status } });
+        { input: { territory: territory.id, title, status } }, key);
     }
-    const { createConcertation } = await graphql(api, key,
+    const { createConcertation } = await post(api,
       'mutation($input: CreateConcertationInput!) { createConcertation(input: $input) { id } }',
-      { input: { territory: territory.id, title: 'Atelier citoyen sur l\'IA', status: 'COMPLETED' } });
-    await graphql(api, key,
+      { input: { territory: territory.id, title: 'Atelier citoyen sur l\'IA', status: 'COMPLETED' } }, key);
+    await post(api,
       'mutation($input: CreateContributionInput!) { createContribution(input: $input) { id } }',
       { input: { concertation: createConcertation.id, kind: 'CONCERN',
-                 statement: 'Qui vérifie les réponses données par l\'IA ?' } });
+                 statement: 'Qui vérifie les réponses données par l\'IA ?' } }, key);
 
     // Small: the card and its script under 30 KB.
     const card = await fetch(`${base}/embed/territory/nantes-metropole`);
@@ -145,8 +110,7 @@ async function main() {
     console.log(`widget: the card shows 2 AI uses and 1 concern in Chromium; ${cardBytes + scriptBytes} bytes; screenshots in ${OUT}`);
   } finally {
     partnerSite?.close();
-    hub?.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    hub?.stop();
   }
 }
 

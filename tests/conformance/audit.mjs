@@ -3,39 +3,14 @@
 //
 // Usage: VIGIE_BIN=path/to/vigie node audit.mjs
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { auditServer } from 'graphql-http';
 
-const VIGIE = process.env.VIGIE_BIN ?? '../../target/debug/vigie';
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
+import { startHub } from '../support/hub.mjs';
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'vigie-audit-'));
-  const port = 22000 + Math.floor(Math.random() * 2000);
-  const hub = spawn(
-    VIGIE,
-    ['--database-url', `sqlite://${join(dir, 'vigie.db')}?mode=rwc`, 'serve',
-     '--addr', `127.0.0.1:${port}`, '--rate-limit-ip', '0'],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
-  );
+  const hub = await startHub(['--rate-limit-ip', '0']);
   try {
-    await waitFor(`http://127.0.0.1:${port}/health`);
-    const results = await auditServer({ url: `http://127.0.0.1:${port}/graphql` });
+    const results = await auditServer({ url: `${hub.base}/graphql` });
     const counts = {};
     const mustFailures = [];
     for (const result of results) {
@@ -53,8 +28,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
-    hub.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    hub.stop();
   }
 }
 

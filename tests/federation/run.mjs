@@ -4,10 +4,6 @@
 //
 // Usage: VIGIE_BIN=path/to/vigie node run.mjs
 
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
 import { ApolloServer } from '@apollo/server';
@@ -17,7 +13,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { parse } from 'graphql';
 
-const VIGIE = process.env.VIGIE_BIN ?? '../../target/debug/vigie';
+import { post, startHub } from '../support/hub.mjs';
+
 // Nantes Métropole's SIREN (valid Luhn key).
 const NANTES_SIREN = '244400404';
 
@@ -64,52 +61,14 @@ const budgetResolvers = {
   },
 };
 
-function vigie(args, options = {}) {
-  return spawn(VIGIE, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
-}
-
-async function waitFor(url, tries = 300) {
-  for (let i = 0; i < tries; i++) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
-
-async function post(url, query, variables = {}, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors, undefined, `${url}: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'vigie-federation-'));
-  const database = `sqlite://${join(dir, 'vigie.db')}?mode=rwc`;
-  const port = 18000 + Math.floor(Math.random() * 2000);
-  const vigieUrl = `http://127.0.0.1:${port}/graphql`;
   let hub;
   let budgets;
   let gateway;
   try {
-    const key = execFileSync(
-      VIGIE,
-      ['--database-url', database, 'keys', 'create', '--role', 'admin', '--label', 'federation test'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    ).trim();
-    hub = vigie(['--database-url', database, 'serve', '--addr', `127.0.0.1:${port}`], {
-      env: { ...process.env, RUST_LOG: 'warn' },
-    });
-    await waitFor(`http://127.0.0.1:${port}/health`);
+    hub = await startHub();
+    const { key } = hub;
+    const vigieUrl = `${hub.base}/graphql`;
 
     // Give Nantes Métropole its SIREN, through the API.
     const { territory } = await post(
@@ -121,7 +80,7 @@ async function main() {
       vigieUrl,
       'mutation($input: UpdateTerritoryInput!) { updateTerritory(input: $input) { siren } }',
       { input: { id: territory.id, expectedVersion: territory.version, siren: NANTES_SIREN } },
-      { authorization: `Bearer ${key}` },
+      key,
     );
 
     budgets = new ApolloServer({
@@ -181,8 +140,7 @@ async function main() {
   } finally {
     await gateway?.stop();
     await budgets?.stop();
-    hub?.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    hub?.stop();
   }
 }
 
