@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{
     Checks, IdempotencyKey, Links, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor,
-    check_references, claimed, find, snapshot,
+    check_references, claimed, find, snapshot_with,
 };
 use crate::{
     auth::Writer,
@@ -146,13 +146,14 @@ impl Writable for concertation::Model {
             Links::read(db, "concertation_format", parent, "format", self.id).await?;
         let publics: Vec<String> =
             Links::read(db, "concertation_public", parent, "public", self.id).await?;
-        let mut value = snapshot(self);
-        if let serde_json::Value::Object(fields) = &mut value {
-            fields.insert("coOrganizers".into(), co_organizers.into());
-            fields.insert("formats".into(), formats.into());
-            fields.insert("publics".into(), publics.into());
-        }
-        Ok(value)
+        Ok(snapshot_with(
+            self,
+            [
+                ("coOrganizers", co_organizers.into()),
+                ("formats", formats.into()),
+                ("publics", publics.into()),
+            ],
+        ))
     }
 }
 

@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
 
 use super::{
     Checks, IdempotencyKey, Links, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, find, snapshot, undefined_or,
+    claimed, find, snapshot_with, undefined_or,
 };
 use crate::{
     auth::Writer,
@@ -124,12 +124,13 @@ impl Writable for contribution::Model {
             self.id,
         )
         .await?;
-        let mut value = snapshot(self);
-        if let serde_json::Value::Object(fields) = &mut value {
-            fields.insert("riskCategories".into(), risk_categories.into());
-            fields.insert("deployments".into(), deployments.into());
-        }
-        Ok(value)
+        Ok(snapshot_with(
+            self,
+            [
+                ("riskCategories", risk_categories.into()),
+                ("deployments", deployments.into()),
+            ],
+        ))
     }
 }
 

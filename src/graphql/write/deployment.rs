@@ -294,14 +294,15 @@ async fn deployment_snapshot<C: ConnectionTrait>(
         .iter()
         .map(snapshot)
         .collect();
-    let mut value = snapshot(model);
-    if let serde_json::Value::Object(fields) = &mut value {
-        fields.insert("domains".into(), domains.into());
-        fields.insert("techniques".into(), techniques.into());
-        fields.insert("risks".into(), risks.into());
-        fields.insert("organizations".into(), organizations.into());
-    }
-    Ok(value)
+    Ok(super::snapshot_with(
+        model,
+        [
+            ("domains", domains.into()),
+            ("techniques", techniques.into()),
+            ("risks", risks.into()),
+            ("organizations", organizations.into()),
+        ],
+    ))
 }
 
 /// Makes a deployment's rows of one kind those given, each keyed by the

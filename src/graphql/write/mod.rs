@@ -844,6 +844,20 @@ pub fn snapshot<M: Serialize>(model: &M) -> serde_json::Value {
     value
 }
 
+/// A record as the audit trail keeps it, with its lists of links.
+pub fn snapshot_with<M: Serialize, const N: usize>(
+    model: &M,
+    lists: [(&str, serde_json::Value); N],
+) -> serde_json::Value {
+    let mut value = snapshot(model);
+    if let serde_json::Value::Object(fields) = &mut value {
+        for (name, list) in lists {
+            fields.insert(name.into(), list);
+        }
+    }
+    value
+}
+
 /// Checks of input fields, gathered into one error naming every wrong field.
 #[derive(Default)]
 pub struct Checks(pub FieldErrors);

@@ -6,7 +6,7 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{study, study_finding};
 use sea_orm::{ConnectionTrait, Set};
 
-use super::{Checks, Draft, Links, MAX_LINE, MAX_TEXT, Writable, snapshot, undefined_or};
+use super::{Checks, Draft, Links, MAX_LINE, MAX_TEXT, Writable, snapshot_with, undefined_or};
 use crate::{
     error::AppResult,
     graphql::{
@@ -49,13 +49,14 @@ impl Writable for study_finding::Model {
             self.id,
         )
         .await?;
-        let mut value = snapshot(self);
-        if let serde_json::Value::Object(fields) = &mut value {
-            fields.insert("concertations".into(), concertations.into());
-            fields.insert("levers".into(), levers.into());
-            fields.insert("riskCategories".into(), risk_categories.into());
-        }
-        Ok(value)
+        Ok(snapshot_with(
+            self,
+            [
+                ("concertations", concertations.into()),
+                ("levers", levers.into()),
+                ("riskCategories", risk_categories.into()),
+            ],
+        ))
     }
 }
 
