@@ -64,6 +64,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
     connect_with_timeout(url, max_connections, Duration::from_secs(10)).await
 }
 
+/// How long a pooled connection may sit idle and still be handed out
+/// without a ping.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// Opens a pool whose requests wait at most `acquire_timeout` for a
 /// connection (past it they fail, as DB_UNAVAILABLE).
 pub async fn connect_with_timeout(
@@ -76,6 +80,12 @@ pub async fn connect_with_timeout(
         .max_connections(max_connections)
         .connect_timeout(acquire_timeout)
         .acquire_timeout(acquire_timeout)
+        // A connection back from a request within the last second is
+        // handed out again without a ping (a round trip per statement under
+        // load); one idle for longer is pinged first, and replaced if the
+        // database dropped it. A connection that fails is closed when it
+        // is released, which always pings.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
