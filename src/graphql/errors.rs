@@ -1,27 +1,18 @@
 //! Gives every error of a response an `extensions.code`, including those
 //! async-graphql raises itself (parse, validation, argument coercion), and
 //! hides any uncoded error raised while executing behind `INTERNAL`.
+//!
+//! This runs on the finished response, not as a schema extension: an
+//! extension, even one that only looks at errors, sends every field's
+//! resolution through its hooks. The phase an error comes from is told by
+//! its path: errors raised while executing a field carry the field's path,
+//! those raised before (validation, limits, choosing the operation) carry
+//! none. Documents that do not parse never reach the executor: see
+//! [`parse_failed`].
 
-use std::sync::Arc;
-
-use async_graphql::{
-    Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-        NextValidation,
-    },
-    parser::types::ExecutableDocument,
-};
+use async_graphql::{Response, ServerError};
 
 use crate::error::{Code, INTERNAL_MESSAGE};
-
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
 
 fn has_code(error: &ServerError) -> bool {
     error
@@ -49,11 +40,17 @@ fn is_input_error(message: &str) -> bool {
         || (message.starts_with("Variable ") && !message.starts_with("Variable \""))
 }
 
+/// The code of an error raised before execution.
 fn validation_code(message: &str) -> Code {
     if message.starts_with("Query is too complex")
         || message.starts_with("Query is nested too deep")
     {
         Code::QueryTooComplex
+    } else if message.starts_with("The recursion depth of the query")
+        || message.starts_with("The number of directives on the field")
+    {
+        // Checked on the parsed document, before validation.
+        Code::ParseFailed
     } else if is_input_error(message) {
         Code::BadUserInput
     } else {
@@ -61,66 +58,30 @@ fn validation_code(message: &str) -> Code {
     }
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        // What is still uncoded failed before execution: choosing the
-        // operation to run.
-        for error in &mut response.errors {
-            set_code(error, Code::ValidationFailed);
+/// Codes the errors of a response that have no code yet; an uncoded error
+/// raised while executing is logged, and shown only as `INTERNAL`.
+pub fn code_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        if has_code(error) {
+            continue;
         }
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut error| {
-            set_code(&mut error, Code::ParseFailed);
-            error
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|mut errors| {
-            for error in &mut errors {
-                let code = validation_code(&error.message);
-                set_code(error, code);
-            }
-            errors
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        for error in &mut response.errors {
-            if has_code(error) {
-                continue;
-            }
-            if is_input_error(&error.message) {
-                set_code(error, Code::BadUserInput);
-            } else {
-                tracing::error!(message = %error.message, path = ?error.path, "uncoded error while executing");
-                error.message = INTERNAL_MESSAGE.to_owned();
-                set_code(error, Code::Internal);
-            }
+        if error.path.is_empty() {
+            let code = validation_code(&error.message);
+            set_code(error, code);
+        } else if is_input_error(&error.message) {
+            set_code(error, Code::BadUserInput);
+        } else {
+            tracing::error!(message = %error.message, path = ?error.path, "uncoded error while executing");
+            error.message = INTERNAL_MESSAGE.to_owned();
+            set_code(error, Code::Internal);
         }
-        response
     }
+}
+
+/// The answer to a document that does not parse.
+pub fn parse_failed(mut error: ServerError) -> Response {
+    set_code(&mut error, Code::ParseFailed);
+    Response::from_errors(vec![error])
 }
 
 #[cfg(test)]
@@ -153,5 +114,38 @@ mod tests {
             validation_code("Unknown field \"nope\" on type \"Query\"."),
             Code::ValidationFailed
         );
+        assert_eq!(
+            validation_code("The recursion depth of the query cannot be greater than `32`"),
+            Code::ParseFailed
+        );
+    }
+
+    fn code_of(error: &ServerError) -> String {
+        error
+            .extensions
+            .as_ref()
+            .unwrap()
+            .get("code")
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn errors_with_a_path_were_raised_executing_and_are_hidden_unless_coded() {
+        let mut failed = ServerError::new("connection reset by peer", None);
+        failed.path = vec![async_graphql::PathSegment::Field("territory".into())];
+        let mut coerced = ServerError::new("Invalid value for argument \"first\"", None);
+        coerced.path = failed.path.clone();
+        let unknown = ServerError::new("Unknown field \"nope\" on type \"Query\".", None);
+        let mut response = Response::from_errors(vec![failed, coerced, unknown]);
+        code_errors(&mut response);
+        let [failed, coerced, unknown] = &response.errors[..] else {
+            panic!("three errors")
+        };
+        assert_eq!(failed.message, INTERNAL_MESSAGE);
+        assert_eq!(code_of(failed), "\"INTERNAL\"");
+        assert_eq!(code_of(coerced), "\"BAD_USER_INPUT\"");
+        assert_eq!(unknown.message, "Unknown field \"nope\" on type \"Query\".");
+        assert_eq!(code_of(unknown), "\"GRAPHQL_VALIDATION_FAILED\"");
     }
 }

@@ -30,6 +30,7 @@ pub mod territory;
 pub mod write;
 
 use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+use futures_util::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
 
 pub use charter::{Charter, CharterSignature};
@@ -127,7 +128,6 @@ fn builder(limits: Limits) -> SchemaBuilder<Query, Mutation, live::Subscription>
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(50)
-        .extension(errors::ErrorCodes)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`: fields, arguments
@@ -136,6 +136,32 @@ pub fn sdl() -> String {
     builder(Limits::default())
         .finish()
         .sdl_with_options(SDLExportOptions::new().sorted_fields().federation())
+}
+
+/// Runs subscriptions (over WebSocket) as [`Api::execute`] runs queries:
+/// every error coded.
+impl async_graphql::Executor for Api {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        Api::execute(self, request).await
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<std::sync::Arc<async_graphql::Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        if let Err(error) = request.parsed_query() {
+            return futures_util::stream::once(std::future::ready(errors::parse_failed(error)))
+                .boxed();
+        }
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(|mut response| {
+                errors::code_errors(&mut response);
+                response
+            })
+            .boxed()
+    }
 }
 
 /// The API: the schema and the database it reads.
@@ -158,11 +184,6 @@ impl Api {
             db,
             _relay: relay,
         }
-    }
-
-    /// The schema, for subscriptions over WebSocket.
-    pub fn schema(&self) -> VigieSchema {
-        self.schema.clone()
     }
 
     /// The database the API reads and writes.
@@ -190,11 +211,12 @@ impl Api {
         let operation_name = request.operation_name.clone();
         let selection = match request.parsed_query() {
             Ok(doc) => Selection::of_operation(doc, operation_name.as_deref()),
-            Err(_) => None,
+            Err(error) => return (errors::parse_failed(error), None),
         };
         let (loader, fetches) = loader::request_loader(self.db.clone());
         let request = request.data(loader);
         let mut response = loader::run_batched(self.schema.execute(request), fetches).await;
+        errors::code_errors(&mut response);
         if let Some(selection) = &selection {
             selection.reorder(&mut response.data);
         }

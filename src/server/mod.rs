@@ -154,7 +154,7 @@ pub fn app(state: AppState) -> Router {
         .merge(graphql_routes)
         .route_service(
             "/graphql/ws",
-            async_graphql_axum::GraphQLSubscription::new(state.api.schema()),
+            async_graphql_axum::GraphQLSubscription::new(state.api.clone()),
         )
         .route("/embed/territory/{slug}", get(embed::territory))
         .route("/embed.js", get(embed::script))
