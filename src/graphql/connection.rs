@@ -208,6 +208,8 @@ pub enum Total {
         rel: &'static RelDef,
         parent: i64,
         pred: Option<Arc<Pred>>,
+        /// Counted already, by the statement that fetched the page.
+        known: Option<i64>,
     },
     /// The matching rows of a table.
     Table {
@@ -333,7 +335,12 @@ impl<N: NodeType> Connection<N> {
     /// Number of items in the whole list, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         let count = match &self.total {
-            Total::Related { rel, parent, pred } => loader(ctx)
+            Total::Related {
+                known: Some(count), ..
+            } => *count,
+            Total::Related {
+                rel, parent, pred, ..
+            } => loader(ctx)
                 .load_one(RelCount {
                     rel,
                     parent: *parent,
@@ -364,7 +371,9 @@ impl<N: NodeType> Connection<N> {
     ) -> async_graphql::Result<Vec<N::Group>> {
         let groups = GroupQuery::new(&by, N::NUMBERS, order_by, first)?;
         let rows = match &self.total {
-            Total::Related { rel, parent, pred } => loader(ctx)
+            Total::Related {
+                rel, parent, pred, ..
+            } => loader(ctx)
                 .load_one(RelGroups {
                     rel,
                     parent: *parent,

@@ -167,11 +167,29 @@ key!(
 );
 
 key!(
-    /// One page of the records related to one parent.
-    RelPage { rel: &'static RelDef, parent: i64, shape: Arc<Shape> }
-    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.shape == b.shape;
-    hash: |k, state| { hash_rel(k.rel, state); (k.parent, &k.shape).hash(state) };
+    /// One page of the records related to one parent; `counted`: with the
+    /// number of all the records the page is cut from.
+    RelPage { rel: &'static RelDef, parent: i64, shape: Arc<Shape>, counted: bool }
+    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.shape == b.shape && a.counted == b.counted;
+    hash: |k, state| { hash_rel(k.rel, state); (k.parent, &k.shape, k.counted).hash(state) };
 );
+
+/// A page of related records, and the number of all the records it is cut
+/// from when that was asked for.
+#[derive(Clone)]
+pub struct Page<M> {
+    pub rows: Vec<M>,
+    pub total: Option<i64>,
+}
+
+impl<M> Default for Page<M> {
+    fn default() -> Self {
+        Page {
+            rows: Vec::new(),
+            total: None,
+        }
+    }
+}
 
 key!(
     /// All the records related to one parent, for short closed lists.
@@ -448,13 +466,14 @@ where
     E: EntityTrait,
     E::Model: Clone + Send + Sync,
 {
-    type Value = Vec<E::Model>;
+    type Value = Page<E::Model>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[RelPage<E>]) -> AppResult<HashMap<RelPage<E>, Vec<E::Model>>> {
+    async fn load(&self, keys: &[RelPage<E>]) -> AppResult<HashMap<RelPage<E>, Page<E::Model>>> {
         let backend = self.db.get_database_backend();
         let mut found = HashMap::new();
-        for (rel, shape, parents) in groups(keys, |k| (k.shape.clone(), k.rel, k.parent)) {
+        let part = |k: &RelPage<E>| ((k.shape.clone(), k.counted), k.rel, k.parent);
+        for (rel, (shape, counted), parents) in groups(keys, part) {
             let (mut inner, parent) = related_rows(backend, rel, &parents);
             let mut window = WindowStatement::partition_by(parent);
             for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
@@ -465,6 +484,13 @@ where
                 .expr_as(Expr::col(parent), PARENT)
                 .expr_window_as(Func::cust("ROW_NUMBER"), window, ROW)
                 .cond_where(page_condition(backend, rel.child, &shape, true));
+            if counted {
+                inner.expr_window_as(
+                    Func::count(Expr::col(Asterisk)),
+                    WindowStatement::partition_by(parent),
+                    COUNT,
+                );
+            }
             let outer = Query::select()
                 .column(Asterisk)
                 .from_subquery(inner, "page")
@@ -472,10 +498,21 @@ where
                 .order_by(PARENT, Order::Asc)
                 .order_by(ROW, Order::Asc)
                 .to_owned();
-            let mut grouped = group_rows::<E::Model>(self.db.query_all(&outer).await?)?;
+            let rows = self.db.query_all(&outer).await?;
+            let mut totals: HashMap<i64, i64> = HashMap::new();
+            if counted {
+                for row in &rows {
+                    totals.insert(row.try_get("", PARENT)?, row.try_get("", COUNT)?);
+                }
+            }
+            let mut grouped = group_rows::<E::Model>(rows)?;
             for parent in parents {
-                let rows = grouped.remove(&parent).unwrap_or_default();
-                found.insert(RelPage::new(rel, parent, shape.clone()), rows);
+                let page = Page {
+                    rows: grouped.remove(&parent).unwrap_or_default(),
+                    // A parent without rows has none to count.
+                    total: counted.then(|| totals.get(&parent).copied().unwrap_or(0)),
+                };
+                found.insert(RelPage::new(rel, parent, shape.clone(), counted), page);
             }
         }
         Ok(found)

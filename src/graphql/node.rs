@@ -12,7 +12,7 @@ use super::{
     connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
     filter::{Filter, Pred, Val, checked},
     id,
-    loader::{ById, ByKey, Record, Rel, RelAll, RelPage, loader, table_page},
+    loader::{ById, ByKey, Page, Record, Rel, RelAll, RelPage, loader, table_page},
 };
 use crate::error::AppError;
 
@@ -70,6 +70,10 @@ fn wants_rows(ctx: &Context<'_>) -> bool {
         .any(|field| selection.field(field).exists())
 }
 
+fn wants_count(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 /// The cursor of a row in a list sorted by `sort`.
 fn cursor_of<N: NodeType>(
     sort: &Sort,
@@ -105,19 +109,29 @@ pub async fn related<N: NodeType>(
         rel.def.name
     );
     let shape = Arc::new(shape::<N>(page, filter, order_by, include_archived)?);
-    let rows = if wants_rows(ctx) {
+    // A first page counts its whole list in the statement that fetches it
+    // (past a cursor, the statement only sees the rows beyond it).
+    let counted = wants_count(ctx) && shape.window.after.is_none() && shape.window.before.is_none();
+    let page = if wants_rows(ctx) {
         loader(ctx)
-            .load_one(RelPage::<N::Entity>::new(&rel.def, parent, shape.clone()))
+            .load_one(RelPage::<N::Entity>::new(
+                &rel.def,
+                parent,
+                shape.clone(),
+                counted,
+            ))
             .await?
             .unwrap_or_default()
     } else {
-        Vec::new()
+        Page::default()
     };
     let total = Total::Related {
         rel: &rel.def,
         parent,
         pred: shape.pred.clone().map(Arc::new),
+        known: page.total,
     };
+    let rows = page.rows;
     Ok(Connection::from_rows(
         rows,
         &shape.window,

@@ -156,15 +156,18 @@ on_both_backends! {
         let second = &next["territories"]["nodes"][1]["deployments"];
         let expected: Vec<String> = (11..=13).map(|id| gid("Deployment", id)).collect();
         assert_eq!(node_ids(second), expected);
+        // Past a cursor, `totalCount` still counts the whole list.
+        assert_eq!(second["totalCount"], 7);
 
         let last = app
             .query(
-                r#"{ territories(first: 1) { nodes { deployments(last: 2) { nodes { id } pageInfo { hasPreviousPage hasNextPage } } } } }"#,
+                r#"{ territories(first: 1) { nodes { deployments(last: 2) { totalCount nodes { id } pageInfo { hasPreviousPage hasNextPage } } } } }"#,
                 json!({}),
             )
             .await;
         let deployments = &last["territories"]["nodes"][0]["deployments"];
         assert_eq!(node_ids(deployments), vec![gid("Deployment", 6), gid("Deployment", 7)]);
+        assert_eq!(deployments["totalCount"], 7);
         assert_eq!(deployments["pageInfo"]["hasPreviousPage"], true);
         assert_eq!(deployments["pageInfo"]["hasNextPage"], false);
     }
