@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use async_graphql::indexmap::IndexMap;
 use async_graphql::{
     Name, Value,
     parser::types::{DocumentOperations, ExecutableDocument, Selection as Sel, SelectionSet},
@@ -81,17 +80,22 @@ impl Selection {
     pub fn reorder(&self, value: &mut Value) {
         match value {
             Value::Object(map) => {
-                let mut ordered = IndexMap::with_capacity(map.len());
+                // Where each selected key stands in the answer; fields the
+                // selection does not name keep their places after.
+                let place = |key: &str| {
+                    self.fields
+                        .iter()
+                        .position(|(k, _)| k == key)
+                        .unwrap_or(usize::MAX)
+                };
+                if !map.keys().map(|key| place(key)).is_sorted() {
+                    map.sort_by_cached_key(|key, _| place(key));
+                }
                 for (key, selection) in &self.fields {
-                    let name = Name::new(key);
-                    if let Some(mut child) = map.shift_remove(&name) {
-                        selection.reorder(&mut child);
-                        ordered.insert(name, child);
+                    if let Some(child) = map.get_mut(key.as_str()) {
+                        selection.reorder(child);
                     }
                 }
-                // Anything the selection does not name keeps its place after.
-                ordered.extend(std::mem::take(map));
-                *map = ordered;
             }
             Value::List(items) => {
                 for item in items {
