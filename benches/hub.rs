@@ -10,7 +10,8 @@
 //! ```
 //!
 //! PostgreSQL: a database of its own is created (and dropped) on the server
-//! of `VIGIE_BENCH_POSTGRES_URL` (default: the local one). Results go to
+//! of `VIGIE_BENCH_POSTGRES_URL` (default: the local one, without TLS),
+//! keeping the URL's options. Results go to
 //! standard output as Markdown, for BENCHMARKS.md.
 
 // The hub's merged root query nests one level per part of the schema.
@@ -167,6 +168,8 @@ struct Measure {
     seconds: f64,
     p50: Duration,
     p99: Duration,
+    /// Every request sent, the warm-up's included.
+    sent: usize,
 }
 
 impl Measure {
@@ -198,12 +201,15 @@ async fn load(
                 }
                 n += 1;
             }
-            latencies
+            (latencies, n - client * 7919)
         }));
     }
     let mut latencies = Vec::new();
+    let mut sent = 0;
     for task in tasks {
-        latencies.extend(task.await.unwrap());
+        let (measured, all) = task.await.unwrap();
+        latencies.extend(measured);
+        sent += all;
     }
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
@@ -212,6 +218,7 @@ async fn load(
         seconds: seconds as f64,
         p50: at(0.50),
         p99: at(0.99),
+        sent,
     }
 }
 
@@ -246,6 +253,74 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// CPU time (user and system) a process has used so far, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are the 14th and 15th fields of the line, counted in
+    // clock ticks (100 per second on Linux).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU time used so far by every PostgreSQL server process on this machine.
+fn postgres_cpu_seconds() -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .map(cpu_seconds)
+        .sum()
+}
+
+/// CPU time of a server process and of the database, per request.
+struct Cpu {
+    server: f64,
+    database: Option<f64>,
+}
+
+impl Cpu {
+    fn now(pid: u32, postgres: bool) -> Self {
+        Cpu {
+            server: cpu_seconds(pid),
+            database: postgres.then(postgres_cpu_seconds),
+        }
+    }
+
+    /// Milliseconds per request between `before` and now.
+    fn per_request(before: &Self, after: &Self, requests: usize) -> Self {
+        let per = |seconds: f64| seconds * 1000.0 / requests.max(1) as f64;
+        Cpu {
+            server: per(after.server - before.server),
+            database: after.database.zip(before.database).map(|(a, b)| per(a - b)),
+        }
+    }
+
+    fn columns(&self) -> String {
+        format!(
+            "{:.1} | {}",
+            self.server,
+            self.database
+                .map_or("(in the server)".to_owned(), |d| format!("{d:.1}"))
+        )
+    }
 }
 
 struct Server(Child);
@@ -551,8 +626,10 @@ async fn bench(backend: &str, options: &Options) {
             (format!("sqlite://{}?mode=rwc", file.display()), None)
         }
         _ => {
-            let admin_url = std::env::var("VIGIE_BENCH_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            // The server is on this machine: no TLS (see BENCHMARKS.md).
+            let admin_url = std::env::var("VIGIE_BENCH_POSTGRES_URL").unwrap_or_else(|_| {
+                "postgres://postgres@127.0.0.1:5432/test?sslmode=disable".into()
+            });
             let name = format!("vigie_bench_{}", std::process::id());
             let admin = Database::connect(&admin_url)
                 .await
@@ -565,8 +642,14 @@ async fn bench(backend: &str, options: &Options) {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .unwrap();
-            let base = admin_url.rsplit_once('/').unwrap().0;
-            (format!("{base}/{name}"), Some((admin, name)))
+            let (base, database) = admin_url.rsplit_once('/').unwrap();
+            let options = database.split_once('?').map_or("", |(_, o)| o);
+            let url = if options.is_empty() {
+                format!("{base}/{name}")
+            } else {
+                format!("{base}/{name}?{options}")
+            };
+            (url, Some((admin, name)))
         }
     };
 
@@ -658,25 +741,31 @@ async fn bench(backend: &str, options: &Options) {
         options.scale,
         seeding.as_secs_f64()
     );
-    println!("| query | SQL statements | clients | requests/s | p50 (ms) | p99 (ms) |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| query | SQL statements | clients | requests/s | p50 (ms) | p99 (ms) | server CPU (ms/request) | database CPU (ms/request) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let postgres = admin.is_some();
     let mut headline = Vec::new();
     for (named, statements) in named_queries().iter().zip(&counts) {
         for clients in [1, 16] {
+            let before = Cpu::now(hub.0.id(), postgres);
             let measure = load(
                 clients,
                 options.seconds,
                 graphql_sender(client.clone(), format!("{hub_url}/graphql"), named),
             )
             .await;
+            let cpu = Cpu::per_request(&before, &Cpu::now(hub.0.id(), postgres), measure.sent);
             println!(
-                "| {} | {} | {} | {:.0} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {} | {} | {} |",
                 named.name,
                 statements,
                 clients,
                 measure.throughput(),
                 ms(measure.p50),
-                ms(measure.p99)
+                ms(measure.p99),
+                cpu.columns()
             );
             if named.name == "headline" {
                 headline.push(measure);
@@ -703,17 +792,20 @@ async fn bench(backend: &str, options: &Options) {
         })
     };
     for (clients, ours) in [1, 16].into_iter().zip(&headline) {
+        let before = Cpu::now(baseline.0.id(), postgres);
         let raw = load(clients, options.seconds, baseline_sender.clone()).await;
+        let cpu = Cpu::per_request(&before, &Cpu::now(baseline.0.id(), postgres), raw.sent);
         // The baseline's ten statements: see `raw_headline`.
         println!(
-            "| raw-SQL baseline (headline data) | 10 | {} | {:.0} | {} | {} |",
+            "| raw-SQL baseline (headline data) | 10 | {} | {:.0} | {} | {} | {} |",
             clients,
             raw.throughput(),
             ms(raw.p50),
-            ms(raw.p99)
+            ms(raw.p99),
+            cpu.columns()
         );
         println!(
-            "| → headline / baseline | | {} | {:.2}× fewer | {:.2}× | {:.2}× |",
+            "| → headline / baseline | | {} | {:.2}× fewer | {:.2}× | {:.2}× | | |",
             clients,
             raw.throughput() / ours.throughput(),
             ours.p50.as_secs_f64() / raw.p50.as_secs_f64(),
