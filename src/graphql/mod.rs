@@ -29,7 +29,10 @@ pub mod study;
 pub mod territory;
 pub mod write;
 
-use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{
+    MergedObject, SDLExportOptions, Schema, SchemaBuilder,
+    parser::types::{DocumentOperations, OperationType},
+};
 use futures_util::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
 
@@ -138,8 +141,25 @@ pub fn sdl() -> String {
         .sdl_with_options(SDLExportOptions::new().sorted_fields().federation())
 }
 
-/// Runs subscriptions (over WebSocket) as [`Api::execute`] runs queries:
-/// every error coded.
+/// The type of the operation a request runs, if its document parses and
+/// designates one operation.
+pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => operation,
+        DocumentOperations::Multiple(operations) => match name {
+            Some(name) => operations.get(name.as_str())?,
+            None if operations.len() == 1 => operations.values().next()?,
+            None => return None,
+        },
+    };
+    Some(operation.node.ty)
+}
+
+/// Runs the operations sent over WebSocket: subscriptions as streams, and
+/// queries and mutations once, as [`Api::execute`] runs them (with the
+/// request's loader). Every error is coded.
 impl async_graphql::Executor for Api {
     async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
         Api::execute(self, request).await
@@ -153,6 +173,13 @@ impl async_graphql::Executor for Api {
         if let Err(error) = request.parsed_query() {
             return futures_util::stream::once(std::future::ready(errors::parse_failed(error)))
                 .boxed();
+        }
+        if matches!(
+            operation_type(&mut request),
+            Some(OperationType::Query | OperationType::Mutation)
+        ) {
+            let api = self.clone();
+            return futures_util::stream::once(async move { api.execute(request).await }).boxed();
         }
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())

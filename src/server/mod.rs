@@ -24,6 +24,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use async_graphql::parser::types::OperationType;
 use axum::{
     Router,
     body::{Body, Bytes},
@@ -602,23 +603,7 @@ fn record(state: &AppState, operation: Option<&str>, outcome: &str, started: Ins
 /// subscription). A document that does not parse or name its operation is
 /// left to the executor, which says what is wrong.
 fn is_query(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return true;
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => name
-            .as_deref()
-            .and_then(|name| operations.get(name))
-            .or_else(|| {
-                (operations.len() == 1)
-                    .then(|| operations.values().next())
-                    .flatten()
-            }),
-    };
-    operation.is_none_or(|operation| operation.node.ty == OperationType::Query)
+    crate::graphql::operation_type(request).is_none_or(|ty| ty == OperationType::Query)
 }
 
 /// Adds HTTP caching to a successful GET answer: `Cache-Control`, a strong

@@ -119,6 +119,32 @@ on_both_backends! {
         assert_eq!(message["id"], "2", "{message}");
         let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
         assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{message}");
+
+        // A query sent over the socket is answered once, nested lists
+        // included (they are read through the request's loader).
+        let query = json!({ "id": "3", "type": "subscribe", "payload": {
+            "query": "query($id: ID!) { node(id: $id) { ... on Territory { deployments { totalCount nodes { id } } } } }",
+            "variables": { "id": gid("Territory", f.commune) } } });
+        socket.send(Message::text(query.to_string())).await.unwrap();
+        let mut message = next_json(&mut socket).await;
+        while message["id"] == "2" {
+            // The refused subscription's end.
+            message = next_json(&mut socket).await;
+        }
+        assert_eq!((&message["id"], &message["type"]), (&json!("3"), &json!("next")), "{message}");
+        let deployments = &message["payload"]["data"]["node"]["deployments"];
+        assert_eq!(deployments["nodes"][0]["id"], gid("Deployment", f.deployment), "{message}");
+        assert_eq!(deployments["totalCount"], deployments["nodes"].as_array().unwrap().len());
+        let message = next_json(&mut socket).await;
+        assert_eq!((&message["id"], &message["type"]), (&json!("3"), &json!("complete")), "{message}");
+
+        // A document that does not parse gets its code too.
+        let broken = json!({ "id": "4", "type": "subscribe", "payload": { "query": "subscription {" } });
+        socket.send(Message::text(broken.to_string())).await.unwrap();
+        let message = next_json(&mut socket).await;
+        assert_eq!(message["id"], "4", "{message}");
+        let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
+        assert_eq!(errors[0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{message}");
     }
 }
 
