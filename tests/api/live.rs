@@ -145,6 +145,17 @@ on_both_backends! {
         assert_eq!(message["id"], "4", "{message}");
         let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
         assert_eq!(errors[0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{message}");
+
+        // The socket carries no API key: a mutation over it is refused.
+        let mutation = json!({ "id": "5", "type": "subscribe", "payload": {
+            "query": "mutation($id: ID!) { restoreEvent(id: $id, expectedVersion: 2) { id } }",
+            "variables": { "id": gid("Event", f.event) } } });
+        socket.send(Message::text(mutation.to_string())).await.unwrap();
+        let mut message = next_json(&mut socket).await;
+        while message["id"] != "5" {
+            message = next_json(&mut socket).await;
+        }
+        assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{message}");
     }
 }
 
