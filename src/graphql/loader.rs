@@ -4,7 +4,8 @@
 //! Resolvers ask the request's [`DataLoader`] for keys; the loader gathers
 //! the keys asked for at the same level and answers them with one statement:
 //! `IN (…)` for look-ups, and `ROW_NUMBER() OVER (PARTITION BY parent …)` to
-//! cut one page per parent in SQL.
+//! cut one page per parent in SQL (`ORDER BY … LIMIT` when a level has a
+//! single parent).
 
 use std::{
     collections::HashMap,
@@ -474,31 +475,42 @@ where
         let mut found = HashMap::new();
         let part = |k: &RelPage<E>| ((k.shape.clone(), k.counted), k.rel, k.parent);
         for (rel, (shape, counted), parents) in groups(keys, part) {
-            let (mut inner, parent) = related_rows(backend, rel, &parents);
-            let mut window = WindowStatement::partition_by(parent);
-            for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
-                window.order_by_with_nulls((rel.child, column), order, nulls);
-            }
-            inner
+            let (mut query, parent) = related_rows(backend, rel, &parents);
+            query
                 .column((rel.child, Asterisk))
                 .expr_as(Expr::col(parent), PARENT)
-                .expr_window_as(Func::cust("ROW_NUMBER"), window, ROW)
                 .cond_where(page_condition(backend, rel.child, &shape, true));
             if counted {
-                inner.expr_window_as(
-                    Func::count(Expr::col(Asterisk)),
-                    WindowStatement::partition_by(parent),
-                    COUNT,
-                );
+                let all = if parents.len() == 1 {
+                    WindowStatement::new()
+                } else {
+                    WindowStatement::partition_by(parent)
+                };
+                query.expr_window_as(Func::count(Expr::col(Asterisk)), all, COUNT);
             }
-            let outer = Query::select()
-                .column(Asterisk)
-                .from_subquery(inner, "page")
-                .and_where(Expr::col(ROW).lte(shape.window.fetch() as i64))
-                .order_by(PARENT, Order::Asc)
-                .order_by(ROW, Order::Asc)
-                .to_owned();
-            let rows = self.db.query_all(&outer).await?;
+            let order = order_terms(&shape.sort, shape.window.backward);
+            let statement = if parents.len() == 1 {
+                // One parent: its page is the first rows in order, which an
+                // index may give without numbering them all.
+                for (column, direction, nulls) in order {
+                    query.order_by_with_nulls((rel.child, column), direction, nulls);
+                }
+                query.limit(shape.window.fetch()).to_owned()
+            } else {
+                let mut window = WindowStatement::partition_by(parent);
+                for (column, direction, nulls) in order {
+                    window.order_by_with_nulls((rel.child, column), direction, nulls);
+                }
+                query.expr_window_as(Func::cust("ROW_NUMBER"), window, ROW);
+                Query::select()
+                    .column(Asterisk)
+                    .from_subquery(query, "page")
+                    .and_where(Expr::col(ROW).lte(shape.window.fetch() as i64))
+                    .order_by(PARENT, Order::Asc)
+                    .order_by(ROW, Order::Asc)
+                    .to_owned()
+            };
+            let rows = self.db.query_all(&statement).await?;
             let mut totals: HashMap<i64, i64> = HashMap::new();
             if counted {
                 for row in &rows {

@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 
 use crate::{
     fixtures::{Grid, seed_grid},
-    helpers::{Backend, TestApp, codes, gids, node_ids, put},
+    helpers::{Backend, TestApp, codes, gid, gids, node_ids, put},
 };
 
 const DEPLOYMENTS: &str = r#"query($first: Int, $after: String, $last: Int, $before: String, $orderBy: [DeploymentOrder!], $filter: DeploymentFilter) {
@@ -121,6 +121,17 @@ on_both_backends! {
                 t + 1
             )).await;
             assert_eq!(node_ids(&territory["deployments"]), gids("Deployment", want));
+        }
+        // One parent at its level: the same page, forwards and backwards.
+        let want = app.ids("SELECT id FROM deployment WHERE territory_id = 2 ORDER BY title DESC, id").await;
+        for (window, expected) in [("first: 4", &want[..4]), ("last: 3", &want[6..])] {
+            let data = app.query(
+                &format!(r#"query($id: ID!) {{ node(id: $id) {{ ... on Territory {{ deployments({window}, orderBy: [{{ field: TITLE, direction: DESC }}]) {{ totalCount nodes {{ id }} }} }} }} }}"#),
+                json!({ "id": gid("Territory", 2) }),
+            ).await;
+            let deployments = &data["node"]["deployments"];
+            assert_eq!(node_ids(deployments), gids("Deployment", expected.to_vec()), "{window}");
+            assert_eq!(deployments["totalCount"], 9, "{window}");
         }
     }
 
