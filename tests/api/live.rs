@@ -59,6 +59,32 @@ async fn subscribe(addr: std::net::SocketAddr, query: &str, variables: Json) -> 
     socket
 }
 
+/// Sends an operation over an open connection as `id`, and returns the
+/// first message about it (messages ending earlier operations are skipped).
+async fn operation(socket: &mut Socket, id: &str, payload: Json) -> Json {
+    let subscribe = json!({ "id": id, "type": "subscribe", "payload": payload });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    loop {
+        let message = next_json(socket).await;
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
+/// The errors of a message: an `error` message's payload, or a `next`
+/// message's `errors`.
+fn errors(message: &Json) -> &Json {
+    if message["type"] == "error" {
+        &message["payload"]
+    } else {
+        &message["payload"]["errors"]
+    }
+}
+
 /// A mutation with an API key, over HTTP, that must succeed.
 async fn write(addr: std::net::SocketAddr, key: &str, query: &str, variables: Json) {
     let answer = post_graphql(&format!("http://{addr}"), Some(key), query, variables).await;
@@ -112,26 +138,16 @@ on_both_backends! {
         assert_eq!(change["territoryId"], gid("Territory", f.commune));
 
         // An unknown type is refused with a code.
-        let bad = json!({ "id": "2", "type": "subscribe", "payload": {
-            "query": "subscription { recordChanged(types: [\"Nope\"]) { recordId } }" } });
-        socket.send(Message::text(bad.to_string())).await.unwrap();
-        let message = next_json(&mut socket).await;
-        assert_eq!(message["id"], "2", "{message}");
-        let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
-        assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{message}");
+        let message = operation(&mut socket, "2", json!({
+            "query": "subscription { recordChanged(types: [\"Nope\"]) { recordId } }" })).await;
+        assert_eq!(errors(&message)[0]["extensions"]["code"], "BAD_USER_INPUT", "{message}");
 
         // A query sent over the socket is answered once, nested lists
         // included (they are read through the request's loader).
-        let query = json!({ "id": "3", "type": "subscribe", "payload": {
+        let message = operation(&mut socket, "3", json!({
             "query": "query($id: ID!) { node(id: $id) { ... on Territory { deployments { totalCount nodes { id } } } } }",
-            "variables": { "id": gid("Territory", f.commune) } } });
-        socket.send(Message::text(query.to_string())).await.unwrap();
-        let mut message = next_json(&mut socket).await;
-        while message["id"] == "2" {
-            // The refused subscription's end.
-            message = next_json(&mut socket).await;
-        }
-        assert_eq!((&message["id"], &message["type"]), (&json!("3"), &json!("next")), "{message}");
+            "variables": { "id": gid("Territory", f.commune) } })).await;
+        assert_eq!(message["type"], "next", "{message}");
         let deployments = &message["payload"]["data"]["node"]["deployments"];
         assert_eq!(deployments["nodes"][0]["id"], gid("Deployment", f.deployment), "{message}");
         assert_eq!(deployments["totalCount"], deployments["nodes"].as_array().unwrap().len());
@@ -139,23 +155,14 @@ on_both_backends! {
         assert_eq!((&message["id"], &message["type"]), (&json!("3"), &json!("complete")), "{message}");
 
         // A document that does not parse gets its code too.
-        let broken = json!({ "id": "4", "type": "subscribe", "payload": { "query": "subscription {" } });
-        socket.send(Message::text(broken.to_string())).await.unwrap();
-        let message = next_json(&mut socket).await;
-        assert_eq!(message["id"], "4", "{message}");
-        let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
-        assert_eq!(errors[0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{message}");
+        let message = operation(&mut socket, "4", json!({ "query": "subscription {" })).await;
+        assert_eq!(errors(&message)[0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{message}");
 
         // The socket carries no API key: a mutation over it is refused.
-        let mutation = json!({ "id": "5", "type": "subscribe", "payload": {
+        let message = operation(&mut socket, "5", json!({
             "query": "mutation($id: ID!) { restoreEvent(id: $id, expectedVersion: 2) { id } }",
-            "variables": { "id": gid("Event", f.event) } } });
-        socket.send(Message::text(mutation.to_string())).await.unwrap();
-        let mut message = next_json(&mut socket).await;
-        while message["id"] != "5" {
-            message = next_json(&mut socket).await;
-        }
-        assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{message}");
+            "variables": { "id": gid("Event", f.event) } })).await;
+        assert_eq!(errors(&message)[0]["extensions"]["code"], "UNAUTHENTICATED", "{message}");
     }
 }
 
