@@ -480,8 +480,12 @@ where
                 .column((rel.child, Asterisk))
                 .expr_as(Expr::col(parent), PARENT)
                 .cond_where(page_condition(backend, rel.child, &shape, true));
+            // One parent: its page is the first rows in order, which an index
+            // may give without numbering them all, and its count is the
+            // whole result's.
+            let single = parents.len() == 1;
             if counted {
-                let all = if parents.len() == 1 {
+                let all = if single {
                     WindowStatement::new()
                 } else {
                     WindowStatement::partition_by(parent)
@@ -489,9 +493,7 @@ where
                 query.expr_window_as(Func::count(Expr::col(Asterisk)), all, COUNT);
             }
             let order = order_terms(&shape.sort, shape.window.backward);
-            let statement = if parents.len() == 1 {
-                // One parent: its page is the first rows in order, which an
-                // index may give without numbering them all.
+            let statement = if single {
                 for (column, direction, nulls) in order {
                     query.order_by_with_nulls((rel.child, column), direction, nulls);
                 }
