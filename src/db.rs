@@ -166,7 +166,29 @@ pub async fn migrate(conn: &DatabaseConnection) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::*;
+
+    /// The build setting in `.cargo/config.toml`: without it, every
+    /// allocation SQLite makes takes one process-wide lock.
+    #[tokio::test]
+    async fn sqlite_is_built_without_global_memory_statistics() {
+        let db = connect("sqlite::memory:", 1).await.unwrap();
+        let options: Vec<String> = db
+            .conn
+            .query_all_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "PRAGMA compile_options",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
 
     #[test]
     fn passwords_never_reach_the_log() {
