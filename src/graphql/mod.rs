@@ -30,8 +30,8 @@ pub mod territory;
 pub mod write;
 
 use async_graphql::{
-    MergedObject, SDLExportOptions, Schema, SchemaBuilder,
-    parser::types::{DocumentOperations, OperationType},
+    MergedObject, Positioned, SDLExportOptions, Schema, SchemaBuilder,
+    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
 };
 use futures_util::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
@@ -141,20 +141,28 @@ pub fn sdl() -> String {
         .sdl_with_options(SDLExportOptions::new().sorted_fields().federation())
 }
 
+/// The operation of a document a request runs: the one named, or the only
+/// one.
+pub fn operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        _ => None,
+    }
+}
+
 /// The type of the operation a request runs, if its document parses and
 /// designates one operation.
 pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => operation,
-        DocumentOperations::Multiple(operations) => match name {
-            Some(name) => operations.get(name.as_str())?,
-            None if operations.len() == 1 => operations.values().next()?,
-            None => return None,
-        },
-    };
-    Some(operation.node.ty)
+    Some(operation(document, name.as_deref())?.node.ty)
 }
 
 /// Runs the operations sent over WebSocket: subscriptions as streams, and

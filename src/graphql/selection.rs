@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use async_graphql::{
     Name, Value,
-    parser::types::{DocumentOperations, ExecutableDocument, Selection as Sel, SelectionSet},
+    parser::types::{ExecutableDocument, Selection as Sel, SelectionSet},
 };
 
 /// The fields a selection set asks for, by response key, in query order.
@@ -23,14 +23,7 @@ impl Selection {
         doc: &ExecutableDocument,
         operation_name: Option<&str>,
     ) -> Option<Selection> {
-        let operation = match (&doc.operations, operation_name) {
-            (DocumentOperations::Single(operation), _) => operation,
-            (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
-            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-                operations.values().next()?
-            }
-            _ => return None,
-        };
+        let operation = super::operation(doc, operation_name)?;
         let mut selection = Selection::default();
         selection.add(doc, &operation.node.selection_set.node, &mut HashSet::new());
         Some(selection)
