@@ -78,12 +78,13 @@ impl Limiter {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|k| !k.is_empty());
-        let clock = governor::clock::DefaultClock::default();
         let by_ip = self.by_ip.as_ref().map(|limiter| {
             if limiter.len() > FORGET_AFTER {
                 limiter.retain_recent();
             }
-            limiter.check_key(&self.client_ip(headers, peer))
+            limiter
+                .check_key(&self.client_ip(headers, peer))
+                .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
         });
         let by_key = key.and_then(|key| {
             self.by_key.as_ref().map(|limiter| {
@@ -91,14 +92,15 @@ impl Limiter {
                     limiter.retain_recent();
                 }
                 // The key's prefix names it; the rest is its secret.
-                limiter.check_key(&key.chars().take(24).collect())
+                limiter
+                    .check_key(&key.chars().take(24).collect())
+                    .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
             })
         });
         let waits = [by_ip, by_key]
             .into_iter()
             .flatten()
-            .filter_map(Result::err)
-            .map(|not_until| not_until.wait_time_from(clock.now()));
+            .filter_map(Result::err);
         match waits.max() {
             Some(wait) => Err(wait),
             None => Ok(()),
