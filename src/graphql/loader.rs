@@ -24,8 +24,8 @@ use std::{
 use async_graphql::{Context, dataloader::DataLoader, dataloader::Loader};
 use futures_util::future::BoxFuture;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, ModelTrait,
-    QueryFilter, QueryResult, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    IdenStatic, Iterable, ModelTrait, QueryFilter, QueryResult, Value,
     sea_query::{
         Alias, Asterisk, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query,
         SelectStatement, WindowStatement,
@@ -168,12 +168,116 @@ key!(
 );
 
 key!(
-    /// One page of the records related to one parent; `counted`: with the
-    /// number of all the records the page is cut from.
-    RelPage { rel: &'static RelDef, parent: i64, shape: Arc<Shape>, counted: bool }
-    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.shape == b.shape && a.counted == b.counted;
-    hash: |k, state| { hash_rel(k.rel, state); (k.parent, &k.shape, k.counted).hash(state) };
+    /// One page of the records related to one parent, read as far as
+    /// `columns` go; `counted`: with the number of all the records the page
+    /// is cut from.
+    RelPage { rel: &'static RelDef, parent: i64, shape: Arc<Shape>, counted: bool, columns: Columns }
+    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.shape == b.shape && a.counted == b.counted && a.columns == b.columns;
+    hash: |k, state| { hash_rel(k.rel, state); (k.parent, &k.shape, k.counted, &k.columns).hash(state) };
 );
+
+/// The columns of a table a list's statement reads; it reads the others as
+/// NULL. Only columns that may be NULL are left out, so that every row still
+/// makes a whole model, and a resolver reading a column left out would see
+/// an empty value: [`Columns::selected`] keeps every column a field reads.
+#[derive(Clone, Debug)]
+pub struct Columns(Arc<[&'static str]>);
+
+/// The keys of one list field share one `Columns`: compared by pointer
+/// first, and hashed by length alone (the keys' other parts tell them apart).
+impl PartialEq for Columns {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Columns {}
+
+impl Hash for Columns {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+    }
+}
+
+impl Columns {
+    /// The columns the items of the list field being resolved read: every
+    /// column that cannot be NULL, the sort's (their cursors carry them),
+    /// and those the fields of its items (`nodes { … }`, `edges { node { … } }`)
+    /// are named after: a field's own column (`startMonth`: `start_month`),
+    /// or the id of the record it leads to (`territory`: `territory_id`).
+    /// Worked out once per list field of a request, for all its parents.
+    pub fn selected<E: EntityTrait>(ctx: &Context<'_>, sort: &Sort) -> Columns {
+        let place = (
+            std::ptr::from_ref(ctx.item) as usize,
+            E::default().table_name(),
+        );
+        let known = &loader(ctx).loader().columns;
+        if let Some(columns) = known.lock().expect("column cache poisoned").get(&place) {
+            return columns.clone();
+        }
+        let columns = Self::read_by::<E>(ctx, sort);
+        known
+            .lock()
+            .expect("column cache poisoned")
+            .insert(place, columns.clone());
+        columns
+    }
+
+    fn read_by<E: EntityTrait>(ctx: &Context<'_>, sort: &Sort) -> Columns {
+        let mut fields = Vec::new();
+        for item in ctx.field().selection_set() {
+            match item.name() {
+                "nodes" => fields.extend(item.selection_set().map(|f| snake_case(f.name()))),
+                "edges" => {
+                    for edge in item.selection_set().filter(|f| f.name() == "node") {
+                        fields.extend(edge.selection_set().map(|f| snake_case(f.name())));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let read = |name: &str| {
+            let field = name.strip_suffix("_id");
+            fields
+                .iter()
+                .any(|f| f == name || Some(f.as_str()) == field)
+                || sort.0.iter().any(|(column, _)| *column == name)
+        };
+        Columns(
+            E::Column::iter()
+                .filter(|column| !column.def().is_null() || read(column.as_str()))
+                .map(|column| column.as_str())
+                .collect(),
+        )
+    }
+
+    /// Adds the columns of `table` to `query`: those to read, and NULL under
+    /// the name of each other one.
+    fn select_from<E: EntityTrait>(&self, query: &mut SelectStatement, table: &'static str) {
+        for column in E::Column::iter() {
+            let name = column.as_str();
+            if self.0.contains(&name) {
+                query.column((table, name));
+            } else {
+                query.expr_as(Expr::cust("NULL"), name);
+            }
+        }
+    }
+}
+
+/// `startMonth` → `start_month`.
+fn snake_case(field: &str) -> String {
+    let mut snake = String::with_capacity(field.len() + 4);
+    for c in field.chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    snake
+}
 
 /// A page of related records, and the number of all the records it is cut
 /// from when that was asked for.
@@ -225,6 +329,9 @@ impl Hash for RelCount {
 /// Answers the keys of one request against the database.
 pub struct SqlLoader {
     pub(crate) db: DatabaseConnection,
+    /// The columns each list field of the request reads, by the field's
+    /// place in the document and its table: the same for all its parents.
+    columns: Mutex<HashMap<(usize, &'static str), Columns>>,
 }
 
 /// The fetches a request's loader has queued and not started yet.
@@ -278,9 +385,15 @@ impl Wake for NotingWaker {
 pub fn request_loader(db: DatabaseConnection) -> (DataLoader<SqlLoader>, Fetches) {
     let fetches = Fetches::default();
     let queue = fetches.clone();
-    let loader = DataLoader::new(SqlLoader { db }, move |fetch| queue.queue(fetch))
-        .delay(Duration::ZERO)
-        .max_batch_size(MAX_BATCH);
+    let loader = DataLoader::new(
+        SqlLoader {
+            db,
+            columns: Mutex::default(),
+        },
+        move |fetch| queue.queue(fetch),
+    )
+    .delay(Duration::ZERO)
+    .max_batch_size(MAX_BATCH);
     (loader, fetches)
 }
 
@@ -473,11 +586,17 @@ where
     async fn load(&self, keys: &[RelPage<E>]) -> AppResult<HashMap<RelPage<E>, Page<E::Model>>> {
         let backend = self.db.get_database_backend();
         let mut found = HashMap::new();
-        let part = |k: &RelPage<E>| ((k.shape.clone(), k.counted), k.rel, k.parent);
-        for (rel, (shape, counted), parents) in groups(keys, part) {
+        let part = |k: &RelPage<E>| {
+            (
+                (k.shape.clone(), k.counted, k.columns.clone()),
+                k.rel,
+                k.parent,
+            )
+        };
+        for (rel, (shape, counted, columns), parents) in groups(keys, part) {
             let (mut query, parent) = related_rows(backend, rel, &parents);
+            columns.select_from::<E>(&mut query, rel.child);
             query
-                .column((rel.child, Asterisk))
                 .expr_as(Expr::col(parent), PARENT)
                 .cond_where(page_condition(backend, rel.child, &shape, true));
             // One parent: its page is the first rows in order, which an index
@@ -526,7 +645,8 @@ where
                     // A parent without rows has none to count.
                     total: counted.then(|| totals.get(&parent).copied().unwrap_or(0)),
                 };
-                found.insert(RelPage::new(rel, parent, shape.clone(), counted), page);
+                let key = RelPage::new(rel, parent, shape.clone(), counted, columns.clone());
+                found.insert(key, page);
             }
         }
         Ok(found)

@@ -12,7 +12,7 @@ use super::{
     connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
     filter::{Filter, Pred, Val, checked},
     id,
-    loader::{ById, ByKey, Page, Record, Rel, RelAll, RelPage, loader, table_page},
+    loader::{ById, ByKey, Columns, Page, Record, Rel, RelAll, RelPage, loader, table_page},
 };
 use crate::error::AppError;
 
@@ -119,6 +119,7 @@ pub async fn related<N: NodeType>(
                 parent,
                 shape.clone(),
                 counted,
+                Columns::selected::<N::Entity>(ctx, &shape.sort),
             ))
             .await?
             .unwrap_or_default()

@@ -8,6 +8,7 @@ mod fixtures;
 mod aggregates;
 mod batching;
 mod cli;
+mod columns;
 mod durability;
 mod errors;
 mod federation;
