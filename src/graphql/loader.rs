@@ -600,15 +600,19 @@ where
                 .expr_as(Expr::col(parent), PARENT)
                 .cond_where(page_condition(backend, rel.child, &shape, true));
             // One parent: its page is the first rows in order, which an index
-            // may give without numbering them all, and its count is the
-            // whole result's.
+            // may give without numbering them all.
             let single = parents.len() == 1;
-            if counted {
-                let all = if single {
-                    WindowStatement::new()
-                } else {
-                    WindowStatement::partition_by(parent)
-                };
+            if counted && single {
+                // Its count is a sub-query's, which an index can answer: a
+                // window over the whole result would read every row, all
+                // its columns, before the page is cut.
+                let (mut count, _) = related_rows(backend, rel, &parents);
+                count
+                    .expr(Func::count(Expr::col(Asterisk)))
+                    .cond_where(page_condition(backend, rel.child, &shape, true));
+                query.expr_as(Expr::SubQuery(None, Box::new(count.into())), COUNT);
+            } else if counted {
+                let all = WindowStatement::partition_by(parent);
                 query.expr_window_as(Func::count(Expr::col(Asterisk)), all, COUNT);
             }
             let order = order_terms(&shape.sort, shape.window.backward);
