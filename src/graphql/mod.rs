@@ -10,6 +10,7 @@ pub mod charter;
 pub mod concertation;
 pub mod connection;
 pub mod deployment;
+mod documents;
 pub mod enums;
 mod errors;
 pub mod filter;
@@ -204,6 +205,7 @@ impl async_graphql::Executor for Api {
 pub struct Api {
     schema: VigieSchema,
     db: DatabaseConnection,
+    documents: documents::Documents,
     /// Relays other replicas' writes to this one's subscribers while the
     /// API lives.
     _relay: Option<std::sync::Arc<live::Relay>>,
@@ -217,6 +219,7 @@ impl Api {
         Api {
             schema,
             db,
+            documents: documents::Documents::default(),
             _relay: relay,
         }
     }
@@ -242,12 +245,16 @@ impl Api {
         request: impl Into<async_graphql::Request>,
     ) -> (async_graphql::Response, Option<Selection>) {
         let mut request = request.into();
-        // Parsed once: the schema runs the document parsed here.
+        // Parsed once (or copied from an earlier request of the same text):
+        // the schema runs the document parsed here.
+        if let Err(error) = self.documents.parse(&mut request) {
+            return (errors::parse_failed(error), None);
+        }
         let operation_name = request.operation_name.clone();
-        let selection = match request.parsed_query() {
-            Ok(doc) => Selection::of_operation(doc, operation_name.as_deref()),
-            Err(error) => return (errors::parse_failed(error), None),
-        };
+        let selection = request
+            .parsed_query()
+            .ok()
+            .and_then(|doc| Selection::of_operation(doc, operation_name.as_deref()));
         let (loader, fetches) = loader::request_loader(self.db.clone());
         let request = request.data(loader);
         let mut response = loader::run_batched(self.schema.execute(request), fetches).await;
