@@ -576,7 +576,10 @@ struct SlugQuery {
 /// Serves the baseline over HTTP, as the hub serves GraphQL: `GET
 /// /headline?slug=…` answers `{"data": …}`.
 async fn serve_baseline(url: &str, addr: &str) {
-    let db = db::connect(url, 10).await.expect("the database").conn;
+    let db = db::connect(url, db::default_max_connections(url))
+        .await
+        .expect("the database")
+        .conn;
     let app = Router::new()
         .route(
             "/headline",

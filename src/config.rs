@@ -47,14 +47,10 @@ pub struct DatabaseArgs {
     )]
     pub database_url: String,
 
-    /// Most database connections the hub keeps open.
-    #[arg(
-        long,
-        env = "VIGIE_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub db_max_connections: u32,
+    /// Most database connections the hub keeps open [default: 4 on
+    /// SQLite, 10 on PostgreSQL].
+    #[arg(long, env = "VIGIE_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
 
     /// Longest wait for a database connection, in milliseconds; past it a
     /// request fails with DB_UNAVAILABLE (503) instead of hanging.
@@ -65,6 +61,14 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub db_acquire_timeout_ms: u64,
+}
+
+impl DatabaseArgs {
+    /// The pool size asked for, or the database's default.
+    pub fn max_connections(&self) -> u32 {
+        self.db_max_connections
+            .unwrap_or_else(|| crate::db::default_max_connections(&self.database_url))
+    }
 }
 
 /// How the log is written.
@@ -290,5 +294,39 @@ impl ServeArgs {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_size_is_the_flag_or_the_database_default() {
+        let size = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .unwrap()
+                .database
+                .max_connections()
+        };
+        assert_eq!(
+            size(&["vigie", "serve", "--database-url", "sqlite://x.db"]),
+            4
+        );
+        assert_eq!(
+            size(&["vigie", "serve", "--database-url", "postgres://h/db"]),
+            10
+        );
+        assert_eq!(
+            size(&[
+                "vigie",
+                "serve",
+                "--database-url",
+                "sqlite://x.db",
+                "--db-max-connections",
+                "7"
+            ]),
+            7
+        );
     }
 }

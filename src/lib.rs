@@ -36,14 +36,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let db =
-                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
             db::migrate(&db.conn).await?;
             tracing::info!("database migrated");
             Ok(())
         }
         Command::ImportReference => {
             let db =
-                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
             db::migrate(&db.conn).await?;
             let report = reference::load(&db.conn).await?;
             tracing::info!(
@@ -56,7 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::SeedSynthetic(args) => {
             let db =
-                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
             db::migrate(&db.conn).await?;
             let counts = synthetic::seed(&db.conn, args.scale, args.seed).await?;
             tracing::info!(
@@ -69,19 +69,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(command) => {
             let db =
-                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
             db::migrate(&db.conn).await?;
             keys(&db.conn, command).await
         }
         Command::Import(args) => {
             let db =
-                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
             db::migrate(&db.conn).await?;
             import(&db.conn, args).await
         }
         Command::Export(args) => {
             let db =
-                db::connect(&cli.database.database_url, cli.database.db_max_connections).await?;
+                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
             db::migrate(&db.conn).await?;
             export(&db.conn, args).await
         }
@@ -206,7 +206,7 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database_url = &database.database_url;
     let db = db::connect_with_timeout(
         database_url,
-        database.db_max_connections,
+        database.max_connections(),
         std::time::Duration::from_millis(database.db_acquire_timeout_ms),
     )
     .await?;
@@ -223,7 +223,7 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let state = AppState::new(
         Api::new(db.conn.clone(), args.limits()),
-        args.http(database.db_max_connections),
+        args.http(database.max_connections()),
     );
     server::serve(server::app(state), args.addr).await
 }
