@@ -595,21 +595,21 @@ where
         };
         for (rel, (shape, counted, columns), parents) in groups(keys, part) {
             let (mut query, parent) = related_rows(backend, rel, &parents);
-            columns.select_from::<E>(&mut query, rel.child);
-            query
-                .expr_as(Expr::col(parent), PARENT)
-                .cond_where(page_condition(backend, rel.child, &shape, true));
+            query.cond_where(page_condition(backend, rel.child, &shape, true));
             // One parent: its page is the first rows in order, which an index
-            // may give without numbering them all.
+            // may give without numbering them all, and its count is a
+            // sub-query's over the same rows, which an index can answer (a
+            // window over the whole result would read every row, all its
+            // columns, before the page is cut).
             let single = parents.len() == 1;
-            if counted && single {
-                // Its count is a sub-query's, which an index can answer: a
-                // window over the whole result would read every row, all
-                // its columns, before the page is cut.
-                let (mut count, _) = related_rows(backend, rel, &parents);
+            let count = (counted && single).then(|| {
+                let mut count = query.clone();
+                count.expr(Func::count(Expr::col(Asterisk)));
                 count
-                    .expr(Func::count(Expr::col(Asterisk)))
-                    .cond_where(page_condition(backend, rel.child, &shape, true));
+            });
+            columns.select_from::<E>(&mut query, rel.child);
+            query.expr_as(Expr::col(parent), PARENT);
+            if let Some(count) = count {
                 query.expr_as(Expr::SubQuery(None, Box::new(count.into())), COUNT);
             } else if counted {
                 let all = WindowStatement::partition_by(parent);
