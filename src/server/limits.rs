@@ -61,6 +61,20 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKe
     NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
 }
 
+/// `Err(wait)` when `key` is over its limit; forgets idle keys once there
+/// are many.
+fn check_key<K: std::hash::Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), Duration> {
+    if limiter.len() > FORGET_AFTER {
+        limiter.retain_recent();
+    }
+    limiter
+        .check_key(key)
+        .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
+}
+
 impl Limiter {
     pub fn new(settings: RateLimits) -> Self {
         Limiter {
@@ -78,23 +92,14 @@ impl Limiter {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|k| !k.is_empty());
-        let by_ip = self.by_ip.as_ref().map(|limiter| {
-            if limiter.len() > FORGET_AFTER {
-                limiter.retain_recent();
-            }
-            limiter
-                .check_key(&self.client_ip(headers, peer))
-                .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
-        });
+        let by_ip = self
+            .by_ip
+            .as_ref()
+            .map(|limiter| check_key(limiter, &self.client_ip(headers, peer)));
         let by_key = key.and_then(|key| {
             self.by_key.as_ref().map(|limiter| {
-                if limiter.len() > FORGET_AFTER {
-                    limiter.retain_recent();
-                }
                 // The key's prefix names it; the rest is its secret.
-                limiter
-                    .check_key(&key.chars().take(24).collect())
-                    .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
+                check_key(limiter, &key.chars().take(24).collect())
             })
         });
         let waits = [by_ip, by_key]
