@@ -27,6 +27,13 @@ use crate::{
     server::AppState,
 };
 
+/// Opens the database of a command and brings its schema up to date.
+async fn open(database: &DatabaseArgs) -> anyhow::Result<db::Db> {
+    let db = db::connect(&database.database_url, database.max_connections()).await?;
+    db::migrate(&db.conn).await?;
+    Ok(db)
+}
+
 /// Runs one command of the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -35,16 +42,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let db =
-                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
-            db::migrate(&db.conn).await?;
+            open(&cli.database).await?;
             tracing::info!("database migrated");
             Ok(())
         }
         Command::ImportReference => {
-            let db =
-                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
-            db::migrate(&db.conn).await?;
+            let db = open(&cli.database).await?;
             let report = reference::load(&db.conn).await?;
             tracing::info!(
                 inserted = report.inserted,
@@ -55,9 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedSynthetic(args) => {
-            let db =
-                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
-            db::migrate(&db.conn).await?;
+            let db = open(&cli.database).await?;
             let counts = synthetic::seed(&db.conn, args.scale, args.seed).await?;
             tracing::info!(
                 ?counts,
@@ -68,21 +69,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => {
-            let db =
-                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
-            db::migrate(&db.conn).await?;
+            let db = open(&cli.database).await?;
             keys(&db.conn, command).await
         }
         Command::Import(args) => {
-            let db =
-                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
-            db::migrate(&db.conn).await?;
+            let db = open(&cli.database).await?;
             import(&db.conn, args).await
         }
         Command::Export(args) => {
-            let db =
-                db::connect(&cli.database.database_url, cli.database.max_connections()).await?;
-            db::migrate(&db.conn).await?;
+            let db = open(&cli.database).await?;
             export(&db.conn, args).await
         }
         Command::Template { table } => {
