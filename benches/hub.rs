@@ -645,6 +645,11 @@ async fn bench(backend: &str, options: &Options) {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .unwrap();
+            // The data is on SSD or in memory: the README's advice.
+            admin
+                .execute_unprepared(&format!("ALTER DATABASE {name} SET random_page_cost = 1.1"))
+                .await
+                .unwrap();
             let (base, database) = admin_url.rsplit_once('/').unwrap();
             let options = database.split_once('?').map_or("", |(_, o)| o);
             let url = if options.is_empty() {

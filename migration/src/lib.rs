@@ -9,6 +9,7 @@ mod m20261126_000002_folded_text;
 mod m20261126_000003_search;
 mod m20261126_000004_writes;
 mod m20261126_000005_persisted_queries;
+mod m20261126_000006_deployment_status_index;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_search::Migration),
             Box::new(m20261126_000004_writes::Migration),
             Box::new(m20261126_000005_persisted_queries::Migration),
+            Box::new(m20261126_000006_deployment_status_index::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
-//! The migrations themselves: they undo and redo cleanly, and the folded
-//! copies of text are filled for rows written before they existed.
+//! The migrations themselves: they undo and redo cleanly, the folded
+//! copies of text are filled for rows written before they existed, and the
+//! indexes are those they declare.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Statement};
@@ -48,5 +49,32 @@ on_both_backends! {
             .query(r#"{ search(query: "europeenne") { node { ... on Territory { name } } } }"#, json!({}))
             .await;
         assert_eq!(data["search"][0]["node"]["name"], "Métropole Européenne");
+    }
+
+    async fn deployments_by_stage_are_indexed_with_their_territory(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let conn = &app.db.conn;
+        let sql = match backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deployment' \
+                 AND name LIKE 'idx_deployment_status%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'deployment' \
+                 AND indexname LIKE 'idx_deployment_status%' ORDER BY indexname"
+            }
+        };
+        let names = |rows: Vec<sea_orm::QueryResult>| -> Vec<String> {
+            rows.iter().map(|row| row.try_get("", "name").unwrap()).collect()
+        };
+        let statement = || Statement::from_string(conn.get_database_backend(), sql);
+        let found = names(conn.query_all_raw(statement()).await.unwrap());
+        // One index, stage first, so that it serves filters on the stage alone.
+        assert_eq!(found, ["idx_deployment_status_territory_id_archived_at"]);
+        // One step back restores the index on the stage alone.
+        Migrator::down(conn, Some(1)).await.unwrap();
+        let found = names(conn.query_all_raw(statement()).await.unwrap());
+        assert_eq!(found, ["idx_deployment_status"]);
+        Migrator::up(conn, None).await.unwrap();
     }
 }
