@@ -263,6 +263,11 @@ pub struct ServeArgs {
     /// safelisted operations (by `id`, by hash, or by their exact text).
     #[arg(long, env = "VIGIE_SAFELIST_ONLY")]
     pub safelist_only: bool,
+
+    /// Most automatic persisted queries kept (in the database, for every
+    /// replica); registering one more forgets the oldest. 0 registers none.
+    #[arg(long, env = "VIGIE_MAX_PERSISTED_QUERIES", default_value_t = crate::server::persisted::DEFAULT_KEPT)]
+    pub max_persisted_queries: u32,
 }
 
 impl ServeArgs {
@@ -284,6 +289,7 @@ impl ServeArgs {
             db_max_connections,
             cache_max_age: self.cache_max_age,
             safelist_only: self.safelist_only,
+            max_persisted_queries: self.max_persisted_queries,
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct HttpSettings {
     /// Refuse requests without an API key unless they run a safelisted
     /// operation.
     pub safelist_only: bool,
+    /// Most automatic persisted queries kept; the oldest are forgotten.
+    pub max_persisted_queries: u32,
 }
 
 impl Default for HttpSettings {
@@ -83,6 +85,7 @@ impl Default for HttpSettings {
             db_max_connections: 10,
             cache_max_age: 60,
             safelist_only: false,
+            max_persisted_queries: persisted::DEFAULT_KEPT,
         }
     }
 }
@@ -495,9 +498,14 @@ async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String,
             ));
         }
         if !state.settings.safelist_only && safelist.find(&hash).is_none() {
-            persisted::store(state.api.db(), &hash, &query)
-                .await
-                .map_err(app_error)?;
+            persisted::store(
+                state.api.db(),
+                &hash,
+                &query,
+                state.settings.max_persisted_queries,
+            )
+            .await
+            .map_err(app_error)?;
         }
         return Ok(query);
     }

@@ -8,10 +8,16 @@ use std::{collections::HashMap, sync::OnceLock};
 
 use chrono::Utc;
 use entity::persisted_query;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, Set, TryInsertResult,
+    sea_query::Query,
+};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppResult;
+
+/// Automatic persisted queries kept by default.
+pub const DEFAULT_KEPT: u32 = 10_000;
 
 /// The committed operations: their names, and their files.
 const SAFELIST: &[(&str, &str)] = &[
@@ -100,16 +106,42 @@ pub async fn stored<C: ConnectionTrait>(db: &C, hash: &str) -> AppResult<Option<
 }
 
 /// Registers a query under its hash (once; a second registration is a
-/// no-op).
-pub async fn store<C: ConnectionTrait>(db: &C, hash: &str, query: &str) -> AppResult<()> {
+/// no-op), then forgets the registrations older than the `keep` most
+/// recent ones: a client whose query was forgotten is answered
+/// `PERSISTED_QUERY_NOT_FOUND` and sends it again, as the protocol has it.
+/// With `keep` 0 nothing is registered.
+pub async fn store<C: ConnectionTrait>(
+    db: &C,
+    hash: &str,
+    query: &str,
+    keep: u32,
+) -> AppResult<()> {
+    if keep == 0 {
+        return Ok(());
+    }
     let row = persisted_query::ActiveModel {
         hash: Set(hash.to_owned()),
         query: Set(query.to_owned()),
         created_at: Set(Utc::now()),
     };
-    persisted_query::Entity::insert(row)
+    let inserted = persisted_query::Entity::insert(row)
         .on_conflict_do_nothing_on([persisted_query::Column::Hash])
-        .exec(db)
+        .exec_without_returning(db)
         .await?;
+    if matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
+        let older = Query::select()
+            .column(persisted_query::Column::Hash)
+            .from(persisted_query::Entity)
+            .order_by(persisted_query::Column::CreatedAt, Order::Desc)
+            .order_by(persisted_query::Column::Hash, Order::Desc)
+            // SQLite takes an offset only after a limit.
+            .limit(i64::MAX as u64)
+            .offset(u64::from(keep))
+            .to_owned();
+        persisted_query::Entity::delete_many()
+            .filter(persisted_query::Column::Hash.in_subquery(older))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }

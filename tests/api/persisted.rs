@@ -148,6 +148,52 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    async fn the_oldest_persisted_queries_are_forgotten_past_the_cap(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let router = server::app(AppState::new(
+            app.api.clone(),
+            HttpSettings {
+                max_persisted_queries: 2,
+                ..Default::default()
+            },
+        ));
+        let queries = [
+            "query First { territories { totalCount } }",
+            "query Second { deployments { totalCount } }",
+            "query Third { concertations { totalCount } }",
+        ];
+        let extensions = |query: &str| {
+            json!({ "persistedQuery": { "version": 1, "sha256Hash": server::persisted::sha256_hex(query) } })
+        };
+        let mut answers = Vec::new();
+        for query in queries {
+            let (status, _, body) =
+                send(&router, post(json!({ "query": query, "extensions": extensions(query) }))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            answers.push(body);
+            // Registrations a clock tick apart, so that their order is known.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(app.count_rows("persisted_query").await, 2);
+        // The first is forgotten: its client is told to send it again…
+        let (_, _, body) = send(&router, post(json!({ "extensions": extensions(queries[0]) }))).await;
+        assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND");
+        // …and the two latest still run by hash.
+        for (query, answer) in queries.iter().zip(&answers).skip(1) {
+            let (_, _, body) = send(&router, post(json!({ "extensions": extensions(query) }))).await;
+            assert_eq!(&body, answer);
+        }
+        // Sending the forgotten one again registers it, and forgets the second.
+        send(&router, post(json!({ "query": queries[0], "extensions": extensions(queries[0]) }))).await;
+        assert_eq!(app.count_rows("persisted_query").await, 2);
+        let (_, _, body) = send(&router, post(json!({ "extensions": extensions(queries[1]) }))).await;
+        assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND");
+        let (_, _, body) = send(&router, post(json!({ "extensions": extensions(queries[0]) }))).await;
+        assert_eq!(body, answers[0]);
+    }
+}
+
 #[tokio::test]
 async fn a_safelist_only_hub_runs_nothing_else_without_a_key() {
     let app = TestApp::with_reference(Backend::Sqlite).await;
