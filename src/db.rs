@@ -160,9 +160,16 @@ async fn check_sqlite(conn: &DatabaseConnection, url: &str) -> anyhow::Result<()
 
 /// Refreshes the planner's statistics after a bulk write. Without them
 /// SQLite takes any indexed equality for a selective one, and PostgreSQL
-/// plans a freshly filled table as if it were empty.
+/// plans a freshly filled table as if it were empty. PostgreSQL also
+/// vacuums: until its visibility map marks the new rows visible to all, a
+/// scan of an index that holds every column a query needs (a count by stage
+/// and territory) still reads each row from the table.
 pub async fn analyze(conn: &DatabaseConnection) -> anyhow::Result<()> {
-    conn.execute_unprepared("ANALYZE").await?;
+    let statement = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    conn.execute_unprepared(statement).await?;
     Ok(())
 }
 
