@@ -213,6 +213,7 @@ impl GroupQuery {
 const PARENT: &str = "vigie_parent";
 const COUNT: &str = "vigie_count";
 const ROW: &str = "vigie_row";
+const PARTIAL: &str = "vigie_partial";
 
 fn value_alias(i: usize) -> String {
     format!("vigie_key_{i}")
@@ -226,9 +227,32 @@ fn stat_alias(stat: &str, i: usize) -> String {
     format!("vigie_{stat}_{i}")
 }
 
-/// Adds to `query` (over rows of `table`) the joins, columns and GROUP BY of
-/// the groups, and returns the expressions groups are sorted by.
-fn add_groups(backend: DbBackend, query: &mut SelectStatement, table: &str, groups: &GroupQuery) {
+/// What a grouping statement reads: the records themselves, or partial
+/// groups of them (see `partial_groups`).
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Records,
+    Partial,
+}
+
+/// `CAST(expr AS sql_type)`.
+fn cast(backend: DbBackend, expr: impl Into<Expr>, sql_type: &str) -> Expr {
+    let template = match backend {
+        DbBackend::Postgres => format!("CAST($1 AS {sql_type})"),
+        _ => format!("CAST(? AS {sql_type})"),
+    };
+    Expr::cust_with_expr(template, expr.into())
+}
+
+/// Adds to `query` (over rows of `table`, or partial groups named `table`)
+/// the joins, columns and GROUP BY of the groups.
+fn add_groups(
+    backend: DbBackend,
+    query: &mut SelectStatement,
+    table: &str,
+    groups: &GroupQuery,
+    source: Source,
+) {
     for (i, (_, key)) in groups.keys.iter().enumerate() {
         // Follow the key's path with LEFT JOINs, so that a record whose
         // foreign key is empty still counts, in a group of its own.
@@ -262,27 +286,91 @@ fn add_groups(backend: DbBackend, query: &mut SelectStatement, table: &str, grou
             query.add_group_by([Expr::col(Alias::new(label_alias(i)))]);
         }
     }
+    let at = |column: String| Expr::col((Alias::new(table), Alias::new(column)));
+    match source {
+        Source::Records => query.expr_as(Func::count(Expr::col(Asterisk)), COUNT),
+        // PostgreSQL sums counts into NUMERIC.
+        Source::Partial => query.expr_as(
+            cast(backend, Func::sum(at(COUNT.to_owned())), "BIGINT"),
+            COUNT,
+        ),
+    };
+    for (i, number) in groups.numbers.iter().enumerate() {
+        let stats: [(&str, Expr); 4] = match source {
+            Source::Records => {
+                let column = || at((*number).to_owned());
+                [
+                    ("sum", Func::sum(column()).into()),
+                    ("avg", Func::avg(column()).into()),
+                    ("min", Func::min(column()).into()),
+                    ("max", Func::max(column()).into()),
+                ]
+            }
+            Source::Partial => {
+                let part = |stat: &str| at(stat_alias(&format!("part_{stat}"), i));
+                // The sum of the values over the count of those not NULL,
+                // in floating point: both databases divide integers whole.
+                let average = cast(backend, Func::sum(part("sum")), "DOUBLE PRECISION")
+                    .div(Func::cust("NULLIF").arg(Func::sum(part("count"))).arg(0));
+                [
+                    ("sum", Func::sum(part("sum")).into()),
+                    ("avg", average),
+                    ("min", Func::min(part("min")).into()),
+                    ("max", Func::max(part("max")).into()),
+                ]
+            }
+        };
+        for (stat, aggregate) in stats {
+            // PostgreSQL averages into NUMERIC, which drivers read apart;
+            // every statistic is read as a double.
+            let aggregate = cast(backend, aggregate, "DOUBLE PRECISION");
+            query.expr_as(aggregate, Alias::new(stat_alias(stat, i)));
+        }
+    }
+}
+
+/// The matching rows of `table` grouped by the columns the keys start
+/// from — a key's own column, or the foreign key its path leaves by — with
+/// their count and each number's sum, count, minimum and maximum. Groups
+/// by a related record's column then join the related table once per
+/// partial group (a territory's deployments in one stage, say) rather than
+/// once per row, and add the partial figures up.
+fn partial_groups(
+    backend: DbBackend,
+    table: &'static str,
+    pred: Option<&Pred>,
+    groups: &GroupQuery,
+) -> SelectStatement {
+    let mut query = Query::select();
+    query.from(table);
+    if let Some(pred) = pred {
+        query.cond_where(Compiler::new(backend).compile(pred, table));
+    }
+    let mut columns: Vec<&str> = Vec::new();
+    for (_, key) in &groups.keys {
+        let column = key.path.first().map_or(key.column, |(fk, _)| *fk);
+        if !columns.contains(&column) {
+            columns.push(column);
+            query.column((Alias::new(table), Alias::new(column)));
+            query.add_group_by([Expr::col((Alias::new(table), Alias::new(column)))]);
+        }
+    }
     query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
     for (i, number) in groups.numbers.iter().enumerate() {
         let column = || Expr::col((Alias::new(table), *number));
         for (stat, aggregate) in [
             ("sum", Func::sum(column())),
-            ("avg", Func::avg(column())),
+            ("count", Func::count(column())),
             ("min", Func::min(column())),
             ("max", Func::max(column())),
         ] {
-            // PostgreSQL averages into NUMERIC, which drivers read apart;
-            // every statistic is read as a double.
-            let aggregate = Expr::cust_with_expr(
-                match backend {
-                    DbBackend::Postgres => "CAST($1 AS DOUBLE PRECISION)",
-                    _ => "CAST(? AS DOUBLE PRECISION)",
-                },
+            query.expr_as(
                 aggregate,
+                Alias::new(stat_alias(&format!("part_{stat}"), i)),
             );
-            query.expr_as(aggregate, Alias::new(stat_alias(stat, i)));
         }
     }
+    query
 }
 
 /// The ORDER BY terms of groups, by the aliases of their columns.
@@ -374,11 +462,16 @@ pub async fn table_groups(
 ) -> AppResult<Vec<GroupRow>> {
     let backend = db.get_database_backend();
     let mut query = Query::select();
-    query.from(table);
-    if let Some(pred) = pred {
-        query.cond_where(Compiler::new(backend).compile(pred, table));
+    if groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
+        query.from_subquery(partial_groups(backend, table, pred, groups), PARTIAL);
+        add_groups(backend, &mut query, PARTIAL, groups, Source::Partial);
+    } else {
+        query.from(table);
+        if let Some(pred) = pred {
+            query.cond_where(Compiler::new(backend).compile(pred, table));
+        }
+        add_groups(backend, &mut query, table, groups, Source::Records);
     }
-    add_groups(backend, &mut query, table, groups);
     for (column, order) in group_order(groups) {
         let nulls = null_order(&order);
         query.order_by_with_nulls(Alias::new(column), order, nulls);
@@ -406,7 +499,7 @@ pub async fn related_groups(
     if let Some(pred) = pred {
         inner.cond_where(Compiler::nested(backend).compile(pred, rel.child));
     }
-    add_groups(backend, &mut inner, rel.child, groups);
+    add_groups(backend, &mut inner, rel.child, groups, Source::Records);
     // Number the groups of each parent in order, to keep the first ones.
     let mut window = WindowStatement::partition_by(Alias::new(PARENT));
     for (column, order) in group_order(groups) {
