@@ -235,15 +235,6 @@ enum Source {
     Partial,
 }
 
-/// `CAST(expr AS sql_type)`.
-fn cast(backend: DbBackend, expr: impl Into<Expr>, sql_type: &str) -> Expr {
-    let template = match backend {
-        DbBackend::Postgres => format!("CAST($1 AS {sql_type})"),
-        _ => format!("CAST(? AS {sql_type})"),
-    };
-    Expr::cust_with_expr(template, expr.into())
-}
-
 /// Adds to `query` (over rows of `table`, or partial groups named `table`)
 /// the joins, columns and GROUP BY of the groups.
 fn add_groups(
@@ -291,7 +282,7 @@ fn add_groups(
         Source::Records => query.expr_as(Func::count(Expr::col(Asterisk)), COUNT),
         // PostgreSQL sums counts into NUMERIC.
         Source::Partial => query.expr_as(
-            cast(backend, Func::sum(at(COUNT.to_owned())), "BIGINT"),
+            Func::cast_as(Func::sum(at(COUNT.to_owned())), "BIGINT"),
             COUNT,
         ),
     };
@@ -310,7 +301,7 @@ fn add_groups(
                 let part = |stat: &str| at(stat_alias(&format!("part_{stat}"), i));
                 // The sum of the values over the count of those not NULL,
                 // in floating point: both databases divide integers whole.
-                let average = cast(backend, Func::sum(part("sum")), "DOUBLE PRECISION")
+                let average = Expr::from(Func::cast_as(Func::sum(part("sum")), "DOUBLE PRECISION"))
                     .div(Func::cust("NULLIF").arg(Func::sum(part("count"))).arg(0));
                 [
                     ("sum", Func::sum(part("sum")).into()),
@@ -323,7 +314,7 @@ fn add_groups(
         for (stat, aggregate) in stats {
             // PostgreSQL averages into NUMERIC, which drivers read apart;
             // every statistic is read as a double.
-            let aggregate = cast(backend, aggregate, "DOUBLE PRECISION");
+            let aggregate = Func::cast_as(aggregate, "DOUBLE PRECISION");
             query.expr_as(aggregate, Alias::new(stat_alias(stat, i)));
         }
     }
