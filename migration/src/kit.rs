@@ -53,6 +53,13 @@ fn table_name(table: &TableCreateStatement) -> String {
     }
 }
 
+/// The name of the index on `columns` of `table`: `idx_<table>_<columns>`,
+/// or `uq_…` for a unique one.
+pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
+    let prefix = if unique { "uq" } else { "idx" };
+    format!("{prefix}_{table}_{}", columns.join("_"))
+}
+
 /// Creates tables and their indexes through one schema manager.
 pub struct Tables<'a> {
     manager: &'a SchemaManager<'a>,
@@ -91,11 +98,8 @@ impl<'a> Tables<'a> {
         columns: &[&'static str],
         unique: bool,
     ) -> Result<(), DbErr> {
-        let prefix = if unique { "uq" } else { "idx" };
         let mut index = Index::create();
-        index
-            .name(format!("{prefix}_{table}_{}", columns.join("_")))
-            .table(table);
+        index.name(index_name(table, columns, unique)).table(table);
         for column in columns {
             index.col(*column);
         }

@@ -5,35 +5,36 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::kit::Tables;
+use crate::kit::{Tables, index_name};
 
 const TABLE: &str = "deployment";
-const STAGE: &str = "idx_deployment_status";
+const STAGE: &[&str] = &["status"];
+const STAGE_AND_TERRITORY: &[&str] = &["status", "territory_id", "archived_at"];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// Creates the index on `create`, then drops the one on `drop`.
+async fn replace(
+    manager: &SchemaManager<'_>,
+    create: &[&'static str],
+    drop: &[&str],
+) -> Result<(), DbErr> {
+    Tables::new(manager).index(TABLE, create).await?;
+    let name = index_name(TABLE, drop, false);
+    manager
+        .drop_index(Index::drop().name(name).table(TABLE).to_owned())
+        .await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        Tables::new(manager)
-            .index(TABLE, &["status", "territory_id", "archived_at"])
-            .await?;
         // The new index starts with `status`: it serves whatever the old one did.
-        manager
-            .drop_index(Index::drop().name(STAGE).table(TABLE).to_owned())
-            .await
+        replace(manager, STAGE_AND_TERRITORY, STAGE).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        Tables::new(manager).index(TABLE, &["status"]).await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_deployment_status_territory_id_archived_at")
-                    .table(TABLE)
-                    .to_owned(),
-            )
-            .await
+        replace(manager, STAGE, STAGE_AND_TERRITORY).await
     }
 }
