@@ -199,9 +199,10 @@ async fn export(db: &sea_orm::DatabaseConnection, args: ExportArgs) -> anyhow::R
 /// Opens and prepares the database, then serves the hub until stopped.
 async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database_url = &database.database_url;
+    let max_connections = database.max_connections();
     let db = db::connect_with_timeout(
         database_url,
-        database.max_connections(),
+        max_connections,
         std::time::Duration::from_millis(database.db_acquire_timeout_ms),
     )
     .await?;
@@ -218,7 +219,7 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let state = AppState::new(
         Api::new(db.conn.clone(), args.limits()),
-        args.http(database.max_connections()),
+        args.http(max_connections),
     );
     server::serve(server::app(state), args.addr).await
 }
