@@ -337,8 +337,14 @@ fn partial_groups(
     if let Some(pred) = pred {
         query.cond_where(Compiler::new(backend).compile(pred, table));
     }
+    // The record's own columns lead the GROUP BY, the foreign keys follow:
+    // an index that begins with those columns (a deployment's stage, then
+    // its territory) hands the rows over in group order, and PostgreSQL
+    // then groups them as they come instead of hashing them.
+    let mut keys: Vec<&GroupKey> = groups.keys.iter().map(|(_, key)| key).collect();
+    keys.sort_by_key(|key| !key.path.is_empty());
     let mut columns: Vec<&str> = Vec::new();
-    for (_, key) in &groups.keys {
+    for key in keys {
         let column = key.path.first().map_or(key.column, |(fk, _)| *fk);
         if !columns.contains(&column) {
             columns.push(column);
