@@ -215,6 +215,8 @@ pub enum Total {
     Table {
         table: &'static str,
         pred: Option<Arc<Pred>>,
+        /// Counted already, before the page was fetched.
+        known: Option<i64>,
     },
 }
 
@@ -348,7 +350,10 @@ impl<N: NodeType> Connection<N> {
                 })
                 .await?
                 .unwrap_or(0),
-            Total::Table { table, pred } => {
+            Total::Table {
+                known: Some(count), ..
+            } => *count,
+            Total::Table { table, pred, .. } => {
                 super::loader::count_table(ctx, table, pred.as_deref()).await?
             }
         };
@@ -382,7 +387,7 @@ impl<N: NodeType> Connection<N> {
                 })
                 .await?
                 .unwrap_or_default(),
-            Total::Table { table, pred } => {
+            Total::Table { table, pred, .. } => {
                 table_groups(
                     super::loader::database(ctx),
                     table,
@@ -468,6 +473,7 @@ mod tests {
         Total::Table {
             table: "t",
             pred: None,
+            known: None,
         }
     }
 

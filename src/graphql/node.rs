@@ -12,7 +12,9 @@ use super::{
     connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
     filter::{Filter, Pred, Val, checked},
     id,
-    loader::{ById, ByKey, Columns, Page, Record, Rel, RelAll, RelPage, loader, table_page},
+    loader::{
+        ById, ByKey, Columns, Page, Record, Rel, RelAll, RelPage, count_table, loader, table_page,
+    },
 };
 use crate::error::AppError;
 
@@ -167,14 +169,23 @@ pub async fn root_list<N: NodeType>(
     include_archived: Option<bool>,
 ) -> async_graphql::Result<Connection<N>> {
     let shape = shape::<N>(page, filter, order_by, include_archived)?;
-    let rows = if wants_rows(ctx) {
-        table_page::<N::Entity>(ctx, &shape).await?
+    let rows = wants_rows(ctx);
+    // Asked for both, the list is counted first: the page then knows
+    // whether it may be sorted from the matching rows alone.
+    let known = if rows && wants_count(ctx) {
+        Some(count_table(ctx, N::TABLE, shape.pred.as_ref()).await?)
+    } else {
+        None
+    };
+    let rows = if rows {
+        table_page::<N::Entity>(ctx, &shape, known).await?
     } else {
         Vec::new()
     };
     let total = Total::Table {
         table: N::TABLE,
         pred: shape.pred.clone().map(Arc::new),
+        known,
     };
     Ok(Connection::from_rows(
         rows,
