@@ -467,8 +467,13 @@ fn not_acceptable() -> Response {
 }
 
 /// The query text a request runs: given, safelisted (`id`), or persisted
-/// under its hash. Registers a new persisted query.
-async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String, Response> {
+/// under its hash; with the hash to register it under, when it is a new
+/// persisted query (registered only once it has parsed and validated, see
+/// [`register`]).
+async fn query_text(
+    state: &AppState,
+    incoming: &mut Incoming,
+) -> Result<(String, Option<String>), Response> {
     let safelist = persisted::Safelist::get();
     if let Some(id) = &incoming.id {
         return match safelist.find(id) {
@@ -477,7 +482,7 @@ async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String,
                 incoming
                     .operation_name
                     .get_or_insert_with(|| operation.name.to_owned());
-                Ok(operation.query.to_owned())
+                Ok((operation.query.to_owned(), None))
             }
             None => Err(http_error(
                 StatusCode::NOT_FOUND,
@@ -487,7 +492,7 @@ async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String,
         };
     }
     let Some(hash) = incoming.persisted_hash.clone() else {
-        return Ok(incoming.query.take().unwrap_or_default());
+        return Ok((incoming.query.take().unwrap_or_default(), None));
     };
     if let Some(query) = incoming.query.take() {
         if persisted::sha256_hex(&query) != hash {
@@ -497,23 +502,14 @@ async fn query_text(state: &AppState, incoming: &mut Incoming) -> Result<String,
                 "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query",
             ));
         }
-        if !state.settings.safelist_only && safelist.find(&hash).is_none() {
-            persisted::store(
-                state.api.db(),
-                &hash,
-                &query,
-                state.settings.max_persisted_queries,
-            )
-            .await
-            .map_err(app_error)?;
-        }
-        return Ok(query);
+        let new = !state.settings.safelist_only && safelist.find(&hash).is_none();
+        return Ok((query, new.then_some(hash)));
     }
     if let Some(operation) = safelist.find(&hash) {
-        return Ok(operation.query.to_owned());
+        return Ok((operation.query.to_owned(), None));
     }
     match persisted::stored(state.api.db(), &hash).await {
-        Ok(Some(query)) => Ok(query),
+        Ok(Some(query)) => Ok((query, None)),
         Ok(None) => Err(http_error(
             StatusCode::OK,
             "PERSISTED_QUERY_NOT_FOUND",
@@ -532,8 +528,8 @@ async fn answer(
     get: bool,
 ) -> Response {
     let started = Instant::now();
-    let query = match query_text(state, &mut incoming).await {
-        Ok(query) => query,
+    let (query, new_hash) = match query_text(state, &mut incoming).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let authorization = headers
@@ -549,6 +545,7 @@ async fn answer(
             "this hub runs only its safelisted operations for requests without an API key",
         );
     }
+    let new_query = new_hash.map(|hash| (hash, query.clone()));
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = incoming.operation_name.take() {
         request = request.operation_name(name);
@@ -577,11 +574,17 @@ async fn answer(
         }
     };
     if media == Media::Csv {
-        let response = csv_response(&state.api, request).await;
+        let (response, runs) = csv_response(&state.api, request).await;
+        if let Some((hash, query)) = new_query.filter(|_| runs) {
+            register(state, &hash, &query).await;
+        }
         record(state, operation.as_deref(), "csv", started);
         return response;
     }
     let response = state.api.execute(request).await;
+    if let Some((hash, query)) = new_query.filter(|_| runs_here(&response.errors)) {
+        register(state, &hash, &query).await;
+    }
     let outcome = response
         .errors
         .first()
@@ -593,6 +596,44 @@ async fn answer(
         );
     record(state, operation.as_deref(), &outcome, started);
     graphql_response(response, media)
+}
+
+/// Whether a document the hub answered with these errors parsed, validated
+/// and kept within the limits: only such a document is worth keeping as a
+/// persisted query.
+fn runs_here(errors: &[async_graphql::ServerError]) -> bool {
+    let refused = [
+        Code::ParseFailed,
+        Code::ValidationFailed,
+        Code::QueryTooComplex,
+    ];
+    !errors.iter().any(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|code| {
+                refused
+                    .iter()
+                    .any(|c| *code == async_graphql::Value::from(c.as_str()))
+            })
+    })
+}
+
+/// Keeps a persisted query under its hash. The request has its answer
+/// already: a failure here only means the client sends the query again
+/// next time, so it is logged, not answered.
+async fn register(state: &AppState, hash: &str, query: &str) {
+    if let Err(err) = persisted::store(
+        state.api.db(),
+        hash,
+        query,
+        state.settings.max_persisted_queries,
+    )
+    .await
+    {
+        tracing::error!(error = ?err, "cannot keep a persisted query");
+    }
 }
 
 /// Counts and logs one answered request.
@@ -671,14 +712,24 @@ async fn cacheable(mut response: Response, headers: &HeaderMap, max_age: u32) ->
 }
 
 /// Answers a request as CSV: its first list, flattened. A request that
-/// fails answers with its errors as JSON; one without a list, 406.
-async fn csv_response(api: &Api, request: async_graphql::Request) -> Response {
+/// fails answers with its errors as JSON; one without a list, 406. With the
+/// answer: whether the document parsed and validated ([`runs_here`]).
+async fn csv_response(api: &Api, request: async_graphql::Request) -> (Response, bool) {
     let (response, selection) = api.execute_with_selection(request).await;
     if !response.errors.is_empty() {
+        let runs = runs_here(&response.errors);
         let mut answer = graphql_response(response, Media::Json);
         *answer.status_mut() = StatusCode::BAD_REQUEST;
-        return answer;
+        return (answer, runs);
     }
+    (csv_answer(&response, selection), true)
+}
+
+/// The CSV of an answer that has no errors; 406 when it has no list.
+fn csv_answer(
+    response: &async_graphql::Response,
+    selection: Option<crate::graphql::Selection>,
+) -> Response {
     let Some(csv) = selection.and_then(|selection| csv::render(&selection, &response.data)) else {
         return http_error(
             StatusCode::NOT_ACCEPTABLE,

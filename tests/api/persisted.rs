@@ -145,6 +145,37 @@ on_both_backends! {
         // Registering again changes nothing.
         send(&router, post(json!({ "query": query, "extensions": extensions }))).await;
         assert_eq!(app.count_rows("persisted_query").await, 1);
+
+        // A document that does not parse, or does not fit the schema, is
+        // answered with its error and not kept: its hash stays unknown.
+        for (broken, want) in [
+            ("query { territories {", "GRAPHQL_PARSE_FAILED"),
+            ("query { territories { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+        ] {
+            let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": server::persisted::sha256_hex(broken) } });
+            let (_, _, body) = send(&router, post(json!({ "query": broken, "extensions": extensions }))).await;
+            assert_eq!(code(&body), want, "{body}");
+            let (_, _, body) = send(&router, post(json!({ "extensions": extensions }))).await;
+            assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{broken}");
+        }
+        // Asked as CSV, a new query is kept as well.
+        let listed = "query Listed { territories(first: 2) { nodes { slug } } }";
+        let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": server::persisted::sha256_hex(listed) } });
+        let csv = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "text/csv")
+            .body(Body::from(json!({ "query": listed, "extensions": extensions }).to_string()))
+            .unwrap();
+        let (status, _, body) = send(&router, csv).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.starts_with("slug\r\n"), "{body}");
+        assert_eq!(app.count_rows("persisted_query").await, 2);
+        // A mutation sent by GET is refused before it runs: not kept either.
+        let mutation = "mutation { archiveDeployment(id: \"x\") { id } }";
+        let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": server::persisted::sha256_hex(mutation) } });
+        let (status, _, _) = send(&router, get(&[("query", mutation), ("extensions", &extensions.to_string())])).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(app.count_rows("persisted_query").await, 2);
     }
 }
 
