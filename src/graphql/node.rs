@@ -168,11 +168,13 @@ pub async fn root_list<N: NodeType>(
     order_by: Option<Vec<N::Order>>,
     include_archived: Option<bool>,
 ) -> async_graphql::Result<Connection<N>> {
+    let filtered = filter.is_some();
     let shape = shape::<N>(page, filter, order_by, include_archived)?;
     let rows = wants_rows(ctx);
-    // Asked for both, the list is counted first: the page then knows
-    // whether it may be sorted from the matching rows alone.
-    let known = if rows && wants_count(ctx) {
+    // A filtered list asked for both is counted first: the page then knows
+    // whether it may be sorted from the matching rows alone. Unfiltered,
+    // its page is best read in order from an index.
+    let known = if rows && filtered && wants_count(ctx) {
         Some(count_table(ctx, N::TABLE, shape.pred.as_ref()).await?)
     } else {
         None
