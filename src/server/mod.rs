@@ -585,15 +585,10 @@ async fn answer(
     if let Some((hash, query)) = new_query.filter(|_| runs_here(&response.errors)) {
         register(state, &hash, &query).await;
     }
-    let outcome = response
-        .errors
-        .first()
-        .and_then(|e| e.extensions.as_ref())
-        .and_then(|ext| ext.get("code"))
-        .map_or_else(
-            || "ok".to_owned(),
-            |code| code.to_string().trim_matches('"').to_owned(),
-        );
+    let outcome = response.errors.first().and_then(code_of).map_or_else(
+        || "ok".to_owned(),
+        |code| code.to_string().trim_matches('"').to_owned(),
+    );
     record(state, operation.as_deref(), &outcome, started);
     graphql_response(response, media)
 }
@@ -607,17 +602,16 @@ fn runs_here(errors: &[async_graphql::ServerError]) -> bool {
         Code::ValidationFailed,
         Code::QueryTooComplex,
     ];
-    !errors.iter().any(|error| {
-        error
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
-            .is_some_and(|code| {
-                refused
-                    .iter()
-                    .any(|c| *code == async_graphql::Value::from(c.as_str()))
-            })
+    !errors.iter().filter_map(code_of).any(|code| {
+        refused
+            .iter()
+            .any(|c| *code == async_graphql::Value::from(c.as_str()))
     })
+}
+
+/// The `extensions.code` of an error.
+fn code_of(error: &async_graphql::ServerError) -> Option<&async_graphql::Value> {
+    error.extensions.as_ref()?.get("code")
 }
 
 /// Keeps a persisted query under its hash. The request has its answer
