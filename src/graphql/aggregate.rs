@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 use super::{
-    filter::{Compiler, Pred},
+    filter::{Compiler, Pred, root_rows},
     id,
     loader::{RelDef, SqlLoader, related_rows},
 };
@@ -332,11 +332,7 @@ fn partial_groups(
     pred: Option<&Pred>,
     groups: &GroupQuery,
 ) -> SelectStatement {
-    let mut query = Query::select();
-    query.from(table);
-    if let Some(pred) = pred {
-        query.cond_where(Compiler::new(backend).compile(pred, table));
-    }
+    let mut query = root_rows(backend, table, pred);
     // The record's own columns lead the GROUP BY, the foreign keys follow:
     // an index that begins with those columns (a deployment's stage, then
     // its territory) hands the rows over in group order, and PostgreSQL
@@ -458,17 +454,16 @@ pub async fn table_groups(
     groups: &GroupQuery,
 ) -> AppResult<Vec<GroupRow>> {
     let backend = db.get_database_backend();
-    let mut query = Query::select();
-    if groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
+    let mut query = if groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
+        let mut query = Query::select();
         query.from_subquery(partial_groups(backend, table, pred, groups), PARTIAL);
         add_groups(backend, &mut query, PARTIAL, groups, Source::Partial);
+        query
     } else {
-        query.from(table);
-        if let Some(pred) = pred {
-            query.cond_where(Compiler::new(backend).compile(pred, table));
-        }
+        let mut query = root_rows(backend, table, pred);
         add_groups(backend, &mut query, table, groups, Source::Records);
-    }
+        query
+    };
     for (column, order) in group_order(groups) {
         let nulls = null_order(&order);
         query.order_by_with_nulls(Alias::new(column), order, nulls);

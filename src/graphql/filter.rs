@@ -167,6 +167,17 @@ pub struct Compiler {
     next_alias: AtomicUsize,
 }
 
+/// `FROM table WHERE pred`, no columns yet: the rows of a root list that
+/// its filter keeps.
+pub fn root_rows(backend: DbBackend, table: &'static str, pred: Option<&Pred>) -> SelectStatement {
+    let mut query = Query::select();
+    query.from(table);
+    if let Some(pred) = pred {
+        query.cond_where(Compiler::new(backend).compile(pred, table));
+    }
+    query
+}
+
 impl Compiler {
     /// For conditions on the rows of a root list.
     pub fn new(backend: DbBackend) -> Self {

@@ -34,7 +34,7 @@ use sea_orm::{
 
 use super::{
     connection::{Position, Shape, Sort},
-    filter::{Compiler, OrderDirection, Pred},
+    filter::{Compiler, OrderDirection, Pred, root_rows},
 };
 use crate::error::{AppError, AppResult};
 
@@ -868,13 +868,8 @@ pub async fn count_table(
     pred: Option<&Pred>,
 ) -> AppResult<i64> {
     let db = database(ctx);
-    let mut query = Query::select();
-    query
-        .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
-        .from(table);
-    if let Some(pred) = pred {
-        query.cond_where(Compiler::new(db.get_database_backend()).compile(pred, table));
-    }
+    let mut query = root_rows(db.get_database_backend(), table, pred);
+    query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
     let row = db.query_one(&query).await?;
     Ok(match row {
         Some(row) => row.try_get("", COUNT)?,
