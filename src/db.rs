@@ -39,6 +39,20 @@ pub struct Db {
     pub stats: Arc<DbStats>,
 }
 
+impl Db {
+    /// Closes every connection of the pool and waits for them. The last
+    /// SQLite connection to close folds the write-ahead log into the
+    /// database file and removes it, so that the file alone holds every
+    /// record (it may be copied elsewhere); PostgreSQL sessions end cleanly
+    /// instead of losing their socket. A command that exits without this
+    /// leaves its writes in `FILE-wal` beside the file.
+    pub async fn close(self) {
+        if let Err(err) = self.conn.close().await {
+            tracing::warn!(error = %err, "the database did not close cleanly");
+        }
+    }
+}
+
 /// The URL with any password hidden, for logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

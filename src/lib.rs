@@ -27,64 +27,70 @@ use crate::{
     server::AppState,
 };
 
-/// Opens the database of a command and brings its schema up to date.
-async fn open(database: &DatabaseArgs) -> anyhow::Result<db::Db> {
+/// Opens the database of a command, brings its schema up to date, runs
+/// `work` on it and closes it, whether `work` succeeded or not.
+async fn with_database(
+    database: &DatabaseArgs,
+    work: impl AsyncFnOnce(&sea_orm::DatabaseConnection) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let db = db::connect(&database.database_url, database.max_connections()).await?;
-    db::migrate(&db.conn).await?;
-    Ok(db)
+    let outcome = match db::migrate(&db.conn).await {
+        Ok(()) => work(&db.conn).await,
+        Err(err) => Err(err),
+    };
+    db.close().await;
+    outcome
 }
 
 /// Runs one command of the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let database = &cli.database;
     match cli.command {
         Command::PrintSchema => {
             print!("{}", graphql::sdl());
             Ok(())
         }
         Command::Migrate => {
-            open(&cli.database).await?;
-            tracing::info!("database migrated");
-            Ok(())
+            with_database(database, async |_| {
+                tracing::info!("database migrated");
+                Ok(())
+            })
+            .await
         }
         Command::ImportReference => {
-            let db = open(&cli.database).await?;
-            let report = reference::load(&db.conn).await?;
-            tracing::info!(
-                inserted = report.inserted,
-                updated = report.updated,
-                unchanged = report.unchanged,
-                "reference data loaded"
-            );
-            Ok(())
+            with_database(database, async |db| {
+                let report = reference::load(db).await?;
+                tracing::info!(
+                    inserted = report.inserted,
+                    updated = report.updated,
+                    unchanged = report.unchanged,
+                    "reference data loaded"
+                );
+                Ok(())
+            })
+            .await
         }
         Command::SeedSynthetic(args) => {
-            let db = open(&cli.database).await?;
-            let counts = synthetic::seed(&db.conn, args.scale, args.seed).await?;
-            tracing::info!(
-                ?counts,
-                scale = args.scale,
-                seed = args.seed,
-                "synthetic data written"
-            );
-            Ok(())
+            with_database(database, async |db| {
+                let counts = synthetic::seed(db, args.scale, args.seed).await?;
+                tracing::info!(
+                    ?counts,
+                    scale = args.scale,
+                    seed = args.seed,
+                    "synthetic data written"
+                );
+                Ok(())
+            })
+            .await
         }
-        Command::Keys(command) => {
-            let db = open(&cli.database).await?;
-            keys(&db.conn, command).await
-        }
-        Command::Import(args) => {
-            let db = open(&cli.database).await?;
-            import(&db.conn, args).await
-        }
-        Command::Export(args) => {
-            let db = open(&cli.database).await?;
-            export(&db.conn, args).await
-        }
+        Command::Keys(command) => with_database(database, async |db| keys(db, command).await).await,
+        Command::Import(args) => with_database(database, async |db| import(db, args).await).await,
+        Command::Export(args) => with_database(database, async |db| export(db, args).await).await,
         Command::Template { table } => {
             print!("{}", transfer::template(&table)?);
             Ok(())
         }
-        Command::Serve(args) => serve(&cli.database, args).await,
+        Command::Serve(args) => serve(database, args).await,
     }
 }
 
@@ -196,7 +202,11 @@ async fn export(db: &sea_orm::DatabaseConnection, args: ExportArgs) -> anyhow::R
     Ok(())
 }
 
-/// Opens and prepares the database, then serves the hub until stopped.
+/// Longest a stopping hub waits for its database connections to close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens and prepares the database, then serves the hub until stopped, and
+/// closes the database.
 async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database_url = &database.database_url;
     let max_connections = database.max_connections();
@@ -207,9 +217,21 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     tracing::info!(database = %db::redact(database_url), "database open");
-    db::migrate(&db.conn).await?;
-    if !args.no_reference && reference::is_empty(&db.conn).await? {
-        let report = reference::load(&db.conn)
+    let outcome = serve_on(&db.conn, max_connections, args).await;
+    if tokio::time::timeout(CLOSE_WAIT, db.close()).await.is_err() {
+        tracing::warn!("database connections still busy after {CLOSE_WAIT:?}; stopping anyway");
+    }
+    outcome
+}
+
+async fn serve_on(
+    conn: &sea_orm::DatabaseConnection,
+    max_connections: u32,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    db::migrate(conn).await?;
+    if !args.no_reference && reference::is_empty(conn).await? {
+        let report = reference::load(conn)
             .await
             .context("cannot load the reference data")?;
         tracing::info!(
@@ -218,7 +240,7 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let state = AppState::new(
-        Api::new(db.conn.clone(), args.limits()),
+        Api::new(conn.clone(), args.limits()),
         args.http(max_connections),
     );
     server::serve(server::app(state), args.addr).await

@@ -20,6 +20,16 @@ fn vigie(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `vigie` with `args`, which must succeed.
+fn vigie_succeeds(args: &[&str]) {
+    let output = vigie(args);
+    assert!(
+        output.status.success(),
+        "vigie {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn help_documents_every_setting() {
     let top = String::from_utf8(vigie(&["--help"]).stdout).unwrap();
@@ -153,6 +163,52 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
     assert!(status.success());
     let exit = wait_for_exit(&mut child).await;
     assert!(exit.success(), "vigie serve exited with {exit}");
+    // Stopped, it folded the write-ahead log into the file.
+    assert!(!dir.path().join("vigie.db-wal").exists());
+}
+
+/// The number of rows of each of `tables` in the SQLite file at `path`.
+async fn row_counts(path: &std::path::Path, tables: &[&str]) -> Vec<i64> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = vigie::db::connect(&format!("sqlite://{}?mode=rw", path.display()), 1)
+        .await
+        .unwrap();
+    let mut counts = Vec::new();
+    for table in tables {
+        let row = db
+            .conn
+            .query_one_raw(Statement::from_string(
+                db.conn.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        counts.push(row.try_get::<i64>("", "n").unwrap());
+    }
+    db.conn.close().await.unwrap();
+    counts
+}
+
+#[tokio::test]
+async fn a_command_leaves_the_sqlite_file_whole_without_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vigie.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    vigie_succeeds(&["seed-synthetic", "--scale", "0.02", "--database-url", &url]);
+    assert!(
+        !dir.path().join("vigie.db-wal").exists(),
+        "seed-synthetic left its writes in the write-ahead log"
+    );
+
+    // The file copied alone holds what the command wrote.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&file, &copy).unwrap();
+    let tables = ["territory", "deployment", "contribution", "search_entry"];
+    let copied = row_counts(&copy, &tables).await;
+    let original = row_counts(&file, &tables).await;
+    assert!(copied.iter().all(|&n| n > 0), "{copied:?}");
+    assert_eq!(copied, original);
 }
 
 #[test]
@@ -163,21 +219,9 @@ fn import_reference_can_run_again_on_a_loaded_database() {
         dir.path().join("vigie.db").display()
     );
     for _ in 0..2 {
-        let output = Command::new(VIGIE)
-            .args(["import-reference", "--database-url", &url])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        vigie_succeeds(&["import-reference", "--database-url", &url]);
     }
-    let output = Command::new(VIGIE)
-        .args(["migrate", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    vigie_succeeds(&["migrate", "--database-url", &url]);
 }
 
 #[test]
