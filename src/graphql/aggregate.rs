@@ -23,7 +23,7 @@ use sea_orm::{
 use super::{
     filter::{Compiler, Pred, root_rows},
     id,
-    loader::{RelDef, SqlLoader, related_rows},
+    loader::{RelDef, SqlLoader, limited, literal, related_rows},
 };
 use crate::error::{AppError, AppResult};
 
@@ -468,8 +468,7 @@ pub async fn table_groups(
         let nulls = null_order(&order);
         query.order_by_with_nulls(Alias::new(column), order, nulls);
     }
-    query.limit(groups.first as u64);
-    db.query_all(&query)
+    db.query_all_raw(limited(backend, &query, groups.first as u64))
         .await?
         .iter()
         .map(|row| read_group(row, groups))
@@ -506,7 +505,7 @@ pub async fn related_groups(
     let outer = Query::select()
         .column(Asterisk)
         .from_subquery(numbered, "vigie_numbered")
-        .cond_where(Condition::all().add(Expr::col(ROW).lte(groups.first)))
+        .cond_where(Condition::all().add(Expr::col(ROW).lte(literal(groups.first as u64))))
         .order_by(PARENT, Order::Asc)
         .order_by(ROW, Order::Asc)
         .to_owned();

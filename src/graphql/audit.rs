@@ -15,7 +15,7 @@ use super::{
     connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
     enums::AuditAction,
     id,
-    loader::{SqlLoader, database, loader},
+    loader::{SqlLoader, database, literal, loader},
 };
 use crate::{
     auth::Actor,
@@ -191,7 +191,7 @@ impl Loader<History> for SqlLoader {
             let outer = Query::select()
                 .column(Asterisk)
                 .from_subquery(inner, Alias::new("page"))
-                .and_where(Expr::col(Alias::new("rank_in_record")).lte(fetch as i64))
+                .and_where(Expr::col(Alias::new("rank_in_record")).lte(literal(fetch)))
                 .order_by(Alias::new("id"), Order::Desc)
                 .to_owned();
             let rows = audit_event::Model::find_by_statement(backend.build(&outer))

@@ -25,7 +25,7 @@ use async_graphql::{Context, dataloader::DataLoader, dataloader::Loader};
 use futures_util::future::BoxFuture;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, ModelTrait, QueryFilter, QueryResult, Value,
+    IdenStatic, Iterable, ModelTrait, QueryFilter, QueryResult, Statement, StatementBuilder, Value,
     sea_query::{
         Alias, Asterisk, CommonTableExpression, Condition, Expr, ExprTrait, Func, NullOrdering,
         Order, Query, SelectStatement, WindowStatement, WithClause,
@@ -401,6 +401,25 @@ pub fn request_loader(db: DatabaseConnection) -> (DataLoader<SqlLoader>, Fetches
 /// SQLite (32,766) and PostgreSQL (65,535).
 const MAX_BATCH: usize = 10_000;
 
+/// A page size or a rank bound, written into the SQL as a number rather
+/// than bound as a parameter. SQLite plans with the value of a bound LIMIT
+/// (or of a bound rank compared with `ROW_NUMBER()`), so it prepares the
+/// statement again each time that parameter is bound: more work than
+/// reading a page of a few rows. The numbers are page sizes the API has
+/// already checked, never text from a client.
+pub fn literal(n: u64) -> Expr {
+    Expr::cust(n.to_string())
+}
+
+/// `query` for at most `limit` rows, the limit written as a number (see
+/// [`literal`]). `query` has no LIMIT of its own, so the one added here
+/// ends the statement, where SQL puts it.
+pub fn limited(backend: DbBackend, query: &impl StatementBuilder, limit: u64) -> Statement {
+    let mut statement = backend.build(query);
+    statement.sql.push_str(&format!(" LIMIT {limit}"));
+    statement
+}
+
 /// Runs `request`, starting the loader's queued fetches each time it has
 /// gone as far as it can without them.
 ///
@@ -616,26 +635,28 @@ where
                 query.expr_window_as(Func::count(Expr::col(Asterisk)), all, COUNT);
             }
             let order = order_terms(&shape.sort, shape.window.backward);
+            let backend = self.db.get_database_backend();
             let statement = if single {
                 for (column, direction, nulls) in order {
                     query.order_by_with_nulls((rel.child, column), direction, nulls);
                 }
-                query.limit(shape.window.fetch()).to_owned()
+                limited(backend, &query, shape.window.fetch())
             } else {
                 let mut window = WindowStatement::partition_by(parent);
                 for (column, direction, nulls) in order {
                     window.order_by_with_nulls((rel.child, column), direction, nulls);
                 }
                 query.expr_window_as(Func::cust("ROW_NUMBER"), window, ROW);
-                Query::select()
-                    .column(Asterisk)
-                    .from_subquery(query, "page")
-                    .and_where(Expr::col(ROW).lte(shape.window.fetch() as i64))
-                    .order_by(PARENT, Order::Asc)
-                    .order_by(ROW, Order::Asc)
-                    .to_owned()
+                backend.build(
+                    Query::select()
+                        .column(Asterisk)
+                        .from_subquery(query, "page")
+                        .and_where(Expr::col(ROW).lte(literal(shape.window.fetch())))
+                        .order_by(PARENT, Order::Asc)
+                        .order_by(ROW, Order::Asc),
+                )
             };
-            let rows = self.db.query_all(&statement).await?;
+            let rows = self.db.query_all_raw(statement).await?;
             let mut totals: HashMap<i64, i64> = HashMap::new();
             if counted {
                 for row in &rows {
@@ -830,9 +851,7 @@ where
         Some(0) => Vec::new(),
         Some(n) if n <= SORTED_FROM_MATCHES => {
             let mut page = Query::select();
-            page.column(Asterisk)
-                .from(MATCHES)
-                .limit(shape.window.fetch());
+            page.column(Asterisk).from(MATCHES);
             for (column, order, nulls) in terms {
                 page.order_by_with_nulls((MATCHES, column), order, nulls);
             }
@@ -841,15 +860,16 @@ where
                 .table_name(MATCHES)
                 .materialized(true)
                 .to_owned();
-            db.query_all(&page.with(WithClause::new().cte(cte).to_owned()))
+            let page = page.with(WithClause::new().cte(cte).to_owned());
+            db.query_all_raw(limited(backend, &page, shape.window.fetch()))
                 .await?
         }
         _ => {
-            rows.limit(shape.window.fetch());
             for (column, order, nulls) in terms {
                 rows.order_by_with_nulls((table, column), order, nulls);
             }
-            db.query_all(&rows).await?
+            db.query_all_raw(limited(backend, &rows, shape.window.fetch()))
+                .await?
         }
     };
     found
@@ -904,6 +924,24 @@ mod tests {
         let (query, _) = related_rows(DbBackend::Postgres, &CONCERNS, &[1, 2]);
         let (sql, _) = query.build(PostgresQueryBuilder);
         assert!(sql.contains(r#""contribution"."kind" = $3"#), "{sql}");
+    }
+
+    #[test]
+    fn page_sizes_are_written_into_the_sql_not_bound() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let (mut query, _) = related_rows(backend, &CONCERNS, &[1]);
+            query.order_by(("contribution", "id"), Order::Asc);
+            let statement = limited(backend, &query, 21);
+            assert!(
+                statement
+                    .sql
+                    .ends_with(r#"ORDER BY "contribution"."id" ASC LIMIT 21"#),
+                "{}",
+                statement.sql
+            );
+            let values = statement.values.map(|values| values.0).unwrap_or_default();
+            assert_eq!(values.len(), 2, "the parent and the kind: {values:?}");
+        }
     }
 
     #[test]

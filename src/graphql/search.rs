@@ -133,8 +133,8 @@ fn matching(backend: DbBackend, words: &[String], kinds: &[&str], limit: i32) ->
             .collect();
         kind_filter = format!(" AND {alias}kind IN ({})", marks.join(", "));
     }
-    values.push(i64::from(limit).into());
-    let limit = placeholder(&values);
+    // Written as a number, not bound: see `loader::literal`.
+    let limit = limit.max(0);
     let sql = match backend {
         DbBackend::Postgres => format!(
             "SELECT e.kind, e.record_id, CAST(ts_rank(e.document, q) AS DOUBLE PRECISION) AS score \
