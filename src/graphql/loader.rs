@@ -635,7 +635,6 @@ where
                 query.expr_window_as(Func::count(Expr::col(Asterisk)), all, COUNT);
             }
             let order = order_terms(&shape.sort, shape.window.backward);
-            let backend = self.db.get_database_backend();
             let statement = if single {
                 for (column, direction, nulls) in order {
                     query.order_by_with_nulls((rel.child, column), direction, nulls);

@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::json;
 
-use crate::helpers::{free_port, post_graphql, wait_for_exit, wait_until_healthy};
+use crate::helpers::{count_rows, free_port, post_graphql, wait_for_exit, wait_until_healthy};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
@@ -169,22 +169,12 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
 
 /// The number of rows of each of `tables` in the SQLite file at `path`.
 async fn row_counts(path: &std::path::Path, tables: &[&str]) -> Vec<i64> {
-    use sea_orm::{ConnectionTrait, Statement};
     let db = vigie::db::connect(&format!("sqlite://{}?mode=rw", path.display()), 1)
         .await
         .unwrap();
     let mut counts = Vec::new();
     for table in tables {
-        let row = db
-            .conn
-            .query_one_raw(Statement::from_string(
-                db.conn.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        counts.push(row.try_get::<i64>("", "n").unwrap());
+        counts.push(count_rows(&db.conn, table).await);
     }
     db.conn.close().await.unwrap();
     counts

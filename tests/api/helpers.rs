@@ -284,19 +284,21 @@ impl TestApp {
 
     /// The number of rows of a table, by hand-written SQL.
     pub async fn count_rows(&self, table: &str) -> i64 {
-        let backend = self.db.conn.get_database_backend();
-        let row = self
-            .db
-            .conn
-            .query_one_raw(Statement::from_string(
-                backend,
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get::<i64>("", "n").unwrap()
+        count_rows(&self.db.conn, table).await
     }
+}
+
+/// The number of rows of `table` in `db`, by hand-written SQL.
+pub async fn count_rows(db: &impl ConnectionTrait, table: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
 }
 
 /// The codes of a response's errors.
