@@ -76,11 +76,19 @@ fn wants_count(ctx: &Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()
 }
 
-/// The cursor of a row in a list sorted by `sort`.
-fn cursor_of<N: NodeType>(
-    sort: &Sort,
-) -> impl Fn(&<N::Entity as EntityTrait>::Model) -> String + '_ {
+/// The cursor of a row in a list sorted by `sort`, or an empty string when
+/// the list field's selection reads no cursor (neither `edges` nor
+/// `pageInfo`): only `nodes`, the usual case of a nested list, needs none.
+fn cursor_of<'a, N: NodeType>(
+    ctx: &Context<'_>,
+    sort: &'a Sort,
+) -> impl Fn(&<N::Entity as EntityTrait>::Model) -> String + 'a {
+    let selection = ctx.look_ahead();
+    let wanted = selection.field("edges").exists() || selection.field("pageInfo").exists();
     move |row| {
+        if !wanted {
+            return String::new();
+        }
         let keys = sort
             .0
             .iter()
@@ -139,7 +147,7 @@ pub async fn related<N: NodeType>(
         rows,
         &shape.window,
         total,
-        cursor_of::<N>(&shape.sort),
+        cursor_of::<N>(ctx, &shape.sort),
         N::from,
     ))
 }
@@ -193,7 +201,7 @@ pub async fn root_list<N: NodeType>(
         rows,
         &shape.window,
         total,
-        cursor_of::<N>(&shape.sort),
+        cursor_of::<N>(ctx, &shape.sort),
         N::from,
     ))
 }

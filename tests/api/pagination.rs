@@ -129,6 +129,41 @@ on_both_backends! {
         }
     }
 
+    async fn cursors_are_given_wherever_the_selection_reads_them(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        seed_grid(&app.db, Grid { territories: 12, deployments_per_territory: 0, concerns_per_deployment: 0 }).await;
+        // `pageInfo` only through a fragment, beside `nodes`.
+        let query = r#"query($after: String) {
+          territories(first: 5, after: $after) { nodes { id } ...Where }
+        }
+        fragment Where on TerritoryConnection { pageInfo { hasNextPage endCursor } }"#;
+        let mut seen = Vec::new();
+        let mut after = Json::Null;
+        loop {
+            let page = app.query(query, json!({ "after": after })).await["territories"].clone();
+            seen.extend(node_ids(&page));
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+            assert!(!after.as_str().unwrap().is_empty());
+        }
+        assert_eq!(seen, (1..=12).map(|id| gid("Territory", id)).collect::<Vec<_>>());
+
+        // `edges` under an alias, and its `cursor` under another.
+        let aliased = app
+            .query(r#"{ territories(first: 3) { items: edges { c: cursor } } }"#, json!({}))
+            .await;
+        let cursors: BTreeSet<&str> = aliased["territories"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| edge["c"].as_str().unwrap())
+            .collect();
+        assert_eq!(cursors.len(), 3);
+        assert!(cursors.iter().all(|c| !c.is_empty()));
+    }
+
     async fn nested_lists_are_paginated_per_parent(backend: Backend) {
         let app = TestApp::new(backend).await;
         seed_grid(&app.db, Grid { territories: 3, deployments_per_territory: 7, concerns_per_deployment: 1 }).await;
