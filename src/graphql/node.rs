@@ -62,18 +62,22 @@ fn shape<N: NodeType>(
     Ok(Shape { pred, sort, window })
 }
 
+/// Whether a list field's selection reads any of `fields` (directly, under
+/// an alias or through a fragment).
+fn selects(ctx: &Context<'_>, fields: &[&str]) -> bool {
+    let selection = ctx.look_ahead();
+    fields.iter().any(|field| selection.field(field).exists())
+}
+
 /// Whether a list field's selection reads its page (its items or where
 /// they stand), rather than only its `totalCount` or `groupBy`: a page
 /// nobody reads is not fetched.
 fn wants_rows(ctx: &Context<'_>) -> bool {
-    let selection = ctx.look_ahead();
-    ["edges", "nodes", "pageInfo"]
-        .iter()
-        .any(|field| selection.field(field).exists())
+    selects(ctx, &["edges", "nodes", "pageInfo"])
 }
 
 fn wants_count(ctx: &Context<'_>) -> bool {
-    ctx.look_ahead().field("totalCount").exists()
+    selects(ctx, &["totalCount"])
 }
 
 /// The cursor of a row in a list sorted by `sort`, or an empty string when
@@ -83,8 +87,7 @@ fn cursor_of<'a, N: NodeType>(
     ctx: &Context<'_>,
     sort: &'a Sort,
 ) -> impl Fn(&<N::Entity as EntityTrait>::Model) -> String + 'a {
-    let selection = ctx.look_ahead();
-    let wanted = selection.field("edges").exists() || selection.field("pageInfo").exists();
+    let wanted = selects(ctx, &["edges", "pageInfo"]);
     move |row| {
         if !wanted {
             return String::new();
