@@ -16,6 +16,23 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+pub use migration::MOVE_DATA_VERSION;
+
+/// The data version: a number every committed write to the data the API
+/// serves has moved forward, whichever process wrote it (triggers move it,
+/// see the migration that adds it). An answer computed after reading
+/// version `v` is still right while the version reads `v`.
+pub async fn data_version<C: ConnectionTrait>(db: &C) -> Result<i64, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM data_version WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the data version row".into()))?;
+    row.try_get_by_index(0)
+}
+
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -10,6 +10,9 @@ mod m20261126_000003_search;
 mod m20261126_000004_writes;
 mod m20261126_000005_persisted_queries;
 mod m20261126_000006_deployment_status_index;
+mod m20261127_000007_data_version;
+
+pub use m20261127_000007_data_version::{BUMP as MOVE_DATA_VERSION, TABLES as VERSIONED_TABLES};
 
 pub struct Migrator;
 
@@ -23,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_writes::Migration),
             Box::new(m20261126_000005_persisted_queries::Migration),
             Box::new(m20261126_000006_deployment_status_index::Migration),
+            Box::new(m20261127_000007_data_version::Migration),
         ]
     }
 }

@@ -288,6 +288,13 @@ impl TestApp {
     }
 }
 
+/// Runs hand-written SQL that must succeed.
+pub async fn execute_sql(db: &impl ConnectionTrait, sql: &str) {
+    db.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"));
+}
+
 /// The number of rows of `table` in `db`, by hand-written SQL.
 pub async fn count_rows(db: &impl ConnectionTrait, table: &str) -> i64 {
     let row = db

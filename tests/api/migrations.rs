@@ -1,12 +1,18 @@
 //! The migrations themselves: they undo and redo cleanly, the folded
-//! copies of text are filled for rows written before they existed, and the
-//! indexes are those they declare.
+//! copies of text are filled for rows written before they existed, the
+//! indexes are those they declare, and every write to the data moves the
+//! data version.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Statement};
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
+use crate::{
+    fixtures::seed_everything,
+    helpers::{Backend, TestApp, execute_sql},
+};
 
 on_both_backends! {
     async fn migrations_go_down_and_up_again(backend: Backend) {
@@ -71,10 +77,57 @@ on_both_backends! {
         let found = names(conn.query_all_raw(statement()).await.unwrap());
         // One index, stage first, so that it serves filters on the stage alone.
         assert_eq!(found, ["idx_deployment_status_territory_id_archived_at"]);
-        // One step back restores the index on the stage alone.
-        Migrator::down(conn, Some(1)).await.unwrap();
+        // Two steps back (the data version's, then this one) restore the
+        // index on the stage alone.
+        Migrator::down(conn, Some(2)).await.unwrap();
         let found = names(conn.query_all_raw(statement()).await.unwrap());
         assert_eq!(found, ["idx_deployment_status"]);
         Migrator::up(conn, None).await.unwrap();
+    }
+
+    async fn every_table_an_answer_reads_moves_the_data_version(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let db = &app.db.conn;
+        let sql = match db.get_database_backend() {
+            DatabaseBackend::Postgres => "SELECT table_name AS name FROM information_schema.tables \
+                WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            _ => "SELECT name FROM sqlite_master WHERE type = 'table' \
+                AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'search_fts%'",
+        };
+        let tables: BTreeSet<String> = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "name").unwrap())
+            .collect();
+        // What no answer shows, and the version itself.
+        let unversioned = ["api_key", "api_key_territory", "idempotency_key", "persisted_query",
+            "seaql_migrations", "data_version"];
+        let expected: BTreeSet<String> = tables
+            .iter()
+            .filter(|t| !unversioned.contains(&t.as_str()))
+            .cloned()
+            .collect();
+        let versioned: BTreeSet<String> =
+            migration::VERSIONED_TABLES.iter().map(|t| t.to_string()).collect();
+        assert_eq!(versioned, expected);
+
+        // Each moves it, by insert, update and delete alike.
+        let f = seed_everything(&app.db).await;
+        let mut version = vigie::db::data_version(db).await.unwrap();
+        for statement in [
+            format!("DELETE FROM deployment_domain WHERE deployment_id = {} AND domain_id = {}", f.deployment, f.domain),
+            format!("INSERT INTO deployment_domain (deployment_id, domain_id) VALUES ({}, {})", f.deployment, f.domain),
+            format!("UPDATE territory SET name = name WHERE id = {}", f.commune),
+        ] {
+            execute_sql(db, &statement).await;
+            let now = vigie::db::data_version(db).await.unwrap();
+            assert!(now > version, "{statement}");
+            version = now;
+        }
+        // What no answer shows does not.
+        execute_sql(db, "INSERT INTO persisted_query (hash, query) VALUES ('abc', '{ a }')").await;
+        assert_eq!(vigie::db::data_version(db).await.unwrap(), version);
     }
 }

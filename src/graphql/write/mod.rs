@@ -142,13 +142,20 @@ pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
 
 /// Starts a write. On SQLite the transaction takes the write lock at once
 /// (`BEGIN IMMEDIATE`), so that a write which reads first never fails when
-/// another commits meanwhile; it waits for the lock instead.
+/// another commits meanwhile; it waits for the lock instead. On PostgreSQL
+/// it moves the data version first (see [`crate::db::data_version`]): every
+/// write then locks that row before any other, so two writes queue there
+/// instead of each holding a row the other needs.
 pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    db.begin_with_options(options).await
+    let txn = db.begin_with_options(options).await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared(crate::db::MOVE_DATA_VERSION).await?;
+    }
+    Ok(txn)
 }
 
 /// The transaction of a write, and who makes it.
