@@ -268,6 +268,11 @@ pub struct ServeArgs {
     /// replica); registering one more forgets the oldest. 0 registers none.
     #[arg(long, env = "VIGIE_MAX_PERSISTED_QUERIES", default_value_t = crate::server::persisted::DEFAULT_KEPT)]
     pub max_persisted_queries: u32,
+
+    /// Most mebibytes of answers kept for anonymous queries, and sent again
+    /// until a write changes the data (see the README). 0 keeps none.
+    #[arg(long, env = "VIGIE_ANSWER_CACHE_MB", default_value_t = crate::server::answers::DEFAULT_MIB)]
+    pub answer_cache_mb: u32,
 }
 
 impl ServeArgs {
@@ -290,6 +295,7 @@ impl ServeArgs {
             cache_max_age: self.cache_max_age,
             safelist_only: self.safelist_only,
             max_persisted_queries: self.max_persisted_queries,
+            answer_cache_bytes: crate::server::answers::budget_of_mib(self.answer_cache_mb),
         }
     }
 }

@@ -235,21 +235,26 @@ impl Api {
         &self,
         request: impl Into<async_graphql::Request>,
     ) -> async_graphql::Response {
-        self.execute_with_selection(request).await.0
+        self.execute_with_selection(request).await.response
     }
 
-    /// Runs one GraphQL request, and also gives what its operation selects
-    /// (when the document parses and names one operation).
+    /// Runs one GraphQL request, and also gives what its operation is and
+    /// selects (when the document parses and names one operation).
     pub async fn execute_with_selection(
         &self,
         request: impl Into<async_graphql::Request>,
-    ) -> (async_graphql::Response, Option<Selection>) {
+    ) -> Executed {
         let mut request = request.into();
         // Parsed once (or copied from an earlier request of the same text):
         // the schema runs the document parsed here.
         if let Err(error) = self.documents.parse(&mut request) {
-            return (errors::parse_failed(error), None);
+            return Executed {
+                response: errors::parse_failed(error),
+                selection: None,
+                query: false,
+            };
         }
+        let query = operation_type(&mut request) == Some(OperationType::Query);
         let operation_name = request.operation_name.clone();
         let selection = request
             .parsed_query()
@@ -262,6 +267,19 @@ impl Api {
         if let Some(selection) = &selection {
             selection.reorder(&mut response.data);
         }
-        (response, selection)
+        Executed {
+            response,
+            selection,
+            query,
+        }
     }
+}
+
+/// A request the API ran.
+pub struct Executed {
+    pub response: async_graphql::Response,
+    /// What its operation selects.
+    pub selection: Option<Selection>,
+    /// Whether its operation is a query (not a mutation or a subscription).
+    pub query: bool,
 }

@@ -46,6 +46,7 @@ use crate::{
     graphql::Api,
 };
 
+pub mod answers;
 mod csv;
 pub mod embed;
 pub mod limits;
@@ -74,6 +75,9 @@ pub struct HttpSettings {
     pub safelist_only: bool,
     /// Most automatic persisted queries kept; the oldest are forgotten.
     pub max_persisted_queries: u32,
+    /// Most bytes of answers kept for anonymous queries (see [`answers`]);
+    /// 0 keeps none.
+    pub answer_cache_bytes: usize,
 }
 
 impl Default for HttpSettings {
@@ -86,6 +90,7 @@ impl Default for HttpSettings {
             cache_max_age: 60,
             safelist_only: false,
             max_persisted_queries: persisted::DEFAULT_KEPT,
+            answer_cache_bytes: answers::budget_of_mib(answers::DEFAULT_MIB),
         }
     }
 }
@@ -96,6 +101,7 @@ pub struct AppState {
     pub settings: HttpSettings,
     pub metrics: ops::Metrics,
     pub limiter: limits::Limiter,
+    pub answers: answers::Answers,
 }
 
 impl AppState {
@@ -104,6 +110,7 @@ impl AppState {
             api,
             metrics: ops::Metrics::new(settings.db_max_connections),
             limiter: limits::Limiter::new(settings.rate_limits),
+            answers: answers::Answers::new(settings.answer_cache_bytes),
             settings,
         }
     }
@@ -216,6 +223,11 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
     tracing::error!(panic = detail, "a request handler panicked");
+    internal_error()
+}
+
+/// 500, saying no more than that: what went wrong is logged where it did.
+fn internal_error() -> Response {
     http_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "INTERNAL",
@@ -248,6 +260,7 @@ async fn graphiql() -> Html<String> {
 
 /// The response media types a client may accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Media {
     Json,
     GraphqlResponseJson,
@@ -546,6 +559,16 @@ async fn answer(
         );
     }
     let new_query = new_hash.map(|hash| (hash, query.clone()));
+    // Only anonymous answers are kept: with a key, what a request may see
+    // depends on the key.
+    let key = (state.answers.enabled() && authorization.is_none()).then(|| {
+        answers::Key::of(
+            media,
+            &query,
+            incoming.operation_name.as_deref(),
+            incoming.variables.as_ref(),
+        )
+    });
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = incoming.operation_name.take() {
         request = request.operation_name(name);
@@ -573,24 +596,72 @@ async fn answer(
             return app_error(err);
         }
     };
-    if media == Media::Csv {
-        let (response, runs) = csv_response(&state.api, request).await;
-        if let Some((hash, query)) = new_query.filter(|_| runs) {
+    let kept = match key {
+        Some(key) => answers::version_now(state.api.db())
+            .await
+            .map(|version| (key, version)),
+        None => None,
+    };
+    let outcome_ok = if media == Media::Csv { "csv" } else { "ok" };
+    if let Some((key, version)) = kept
+        && let Some(response) = state.answers.get(&key, version)
+    {
+        state.metrics.answer_kept(true);
+        // It ran before without errors, so its document is worth keeping.
+        if let Some((hash, query)) = new_query {
             register(state, &hash, &query).await;
         }
-        record(state, operation.as_deref(), "csv", started);
+        record(state, operation.as_deref(), outcome_ok, started);
         return response;
     }
-    let response = state.api.execute(request).await;
-    if let Some((hash, query)) = new_query.filter(|_| runs_here(&response.errors)) {
+    let ran = if media == Media::Csv {
+        csv_response(&state.api, request).await
+    } else {
+        json_response(&state.api, request, media).await
+    };
+    if let Some((hash, query)) = new_query.filter(|_| ran.runs) {
         register(state, &hash, &query).await;
     }
-    let outcome = response.errors.first().and_then(code_of).map_or_else(
-        || "ok".to_owned(),
-        |code| code.to_string().trim_matches('"').to_owned(),
+    record(
+        state,
+        operation.as_deref(),
+        ran.outcome.as_deref().unwrap_or(outcome_ok),
+        started,
     );
-    record(state, operation.as_deref(), &outcome, started);
-    graphql_response(response, media)
+    match kept {
+        Some((key, version)) if ran.query => {
+            state.metrics.answer_kept(false);
+            state.answers.keep(key, version, ran.response).await
+        }
+        _ => ran.response,
+    }
+}
+
+/// A request run, and answered.
+struct Ran {
+    response: Response,
+    /// The first error's code, if any (for the metrics and the log).
+    outcome: Option<String>,
+    /// Whether the document parsed and validated ([`runs_here`]).
+    runs: bool,
+    /// Whether it ran a query (not a mutation or a subscription).
+    query: bool,
+}
+
+/// Runs a request and answers it as JSON.
+async fn json_response(api: &Api, request: async_graphql::Request, media: Media) -> Ran {
+    let executed = api.execute_with_selection(request).await;
+    let response = executed.response;
+    Ran {
+        runs: runs_here(&response.errors),
+        outcome: response
+            .errors
+            .first()
+            .and_then(code_of)
+            .map(|code| code.to_string().trim_matches('"').to_owned()),
+        query: executed.query,
+        response: graphql_response(response, media),
+    }
 }
 
 /// Whether a document the hub answered with these errors parsed, validated
@@ -666,11 +737,7 @@ async fn cacheable(mut response: Response, headers: &HeaderMap, max_age: u32) ->
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return http_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            crate::error::INTERNAL_MESSAGE,
-        );
+        return internal_error();
     };
     let visibility = if headers.contains_key(header::AUTHORIZATION) {
         "private"
@@ -705,17 +772,27 @@ async fn cacheable(mut response: Response, headers: &HeaderMap, max_age: u32) ->
 }
 
 /// Answers a request as CSV: its first list, flattened. A request that
-/// fails answers with its errors as JSON; one without a list, 406. With the
-/// answer: whether the document parsed and validated ([`runs_here`]).
-async fn csv_response(api: &Api, request: async_graphql::Request) -> (Response, bool) {
-    let (response, selection) = api.execute_with_selection(request).await;
+/// fails answers with its errors as JSON; one without a list, 406.
+async fn csv_response(api: &Api, request: async_graphql::Request) -> Ran {
+    let executed = api.execute_with_selection(request).await;
+    let response = executed.response;
     if !response.errors.is_empty() {
         let runs = runs_here(&response.errors);
         let mut answer = graphql_response(response, Media::Json);
         *answer.status_mut() = StatusCode::BAD_REQUEST;
-        return (answer, runs);
+        return Ran {
+            response: answer,
+            outcome: Some("csv".into()),
+            runs,
+            query: executed.query,
+        };
     }
-    (csv_answer(&response, selection), true)
+    Ran {
+        response: csv_answer(&response, executed.selection),
+        outcome: None,
+        runs: true,
+        query: executed.query,
+    }
 }
 
 /// The CSV of an answer that has no errors; 406 when it has no list.
@@ -780,11 +857,7 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
         Ok(bytes) => bytes,
         Err(err) => {
             tracing::error!(error = %err, "cannot serialize a GraphQL response");
-            return http_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                crate::error::INTERNAL_MESSAGE,
-            );
+            return internal_error();
         }
     };
     let unavailable = !response.errors.is_empty()

@@ -39,6 +39,12 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnswerLabel {
+    /// `kept` (sent again) or `computed`.
+    from: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabel {
     operation: String,
 }
@@ -50,6 +56,8 @@ pub struct Metrics {
     latency: Family<OperationLabel, Histogram>,
     pool_size: Gauge,
     pool_idle: Gauge,
+    answers: Family<AnswerLabel, Counter>,
+    kept_bytes: Gauge,
     names: Mutex<HashSet<String>>,
 }
 
@@ -94,12 +102,26 @@ impl Metrics {
             "Most database connections the pool opens",
             pool_max,
         );
+        let answers = Family::<AnswerLabel, Counter>::default();
+        registry.register(
+            "anonymous_query_answers",
+            "Answers to anonymous queries the hub may keep, by where they came from: kept (sent again, not computed) or computed",
+            answers.clone(),
+        );
+        let kept_bytes = Gauge::default();
+        registry.register(
+            "kept_answer_bytes",
+            "Bytes the kept answers take",
+            kept_bytes.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             pool_size,
             pool_idle,
+            answers,
+            kept_bytes,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -137,8 +159,18 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The metrics in the Prometheus text format, with the pool's state now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
+    /// Counts one answer to an anonymous query: sent again from the kept
+    /// answers, or computed.
+    pub fn answer_kept(&self, kept: bool) {
+        let from = if kept { "kept" } else { "computed" };
+        self.answers.get_or_create(&AnswerLabel { from }).inc();
+    }
+
+    /// The metrics in the Prometheus text format, with the pool's state and
+    /// the bytes of the kept answers now.
+    pub fn render(&self, db: &DatabaseConnection, kept_bytes: usize) -> String {
+        self.kept_bytes
+            .set(i64::try_from(kept_bytes).unwrap_or(i64::MAX));
         let (size, idle) = match db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();
@@ -160,7 +192,9 @@ impl Metrics {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let body = state.metrics.render(state.api.db());
+    let body = state
+        .metrics
+        .render(state.api.db(), state.answers.usage().1);
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

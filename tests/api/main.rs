@@ -6,6 +6,7 @@ mod helpers;
 mod fixtures;
 
 mod aggregates;
+mod answers;
 mod batching;
 mod cli;
 mod columns;

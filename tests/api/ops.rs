@@ -184,6 +184,10 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         r#"vigie_graphql_requests_total{operation="Broken",outcome="GRAPHQL_VALIDATION_FAILED"} 1"#,
         r#"vigie_graphql_request_duration_seconds_count{operation="Dashboard"} 2"#,
         r#"vigie_graphql_requests_total{operation="TerritoryWidget",outcome="ok"} 1"#,
+        // The second Dashboard was sent again from the kept answers.
+        r#"vigie_anonymous_query_answers_total{from="kept"} 1"#,
+        r#"vigie_anonymous_query_answers_total{from="computed"} 3"#,
+        "vigie_kept_answer_bytes ",
         "vigie_db_pool_max_connections 10",
         "vigie_db_pool_connections ",
     ] {

@@ -1,0 +1,308 @@
+//! Answers kept for anonymous queries. Dashboards, embedded widgets and
+//! partner apps ask the same questions over and over; between two writes
+//! the answer cannot change, so the hub keeps it and sends it again instead
+//! of computing it again.
+//!
+//! An answer is kept under the data version read before it was computed
+//! (see [`crate::db::data_version`]), and served again only while the
+//! version still reads the same: no write has committed since, from this
+//! replica, another one, the CLI or direct SQL. Checking costs one
+//! primary-key read per request.
+//!
+//! Only answers to anonymous requests are kept (with an API key, what a
+//! request may see depends on its key), only to queries, and only those
+//! without errors. Kept answers take at most the configured number of
+//! bytes; the least recently used go first.
+
+use std::sync::Mutex;
+
+use axum::{
+    body::{Body, Bytes},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use lru::LruCache;
+use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
+
+use super::{HasErrors, Media};
+
+/// Mebibytes of answers kept unless configured otherwise.
+pub const DEFAULT_MIB: u32 = 32;
+
+/// What an answer is kept under: a digest of everything the answer depends
+/// on besides the data (the media type, the query text, the operation's
+/// name and the variables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key([u8; 32]);
+
+impl Key {
+    pub fn of(
+        media: Media,
+        query: &str,
+        operation: Option<&str>,
+        variables: Option<&serde_json::Value>,
+    ) -> Key {
+        let mut digest = Sha256::new();
+        digest.update([media as u8]);
+        for part in [query, operation.unwrap_or_default()] {
+            digest.update((part.len() as u64).to_le_bytes());
+            digest.update(part);
+        }
+        if let Some(variables) = variables {
+            digest.update(variables.to_string());
+        }
+        Key(digest.finalize().into())
+    }
+}
+
+/// A kept answer and the data version it was computed at.
+struct Kept {
+    version: i64,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Kept {
+    /// The bytes it holds, roughly: its body and headers, and the entry.
+    fn size(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 32)
+            .sum();
+        self.body.len() + headers + std::mem::size_of::<(Key, Kept)>() + 64
+    }
+}
+
+struct Store {
+    answers: LruCache<Key, Kept>,
+    bytes: usize,
+}
+
+impl Store {
+    fn remove(&mut self, key: &Key) {
+        if let Some(kept) = self.answers.pop(key) {
+            self.bytes -= kept.size();
+        }
+    }
+}
+
+/// The answers kept, within a budget of bytes (0: none kept).
+pub struct Answers {
+    budget: usize,
+    store: Mutex<Store>,
+}
+
+impl Answers {
+    pub fn new(budget: usize) -> Self {
+        Answers {
+            budget,
+            store: Mutex::new(Store {
+                answers: LruCache::unbounded(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    /// Whether answers are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.budget > 0
+    }
+
+    /// Largest answer kept: a sixteenth of the budget, so that one answer
+    /// never pushes out all the others.
+    fn largest(&self) -> usize {
+        self.budget / 16
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().expect("answer store poisoned")
+    }
+
+    /// The answer kept under `key`, if it was computed at `version`. One
+    /// computed at an earlier version is dropped.
+    pub fn get(&self, key: &Key, version: i64) -> Option<Response> {
+        let mut store = self.lock();
+        let kept = store.answers.get(key)?;
+        if kept.version != version {
+            store.remove(key);
+            return None;
+        }
+        let mut response = Response::new(Body::from(kept.body.clone()));
+        *response.status_mut() = kept.status;
+        *response.headers_mut() = kept.headers.clone();
+        Some(response)
+    }
+
+    /// Keeps a successful answer computed at `version`, and gives it back
+    /// to be sent. An answer with errors, or too large, is not kept.
+    pub async fn keep(&self, key: Key, version: i64, response: Response) -> Response {
+        if response.status() != StatusCode::OK || response.extensions().get::<HasErrors>().is_some()
+        {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        let body = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(body) => body,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read an answer to keep it");
+                return super::internal_error();
+            }
+        };
+        let kept = Kept {
+            version,
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        };
+        let size = kept.size();
+        if size <= self.largest() {
+            let mut store = self.lock();
+            store.remove(&key);
+            store.bytes += size;
+            store.answers.put(key, kept);
+            while store.bytes > self.budget {
+                let Some((_, oldest)) = store.answers.pop_lru() else {
+                    break;
+                };
+                store.bytes -= oldest.size();
+            }
+        }
+        Response::from_parts(parts, Body::from(body))
+    }
+
+    /// How many answers are kept, and the bytes they take.
+    pub fn usage(&self) -> (usize, usize) {
+        let store = self.lock();
+        (store.answers.len(), store.bytes)
+    }
+}
+
+/// The data version, read before anything else of a request whose answer
+/// may be kept: an answer computed after it is right for as long as the
+/// version stays there. `None` if it cannot be read: the answer is then
+/// computed, and not kept.
+pub async fn version_now(db: &DatabaseConnection) -> Option<i64> {
+    match crate::db::data_version(db).await {
+        Ok(version) => Some(version),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the data version; the answer is not kept");
+            None
+        }
+    }
+}
+
+/// The most bytes of answers kept, from a number of mebibytes.
+pub fn budget_of_mib(mib: u32) -> usize {
+    usize::try_from(mib)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(1 << 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+
+    fn answer(body: &str) -> Response {
+        (StatusCode::OK, body.to_owned()).into_response()
+    }
+
+    async fn body_of(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn keys_tell_every_part_apart() {
+        let vars = serde_json::json!({"slug": "a"});
+        let base = Key::of(Media::Json, "{ a }", None, Some(&vars));
+        assert_eq!(base, Key::of(Media::Json, "{ a }", None, Some(&vars)));
+        let other_vars = serde_json::json!({"slug": "b"});
+        for other in [
+            Key::of(Media::Csv, "{ a }", None, Some(&vars)),
+            Key::of(Media::GraphqlResponseJson, "{ a }", None, Some(&vars)),
+            Key::of(Media::Json, "{ b }", None, Some(&vars)),
+            Key::of(Media::Json, "{ a }", Some("A"), Some(&vars)),
+            Key::of(Media::Json, "{ a }", None, Some(&other_vars)),
+            Key::of(Media::Json, "{ a }", None, None),
+            // The text and the name are delimited by their lengths.
+            Key::of(Media::Json, "{ a }A", None, Some(&vars)),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert_ne!(
+            Key::of(Media::Json, "ab", Some("c"), None),
+            Key::of(Media::Json, "a", Some("bc"), None)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_served_only_at_its_version() {
+        let answers = Answers::new(budget_of_mib(1));
+        let key = Key::of(Media::Json, "{ a }", None, None);
+        assert!(answers.get(&key, 7).is_none());
+        let sent = answers.keep(key, 7, answer("{\"data\":1}")).await;
+        assert_eq!(body_of(sent).await, "{\"data\":1}");
+        let again = answers.get(&key, 7).expect("kept at version 7");
+        assert_eq!(again.status(), StatusCode::OK);
+        assert_eq!(body_of(again).await, "{\"data\":1}");
+        // A write moved the version: the answer is dropped, not served.
+        assert!(answers.get(&key, 8).is_none());
+        assert_eq!(answers.usage(), (0, 0));
+        assert!(answers.get(&key, 7).is_none());
+    }
+
+    #[tokio::test]
+    async fn failed_answers_are_not_kept() {
+        let answers = Answers::new(budget_of_mib(1));
+        let key = Key::of(Media::Json, "{ a }", None, None);
+        let mut with_errors = answer("{\"errors\":[]}");
+        with_errors.extensions_mut().insert(HasErrors);
+        answers.keep(key, 1, with_errors).await;
+        answers
+            .keep(key, 1, (StatusCode::NOT_ACCEPTABLE, "no").into_response())
+            .await;
+        assert!(answers.get(&key, 1).is_none());
+        assert_eq!(answers.usage(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn the_budget_holds_and_the_least_recently_used_go_first() {
+        let budget = 16 * 1024;
+        let answers = Answers::new(budget);
+        let body = "x".repeat(500);
+        let keys: Vec<Key> = (0..100)
+            .map(|n| Key::of(Media::Json, &format!("{{ a{n} }}"), None, None))
+            .collect();
+        for (n, key) in keys.iter().enumerate() {
+            answers.keep(*key, 1, answer(&body)).await;
+            // The first stays in use.
+            assert!(answers.get(&keys[0], 1).is_some(), "after {n}");
+            assert!(answers.usage().1 <= budget);
+        }
+        let (count, bytes) = answers.usage();
+        assert!(count > 1 && count < 100, "{count} answers kept");
+        assert!(bytes <= budget);
+        assert!(answers.get(&keys[1], 1).is_none());
+        assert!(answers.get(&keys[99], 1).is_some());
+        // An answer larger than a sixteenth of the budget is sent, not kept.
+        let large = "y".repeat(budget / 16 + 1);
+        let key = Key::of(Media::Json, "{ large }", None, None);
+        assert_eq!(
+            body_of(answers.keep(key, 1, answer(&large)).await).await,
+            large
+        );
+        assert!(answers.get(&key, 1).is_none());
+    }
+
+    #[test]
+    fn no_budget_keeps_nothing() {
+        assert!(!Answers::new(budget_of_mib(0)).enabled());
+        assert!(Answers::new(budget_of_mib(1)).enabled());
+    }
+}
