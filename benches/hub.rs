@@ -7,7 +7,13 @@
 //! ```text
 //! cargo bench --bench hub                       # both databases, scale 1
 //! cargo bench --bench hub -- --scale 0.1 --seconds 5 --only sqlite
+//! cargo bench --bench hub -- --kept-answers      # answers kept, as served by default
 //! ```
+//!
+//! The hub computes every answer (`--answer-cache-mb 0`) unless
+//! `--kept-answers` is given: then it keeps its answers to these anonymous
+//! queries as it does by default, and sends a kept answer again while no
+//! write has changed the data, so most requests measure a kept answer.
 //!
 //! PostgreSQL: a database of its own is created (and dropped) on the server
 //! of `VIGIE_BENCH_POSTGRES_URL` (default: the local one, without TLS),
@@ -40,6 +46,8 @@ struct Options {
     scale: f64,
     seconds: u64,
     backends: Vec<&'static str>,
+    /// Whether the hub keeps its answers (see the module's documentation).
+    kept_answers: bool,
 }
 
 fn options() -> Options {
@@ -58,6 +66,7 @@ fn options() -> Options {
         scale: value("--scale").map_or(1.0, |s| s.parse().expect("--scale takes a number")),
         seconds: value("--seconds").map_or(10, |s| s.parse().expect("--seconds takes a number")),
         backends,
+        kept_answers: args.iter().any(|a| a == "--kept-answers"),
     }
 }
 
@@ -126,13 +135,30 @@ fn slug(n: usize) -> String {
     format!("territoire-synthetique-{:05}", n % 1000 + 1)
 }
 
-fn named_queries() -> Vec<Named> {
-    vec![
-        Named {
-            name: "headline",
+/// A number no other request of the process has had: a request carrying
+/// it was never answered before, so no kept answer can serve it.
+fn fresh() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The named queries; with `kept_answers`, also the headline query with
+/// each request new (a variable the query does not use makes it so): what
+/// a request the hub has no kept answer for costs when it keeps answers.
+fn named_queries(kept_answers: bool) -> Vec<Named> {
+    let mut named = vec![Named {
+        name: "headline",
+        query: HEADLINE_QUERY,
+        variables: |n| json!({ "slug": slug(n) }),
+    }];
+    if kept_answers {
+        named.push(Named {
+            name: "headline, each request new",
             query: HEADLINE_QUERY,
-            variables: |n| json!({ "slug": slug(n) }),
-        },
+            variables: |n| json!({ "slug": slug(n), "request": fresh() }),
+        });
+    }
+    named.extend([
         Named {
             name: "filtered, ordered list",
             query: FILTERED,
@@ -159,7 +185,8 @@ fn named_queries() -> Vec<Named> {
             query: DEEP,
             variables: |_| json!({ "after": null }),
         },
-    ]
+    ]);
+    named
 }
 
 /// Latencies of a run, and its throughput.
@@ -596,11 +623,11 @@ async fn serve_baseline(url: &str, addr: &str) {
 // ---------------------------------------------------------------------------
 
 /// The SQL statements one run of each query costs.
-async fn statement_counts(url: &str) -> Vec<u64> {
+async fn statement_counts(url: &str, kept_answers: bool) -> Vec<u64> {
     let db = db::connect(url, 4).await.unwrap();
     let api = Api::new(db.conn.clone(), Default::default());
     let mut counts = Vec::new();
-    for named in named_queries() {
+    for named in named_queries(kept_answers) {
         let before = db.stats.statements();
         let request = async_graphql::Request::new(named.query)
             .variables(async_graphql::Variables::from_json((named.variables)(1)));
@@ -677,6 +704,11 @@ async fn bench(backend: &str, options: &Options) {
     let seeding = started.elapsed();
 
     let hub_port = free_port();
+    let kept_mib = if options.kept_answers {
+        vigie::server::answers::DEFAULT_MIB
+    } else {
+        0
+    };
     let hub = Server(
         Command::new(VIGIE)
             .args([
@@ -685,6 +717,8 @@ async fn bench(backend: &str, options: &Options) {
                 // The load client is one IP making many requests.
                 "--rate-limit-ip",
                 "0",
+                "--answer-cache-mb",
+                &kept_mib.to_string(),
                 "--addr",
                 &format!("127.0.0.1:{hub_port}"),
                 "--database-url",
@@ -743,14 +777,22 @@ async fn bench(backend: &str, options: &Options) {
         );
     }
 
-    let counts = statement_counts(&url).await;
+    let counts = statement_counts(&url, options.kept_answers).await;
     println!(
-        "\n### {backend} (scale {}, seeded in {:.0} s)\n",
+        "\n### {backend} (scale {}, seeded in {:.0} s, answers {})\n",
         options.scale,
-        seeding.as_secs_f64()
+        seeding.as_secs_f64(),
+        if options.kept_answers {
+            "kept"
+        } else {
+            "computed"
+        }
     );
+    // Kept answers cost one statement (the data version), and a request
+    // without one, one more than computing it: the column gives what
+    // computing an answer takes.
     println!(
-        "| query | SQL statements | clients | requests/s | p50 (ms) | p99 (ms) | server CPU (ms/request) | database CPU (ms/request) |"
+        "| query | SQL statements (computed) | clients | requests/s | p50 (ms) | p99 (ms) | server CPU (ms/request) | database CPU (ms/request) |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let postgres = admin.is_some();
@@ -773,7 +815,7 @@ async fn bench(backend: &str, options: &Options) {
             })
         })
     };
-    for (named, statements) in named_queries().iter().zip(&counts) {
+    for (named, statements) in named_queries(options.kept_answers).iter().zip(&counts) {
         for clients in [1, 16] {
             let before = Cpu::now(hub.0.id(), postgres);
             let measure = load(
@@ -793,7 +835,7 @@ async fn bench(backend: &str, options: &Options) {
                 ms(measure.p99),
                 cpu.columns()
             );
-            if named.name != "headline" {
+            if !named.name.starts_with("headline") {
                 continue;
             }
             // The baseline right after the headline query, so that both
@@ -811,7 +853,8 @@ async fn bench(backend: &str, options: &Options) {
                 cpu.columns()
             );
             println!(
-                "| → headline / baseline | | {} | {:.2}× fewer | {:.2}× | {:.2}× | | |",
+                "| → {} / baseline | | {} | {:.2}× fewer | {:.2}× | {:.2}× | | |",
+                named.name,
                 clients,
                 raw.throughput() / measure.throughput(),
                 measure.p50.as_secs_f64() / raw.p50.as_secs_f64(),
