@@ -15,7 +15,7 @@ use entity::{enums::*, *};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, PrimaryKeyToColumn,
-    PrimaryKeyTrait, QueryFilter, Select, TransactionTrait, Value,
+    PrimaryKeyTrait, QueryFilter, Select, Value,
 };
 use serde::Deserialize;
 
@@ -202,7 +202,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Report> {
         serde_json::from_str(CURATION).context("data/curation.json does not parse")?;
     let vocabulary: Vocabulary =
         serde_json::from_str(VOCABULARY).context("data/vocabulary.json does not parse")?;
-    let txn = db.begin().await?;
+    let txn = crate::graphql::write::begin(db).await?;
     let mut load = Load {
         txn: &txn,
         now: Utc::now(),

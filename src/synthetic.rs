@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entity::{enums::*, text::FoldText, *};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, TransactionTrait, Value,
+    DbBackend, EntityTrait, Value,
 };
 
 /// How the source of synthetic records names its document.
@@ -216,7 +216,7 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
     }
     let counts = Counts::at(scale);
     let mut rng = Rng(seed);
-    let txn = db.begin().await?;
+    let txn = crate::graphql::write::begin(db).await?;
     crate::reference::load_vocabulary(&txn).await?;
     let techniques: Vec<i64> = technique::Entity::find()
         .all(&txn)
