@@ -7,7 +7,7 @@
 //! (see [`crate::db::data_version`]), and served again only while the
 //! version still reads the same: no write has committed since, from this
 //! replica, another one, the CLI or direct SQL. Checking costs one
-//! primary-key read per request.
+//! primary-key read per anonymous request.
 //!
 //! Only answers to anonymous requests are kept (with an API key, what a
 //! request may see depends on its key), only to queries, and only those
