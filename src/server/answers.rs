@@ -87,6 +87,29 @@ impl Store {
             self.bytes -= kept.size();
         }
     }
+
+    /// Keeps an answer, then forgets the least recently used ones until
+    /// the kept ones fit in `budget`. One computed at a later version (by a
+    /// request that started after a write this one may not have seen)
+    /// stays instead.
+    fn put(&mut self, key: Key, kept: Kept, budget: usize) {
+        if self
+            .answers
+            .peek(&key)
+            .is_some_and(|newer| newer.version > kept.version)
+        {
+            return;
+        }
+        self.remove(&key);
+        self.bytes += kept.size();
+        self.answers.put(key, kept);
+        while self.bytes > budget {
+            let Some((_, oldest)) = self.answers.pop_lru() else {
+                break;
+            };
+            self.bytes -= oldest.size();
+        }
+    }
 }
 
 /// The answers kept, within a budget of bytes (0: none kept).
@@ -157,18 +180,8 @@ impl Answers {
             headers: parts.headers.clone(),
             body: body.clone(),
         };
-        let size = kept.size();
-        if size <= self.largest() {
-            let mut store = self.lock();
-            store.remove(&key);
-            store.bytes += size;
-            store.answers.put(key, kept);
-            while store.bytes > self.budget {
-                let Some((_, oldest)) = store.answers.pop_lru() else {
-                    break;
-                };
-                store.bytes -= oldest.size();
-            }
+        if kept.size() <= self.largest() {
+            self.lock().put(key, kept, self.budget);
         }
         Response::from_parts(parts, Body::from(body))
     }
@@ -251,6 +264,9 @@ mod tests {
         let again = answers.get(&key, 7).expect("kept at version 7");
         assert_eq!(again.status(), StatusCode::OK);
         assert_eq!(body_of(again).await, "{\"data\":1}");
+        // One computed before a write does not replace one computed after.
+        answers.keep(key, 6, answer("{\"data\":0}")).await;
+        assert_eq!(body_of(answers.get(&key, 7).unwrap()).await, "{\"data\":1}");
         // A write moved the version: the answer is dropped, not served.
         assert!(answers.get(&key, 8).is_none());
         assert_eq!(answers.usage(), (0, 0));
