@@ -44,7 +44,7 @@ impl Key {
         variables: Option<&serde_json::Value>,
     ) -> Key {
         let mut digest = Sha256::new();
-        digest.update([media as u8]);
+        digest.update([media as u8, u8::from(operation.is_some())]);
         for part in [query, operation.unwrap_or_default()] {
             digest.update((part.len() as u64).to_le_bytes());
             digest.update(part);
@@ -241,6 +241,7 @@ mod tests {
             Key::of(Media::GraphqlResponseJson, "{ a }", None, Some(&vars)),
             Key::of(Media::Json, "{ b }", None, Some(&vars)),
             Key::of(Media::Json, "{ a }", Some("A"), Some(&vars)),
+            Key::of(Media::Json, "{ a }", Some(""), Some(&vars)),
             Key::of(Media::Json, "{ a }", None, Some(&other_vars)),
             Key::of(Media::Json, "{ a }", None, None),
             // The text and the name are delimited by their lengths.
