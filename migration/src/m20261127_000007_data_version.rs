@@ -130,19 +130,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        run(
-            manager,
-            vec!["INSERT INTO data_version (id, version) VALUES (1, 0)".into()],
-        )
-        .await?;
-        run(
-            manager,
-            match manager.get_database_backend() {
-                DbBackend::Postgres => postgres_up(),
-                _ => sqlite_up(),
-            },
-        )
-        .await
+        let mut statements = vec!["INSERT INTO data_version (id, version) VALUES (1, 0)".into()];
+        statements.extend(match manager.get_database_backend() {
+            DbBackend::Postgres => postgres_up(),
+            _ => sqlite_up(),
+        });
+        run(manager, statements).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
