@@ -6,7 +6,7 @@ use vigie::graphql::Limits;
 
 use crate::{
     fixtures::seed_everything,
-    helpers::{Backend, TestApp, codes, gid},
+    helpers::{Backend, TestApp, codes, execute_sql, gid},
 };
 
 /// Text that must never reach a client: SQL, driver and Rust internals.
@@ -147,9 +147,7 @@ on_both_backends! {
     async fn a_failing_database_is_internal_and_says_nothing_of_itself(backend: Backend) {
         let app = TestApp::new(backend).await;
         seed_everything(&app.db).await;
-        sea_orm::ConnectionTrait::execute_unprepared(&app.db.conn, "DROP TABLE event")
-            .await
-            .unwrap();
+        execute_sql(&app.db.conn, "DROP TABLE event").await;
         let response = app.run("{ events { nodes { title } } territories { totalCount } }", json!({})).await;
         let errors = response["errors"].as_array().unwrap();
         assert_eq!(codes(errors), vec!["INTERNAL"]);

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use entity::{enums::*, *};
 use sea_orm::{ActiveValue::Set, TransactionTrait};
 
-use crate::helpers::{put, put_many};
+use crate::helpers::{execute_sql, put, put_many};
 use vigie::db::Db;
 
 /// The ids of the records [`seed_everything`] creates.
@@ -698,7 +698,7 @@ pub async fn seed_grid(db: &Db, grid: Grid) {
 /// After inserts with explicit ids, PostgreSQL's sequences must move past
 /// them (SQLite needs nothing).
 async fn resync_sequences(db: &Db) {
-    use sea_orm::{ConnectionTrait, DatabaseBackend};
+    use sea_orm::DatabaseBackend;
     if db.conn.get_database_backend() != DatabaseBackend::Postgres {
         return;
     }
@@ -710,11 +710,12 @@ async fn resync_sequences(db: &Db) {
         "deployment_risk",
         "contribution",
     ] {
-        db.conn
-            .execute_unprepared(&format!(
+        execute_sql(
+            &db.conn,
+            &format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-            ))
-            .await
-            .unwrap();
+            ),
+        )
+        .await;
     }
 }
