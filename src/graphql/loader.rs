@@ -27,8 +27,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
     IdenStatic, Iterable, ModelTrait, QueryFilter, QueryResult, Statement, StatementBuilder, Value,
     sea_query::{
-        Alias, Asterisk, CommonTableExpression, Condition, Expr, ExprTrait, Func, NullOrdering,
-        Order, Query, SelectStatement, WindowStatement, WithClause,
+        Alias, Asterisk, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query,
+        SelectStatement, WindowStatement,
     },
 };
 
@@ -744,13 +744,21 @@ fn page_condition(backend: DbBackend, table: &str, shape: &Shape, nested: bool) 
         };
         condition = condition.add(compiler.compile(pred, table));
     }
-    if let Some(after) = &shape.window.after {
-        condition = condition.add(keyset(table, &shape.sort, after, true));
-    }
-    if let Some(before) = &shape.window.before {
-        condition = condition.add(keyset(table, &shape.sort, before, false));
+    if let Some(past) = past_cursors(table, shape) {
+        condition = condition.add(past);
     }
     condition
+}
+
+/// The rows of `table` past a page's cursors; `None` without cursors.
+fn past_cursors(table: &str, shape: &Shape) -> Option<Condition> {
+    let after = (shape.window.after.as_ref()).map(|after| keyset(table, &shape.sort, after, true));
+    let before =
+        (shape.window.before.as_ref()).map(|before| keyset(table, &shape.sort, before, false));
+    match (after, before) {
+        (None, None) => None,
+        (after, before) => Some(Condition::all().add_option(after).add_option(before)),
+    }
 }
 
 impl<E> Loader<RelAll<E>> for SqlLoader
@@ -818,23 +826,12 @@ impl Loader<RelCount> for SqlLoader {
 }
 
 /// Most matching rows a root page is sorted from directly: see
-/// [`table_page`].
-pub const SORTED_FROM_MATCHES: i64 = 2_000;
+/// [`counted_table_page`].
+pub const SORTED_FROM_MATCHES: u64 = 2_000;
 
-/// One page of a whole table, for root connections.
-///
-/// `matches`: how many rows the list's filter keeps, when it was counted
-/// already. When they are few (at most [`SORTED_FROM_MATCHES`]), the
-/// matching rows are gathered first and the page is sorted from them alone.
-/// Otherwise PostgreSQL may walk an index in the page's order and test the
-/// filter row by row: quick when matches are dense, but a filter keeping a
-/// few hundred rows of 50,000 made it read thousands before the page was
-/// full (a text `contains` looks cheap to its planner).
-pub async fn table_page<E>(
-    ctx: &Context<'_>,
-    shape: &Shape,
-    matches: Option<i64>,
-) -> AppResult<Vec<E::Model>>
+/// One page of a whole table, for root connections, read in the page's
+/// order (from an index where one serves it).
+pub async fn table_page<E>(ctx: &Context<'_>, shape: &Shape) -> AppResult<Vec<E::Model>>
 where
     E: EntityTrait,
 {
@@ -845,40 +842,106 @@ where
     rows.column((table, Asterisk))
         .from(table)
         .cond_where(page_condition(backend, table, shape, false));
-    let terms = order_terms(&shape.sort, shape.window.backward);
-    let found = match matches {
-        Some(0) => Vec::new(),
-        Some(n) if n <= SORTED_FROM_MATCHES => {
-            let mut page = Query::select();
-            page.column(Asterisk).from(MATCHES);
-            for (column, order, nulls) in terms {
-                page.order_by_with_nulls((MATCHES, column), order, nulls);
-            }
-            let cte = CommonTableExpression::new()
-                .query(rows)
-                .table_name(MATCHES)
-                .materialized(true)
-                .to_owned();
-            let page = page.with(WithClause::new().cte(cte).to_owned());
-            db.query_all_raw(limited(backend, &page, shape.window.fetch()))
-                .await?
-        }
-        _ => {
-            for (column, order, nulls) in terms {
-                rows.order_by_with_nulls((table, column), order, nulls);
-            }
-            db.query_all_raw(limited(backend, &rows, shape.window.fetch()))
-                .await?
-        }
+    for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
+        rows.order_by_with_nulls((table, column), order, nulls);
+    }
+    models::<E>(
+        db.query_all_raw(limited(backend, &rows, shape.window.fetch()))
+            .await?,
+    )
+}
+
+/// One page of a filtered root list, and how many rows the filter keeps.
+///
+/// When they are few (at most [`SORTED_FROM_MATCHES`]), one statement
+/// gathers them, counts them and sorts the page from them alone. When they
+/// are more, they are counted, and the page is read in order as
+/// [`table_page`] reads it: quick when matches are dense. Sorted from all
+/// its matches, a page of a filter keeping thousands of rows would sort them
+/// all; read in order, a page of a filter keeping a few hundred rows of
+/// 50,000 made PostgreSQL read thousands before the page was full (a text
+/// `contains` looks cheap to its planner).
+pub async fn counted_table_page<E>(
+    ctx: &Context<'_>,
+    shape: &Shape,
+) -> AppResult<(Vec<E::Model>, i64)>
+where
+    E: EntityTrait,
+{
+    let db = database(ctx);
+    let backend = db.get_database_backend();
+    let table = E::default().table_name();
+    let found = db
+        .query_all_raw(gathered_page(backend, table, shape))
+        .await?;
+    let total = match found.first() {
+        Some(row) => row.try_get::<i64>("", COUNT)?,
+        // No match, or none past the cursors.
+        None if shape.window.after.is_none() && shape.window.before.is_none() => 0,
+        None => count_table(ctx, table, shape.pred.as_ref()).await?,
     };
-    found
-        .iter()
+    if total > SORTED_FROM_MATCHES as i64 {
+        let total = count_table(ctx, table, shape.pred.as_ref()).await?;
+        return Ok((table_page::<E>(ctx, shape).await?, total));
+    }
+    Ok((models::<E>(found)?, total))
+}
+
+/// The statement of [`counted_table_page`]: the rows matching the filter,
+/// one more than [`SORTED_FROM_MATCHES`] at most, each marked with whether
+/// it lies past the page's cursors; then the page sorted from them, each
+/// row with their number.
+fn gathered_page(backend: DbBackend, table: &'static str, shape: &Shape) -> Statement {
+    let mut matches = root_rows(backend, table, shape.pred.as_ref());
+    matches.column((table, Asterisk));
+    let past = past_cursors(table, shape);
+    if let Some(past) = past {
+        matches.expr_as(Expr::from(past), PAST);
+    }
+    let mut page = Query::select();
+    page.column(Asterisk)
+        .expr_as(
+            Expr::cust(format!(r#"(SELECT COUNT(*) FROM "{MATCHES}")"#)),
+            COUNT,
+        )
+        .from(MATCHES);
+    if shape.window.after.is_some() || shape.window.before.is_some() {
+        page.and_where(Expr::col(PAST));
+    }
+    for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {
+        page.order_by_with_nulls((MATCHES, column), order, nulls);
+    }
+    // The page binds no values, so the two parts join as text whatever the
+    // backend's placeholders; the gathering's LIMIT is written as a number
+    // (see `literal`), which sea-query's WITH would bind.
+    let matches = limited(backend, &matches, SORTED_FROM_MATCHES + 1);
+    let page = limited(backend, &page, shape.window.fetch());
+    debug_assert!(
+        page.values
+            .as_ref()
+            .is_none_or(|values| values.0.is_empty())
+    );
+    Statement {
+        sql: format!(
+            r#"WITH "{MATCHES}" AS MATERIALIZED ({}) {}"#,
+            matches.sql, page.sql
+        ),
+        ..matches
+    }
+}
+
+/// Models from the rows of their table.
+fn models<E: EntityTrait>(rows: Vec<QueryResult>) -> AppResult<Vec<E::Model>> {
+    rows.iter()
         .map(|row| Ok(E::Model::from_query_result(row, "")?))
         .collect()
 }
 
 /// The rows matching a root page's filter, gathered before they are sorted.
 const MATCHES: &str = "vigie_matches";
+
+/// Whether a gathered match lies past the page's cursors.
+const PAST: &str = "vigie_past";
 
 /// Number of rows of a table matching a condition.
 pub async fn count_table(

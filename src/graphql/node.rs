@@ -13,7 +13,8 @@ use super::{
     filter::{Filter, Pred, Val, checked},
     id,
     loader::{
-        ById, ByKey, Columns, Page, Record, Rel, RelAll, RelPage, count_table, loader, table_page,
+        ById, ByKey, Columns, Page, Record, Rel, RelAll, RelPage, counted_table_page, loader,
+        table_page,
     },
 };
 use crate::error::AppError;
@@ -181,19 +182,16 @@ pub async fn root_list<N: NodeType>(
 ) -> async_graphql::Result<Connection<N>> {
     let filtered = filter.is_some();
     let shape = shape::<N>(page, filter, order_by, include_archived)?;
-    let rows = wants_rows(ctx);
-    // A filtered list asked for both is counted first: the page then knows
-    // whether it may be sorted from the matching rows alone. Unfiltered,
-    // its page is best read in order from an index.
-    let known = if rows && filtered && wants_count(ctx) {
-        Some(count_table(ctx, N::TABLE, shape.pred.as_ref()).await?)
+    // A filtered list asked for both its page and its count has them
+    // gathered together. Unfiltered, its page is best read in order from an
+    // index, and counted only if asked.
+    let (rows, known) = if !wants_rows(ctx) {
+        (Vec::new(), None)
+    } else if filtered && wants_count(ctx) {
+        let (rows, total) = counted_table_page::<N::Entity>(ctx, &shape).await?;
+        (rows, Some(total))
     } else {
-        None
-    };
-    let rows = if rows {
-        table_page::<N::Entity>(ctx, &shape, known).await?
-    } else {
-        Vec::new()
+        (table_page::<N::Entity>(ctx, &shape).await?, None)
     };
     let total = Total::Table {
         table: N::TABLE,

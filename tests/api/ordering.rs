@@ -147,13 +147,65 @@ on_both_backends! {
                 }
             }
         }
-        // Counting first, a list its filter empties takes no second statement.
+        // Few matches: the page and the count come in one statement, also
+        // past a cursor, and for a list its filter empties.
+        let (data, statements) = app.count_statements(DEPLOYMENTS, json!({ "first": 20, "filter": filter })).await;
+        assert_eq!((data["deployments"]["totalCount"].clone(), statements), (json!(20), 1));
+        let (end, start) = (&data["deployments"]["pageInfo"]["endCursor"], &data["deployments"]["pageInfo"]["startCursor"]);
+        let (data, statements) = app
+            .count_statements(DEPLOYMENTS, json!({ "first": 5, "after": start, "filter": filter }))
+            .await;
+        assert_eq!((data["deployments"]["totalCount"].clone(), statements), (json!(20), 1));
+        assert_eq!(node_ids(&data["deployments"]).len(), 5);
         let (data, statements) = app
             .count_statements(DEPLOYMENTS, json!({ "first": 5, "filter": { "title": { "eq": "Aucun" } } }))
             .await;
         assert_eq!(data["deployments"]["totalCount"], 0);
         assert_eq!(node_ids(&data["deployments"]), Vec::<String>::new());
         assert_eq!(statements, 1);
+        // A page past every match is empty, and the list still counts them.
+        for window in [json!({ "first": 5, "after": end }), json!({ "last": 5, "before": start })] {
+            let mut vars = window.clone();
+            vars["filter"] = filter.clone();
+            let data = app.query(DEPLOYMENTS, vars).await;
+            assert_eq!(node_ids(&data["deployments"]), Vec::<String>::new(), "{window}");
+            assert_eq!(data["deployments"]["totalCount"], 20, "{window}");
+        }
+    }
+
+    async fn a_counted_list_with_many_matches_pages_and_counts_them_all(backend: Backend) {
+        // Up to 2,000 matches are gathered and sorted in one statement; one
+        // more, and they are counted, then the page is read in order.
+        let app = TestApp::new(backend).await;
+        seed_grid(&app.db, Grid { territories: 100, deployments_per_territory: 20, concerns_per_deployment: 0 }).await;
+        let filter = json!({ "status": { "in": ["PILOT", "PRODUCTION"] } });
+        let order_by = json!([{ "field": "START_MONTH", "direction": "DESC" }, { "field": "TITLE" }]);
+        let sql = "SELECT id FROM deployment WHERE status IN ('PILOT', 'PRODUCTION') \
+                   ORDER BY start_month DESC NULLS FIRST, title ASC NULLS LAST, id";
+        for (matches, statements) in [(2_000, 1), (2_001, 3)] {
+            if matches > 2_000 {
+                put(&app.db, deployment::ActiveModel {
+                    territory_id: Set(1),
+                    title: Set("Ajout".to_owned()),
+                    status: Set(DeploymentStatus::Pilot),
+                    ai_act_tier: Set(AiActTier::Unassessed),
+                    start_month: Set(Some("2030-01".to_owned())),
+                    ..Default::default()
+                }).await;
+            }
+            let want = gids("Deployment", app.ids(sql).await);
+            assert_eq!(want.len(), matches);
+            let vars = json!({ "first": 50, "orderBy": order_by, "filter": filter });
+            let (data, n) = app.count_statements(DEPLOYMENTS, vars.clone()).await;
+            assert_eq!(n, statements, "{matches} matches");
+            assert_eq!(data["deployments"]["totalCount"], matches);
+            assert_eq!(node_ids(&data["deployments"]), want[..50]);
+            let mut vars = vars;
+            vars["after"] = data["deployments"]["pageInfo"]["endCursor"].clone();
+            let data = app.query(DEPLOYMENTS, vars).await;
+            assert_eq!(data["deployments"]["totalCount"], matches);
+            assert_eq!(node_ids(&data["deployments"]), want[50..100]);
+        }
     }
 
     async fn nested_lists_sort_per_parent(backend: Backend) {
