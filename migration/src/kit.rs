@@ -109,3 +109,12 @@ impl<'a> Tables<'a> {
         self.manager.create_index(index).await
     }
 }
+
+/// Runs `statements` (raw SQL: triggers, functions) one after another.
+pub async fn run_all(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    for statement in statements {
+        db.execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}

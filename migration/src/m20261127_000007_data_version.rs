@@ -11,6 +11,8 @@
 
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 
+use crate::kit::run_all;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -110,14 +112,6 @@ fn sqlite_down() -> Vec<String> {
         .collect()
 }
 
-async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    for statement in statements {
-        db.execute_unprepared(&statement).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -135,11 +129,11 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => postgres_up(),
             _ => sqlite_up(),
         });
-        run(manager, statements).await
+        run_all(manager, statements).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(
+        run_all(
             manager,
             match manager.get_database_backend() {
                 DbBackend::Postgres => postgres_down(),

@@ -326,13 +326,29 @@ fn add_groups(
 /// by a related record's column then join the related table once per
 /// partial group (a territory's deployments in one stage, say) rather than
 /// once per row, and add the partial figures up.
+///
+/// With a `tally` (and the conditions it must meet), the partial groups add
+/// up its counts instead of counting rows. The tally is named after the
+/// table, so that the conditions read its columns as the table's.
 fn partial_groups(
     backend: DbBackend,
     table: &'static str,
     pred: Option<&Pred>,
     groups: &GroupQuery,
+    tally: Option<(&Tally, Vec<&Pred>)>,
 ) -> SelectStatement {
-    let mut query = root_rows(backend, table, pred);
+    let mut query = match &tally {
+        Some((tally, conditions)) => {
+            let mut query = Query::select();
+            query.from_as(tally.table, Alias::new(table));
+            let compiler = Compiler::new(backend);
+            for condition in conditions {
+                query.cond_where(compiler.compile(condition, table));
+            }
+            query
+        }
+        None => root_rows(backend, table, pred),
+    };
     // The record's own columns lead the GROUP BY, the foreign keys follow:
     // an index that begins with those columns (a deployment's stage, then
     // its territory) hands the rows over in group order, and PostgreSQL
@@ -345,10 +361,28 @@ fn partial_groups(
         if !columns.contains(&column) {
             columns.push(column);
             query.column((Alias::new(table), Alias::new(column)));
-            query.add_group_by([Expr::col((Alias::new(table), Alias::new(column)))]);
         }
     }
-    query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
+    match tally {
+        // By all the tally's columns, each of its rows is a partial group
+        // (and a tally serves counts alone: no numbers follow).
+        Some((tally, _)) if tally.columns.iter().all(|c| columns.contains(c)) => {
+            query.expr_as(Expr::col((Alias::new(table), tally.count)), COUNT);
+            return query;
+        }
+        // No row matching, no keys: one group, of none (as `COUNT(*)` says).
+        Some((tally, _)) => query.expr_as(
+            Func::coalesce([
+                Func::sum(Expr::col((Alias::new(table), tally.count))).into(),
+                Expr::val(0),
+            ]),
+            COUNT,
+        ),
+        None => query.expr_as(Func::count(Expr::col(Asterisk)), COUNT),
+    };
+    for column in columns {
+        query.add_group_by([Expr::col((Alias::new(table), Alias::new(column)))]);
+    }
     for (i, number) in groups.numbers.iter().enumerate() {
         let column = || Expr::col((Alias::new(table), *number));
         for (stat, aggregate) in [
@@ -364,6 +398,55 @@ fn partial_groups(
         }
     }
     query
+}
+
+/// Counts of a table's rows not archived, kept as the rows are written
+/// (by triggers: see the migration that creates the tally): one row per
+/// combination of `columns` with their number.
+#[derive(Debug)]
+struct Tally {
+    table: &'static str,
+    columns: &'static [&'static str],
+    /// The tally's column holding the number of rows.
+    count: &'static str,
+}
+
+/// Deployments by stage and territory.
+const DEPLOYMENT_TALLY: Tally = Tally {
+    table: migration::DEPLOYMENT_TALLY,
+    columns: &["status", "territory_id"],
+    count: "deployments",
+};
+
+/// The rows not archived: a root list's first condition unless it asks
+/// for archived records too.
+const LIVE: Pred = Pred::IsNull("archived_at", true);
+
+impl Tally {
+    /// The tally of `table`'s rows, if it keeps one.
+    fn of(table: &str) -> Option<&'static Tally> {
+        (table == "deployment").then_some(&DEPLOYMENT_TALLY)
+    }
+
+    /// When the tally answers `groups` of the rows `pred` keeps: the
+    /// conditions it must meet besides being live. Only counts, of rows not
+    /// archived, grouped by the tally's columns (or records and their
+    /// columns reached through them) and filtered on them alone.
+    fn serves<'p>(&self, pred: Option<&'p Pred>, groups: &GroupQuery) -> Option<Vec<&'p Pred>> {
+        let rest: Vec<&Pred> = match pred? {
+            pred if *pred == LIVE => Vec::new(),
+            Pred::All(preds) if preds.first() == Some(&LIVE) => preds[1..].iter().collect(),
+            _ => return None,
+        };
+        let keys_served = groups.keys.iter().all(|(_, key)| {
+            let column = key.path.first().map_or(key.column, |(fk, _)| *fk);
+            self.columns.contains(&column)
+        });
+        (groups.numbers.is_empty()
+            && keys_served
+            && rest.iter().all(|pred| pred.reads_only(self.columns)))
+        .then_some(rest)
+    }
 }
 
 /// The ORDER BY terms of groups, by the aliases of their columns.
@@ -446,6 +529,29 @@ fn read_group(row: &QueryResult, groups: &GroupQuery) -> AppResult<GroupRow> {
     })
 }
 
+/// How many rows of `table` `pred` keeps, as `vigie_count`: added up from
+/// the table's tally when it keeps one that can tell, counted otherwise.
+pub fn counted_rows(
+    backend: DbBackend,
+    table: &'static str,
+    pred: Option<&Pred>,
+) -> SelectStatement {
+    let whole = GroupQuery {
+        keys: Vec::new(),
+        numbers: &[],
+        order: GroupOrder::default(),
+        first: 1,
+    };
+    match Tally::of(table).and_then(|tally| Some((tally, tally.serves(pred, &whole)?))) {
+        Some(tally) => partial_groups(backend, table, pred, &whole, Some(tally)),
+        None => {
+            let mut query = root_rows(backend, table, pred);
+            query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
+            query
+        }
+    }
+}
+
 /// The groups of a whole table's matching rows.
 pub async fn table_groups(
     db: &DatabaseConnection,
@@ -454,9 +560,10 @@ pub async fn table_groups(
     groups: &GroupQuery,
 ) -> AppResult<Vec<GroupRow>> {
     let backend = db.get_database_backend();
-    let mut query = if groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
+    let tally = Tally::of(table).and_then(|tally| Some((tally, tally.serves(pred, groups)?)));
+    let mut query = if tally.is_some() || groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
         let mut query = Query::select();
-        query.from_subquery(partial_groups(backend, table, pred, groups), PARTIAL);
+        query.from_subquery(partial_groups(backend, table, pred, groups, tally), PARTIAL);
         add_groups(backend, &mut query, PARTIAL, groups, Source::Partial);
         query
     } else {

@@ -143,6 +143,23 @@ impl Pred {
         }
     }
 
+    /// Whether this condition reads no column of its rows but `columns`
+    /// (it may read a related record's, through one of them).
+    pub fn reads_only(&self, columns: &[&str]) -> bool {
+        match self {
+            Pred::All(preds) | Pred::Any(preds) => preds.iter().all(|p| p.reads_only(columns)),
+            Pred::Not(pred) => pred.reads_only(columns),
+            Pred::Cmp(column, ..)
+            | Pred::In(column, _)
+            | Pred::NotIn(column, _)
+            | Pred::IsNull(column, _)
+            | Pred::Text(column, ..) => columns.contains(column),
+            Pred::Parent { fk, .. } => columns.contains(fk),
+            // Related records point to the row's id.
+            Pred::Related(..) => false,
+        }
+    }
+
     /// All of `preds`, without a needless wrapper.
     pub fn all(mut preds: Vec<Pred>) -> Pred {
         if preds.len() == 1 {

@@ -33,6 +33,7 @@ use sea_orm::{
 };
 
 use super::{
+    aggregate::counted_rows,
     connection::{Position, Shape, Sort},
     filter::{Compiler, OrderDirection, Pred, root_rows},
 };
@@ -950,8 +951,7 @@ pub async fn count_table(
     pred: Option<&Pred>,
 ) -> AppResult<i64> {
     let db = database(ctx);
-    let mut query = root_rows(db.get_database_backend(), table, pred);
-    query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
+    let query = counted_rows(db.get_database_backend(), table, pred);
     let row = db.query_one(&query).await?;
     Ok(match row {
         Some(row) => row.try_get("", COUNT)?,

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 
 use crate::{
     fixtures::{Grid, seed_grid},
-    helpers::{Backend, TestApp, codes, gid},
+    helpers::{Backend, TestApp, codes, execute_sql, gid},
 };
 
 /// Rows of a hand-written query, as `(keys joined by "|", count)`.
@@ -254,6 +254,100 @@ on_both_backends! {
         let regions: Vec<&str> = data["keys"]["groupBy"].as_array().unwrap().iter()
             .map(|g| g["keys"][0]["value"].as_str().unwrap()).collect();
         assert!(regions.windows(2).all(|pair| pair[0] > pair[1]), "{regions:?}");
+    }
+
+    async fn deployment_counts_kept_as_they_are_written_equal_a_hand_written_group_by(backend: Backend) {
+        // Counts by stage and territory are kept by triggers as deployments
+        // are written; groups of live deployments by those (or the région)
+        // are read from them. Whoever writes, they must stay exact.
+        let app = seeded(backend).await;
+        let query = r#"{
+            byRegionStatus: deployments { groupBy(by: [REGION, STATUS], first: 1000) { keys { value } count } }
+            byTerritory: deployments(filter: { status: { in: [PILOT, IDEA] }, territory: { kind: { eq: METROPOLE } } }) {
+                groupBy(by: [TERRITORY], first: 1000) { keys { value } count } }
+            all: deployments(filter: { not: { status: { eq: PRODUCTION } } }) { groupBy(by: []) { keys { value } count } }
+            archivedToo: deployments(includeArchived: true) { groupBy(by: [STATUS]) { keys { value } count } }
+            total: deployments(filter: { status: { in: [PILOT, IDEA] }, territory: { kind: { eq: METROPOLE } } }) { totalCount }
+        }"#;
+        let live = "FROM deployment d JOIN territory t ON t.id = d.territory_id WHERE d.archived_at IS NULL";
+        let check = async |step: &str| {
+            let (data, statements) = app.count_statements(query, json!({})).await;
+            assert_eq!(statements, 5, "{step}");
+            assert_eq!(
+                api_groups(&data["byRegionStatus"]["groupBy"]),
+                sql_groups(&app, &format!("SELECT t.region || '|' || d.status AS k, COUNT(*) AS n {live} \
+                    GROUP BY t.region, d.status")).await,
+                "{step}"
+            );
+            let want: BTreeMap<String, i64> = sql_groups(&app, &format!("SELECT CAST(t.id AS TEXT) AS k, COUNT(*) AS n {live} \
+                AND d.status IN ('PILOT', 'IDEA') AND t.kind = 'METROPOLE' GROUP BY t.id")).await
+                .into_iter()
+                .map(|(id, n)| (gid("Territory", id.parse().unwrap()), n))
+                .collect();
+            assert_eq!(data["total"]["totalCount"], json!(want.values().sum::<i64>()), "{step}");
+            assert_eq!(api_groups(&data["byTerritory"]["groupBy"]), want, "{step}");
+            let none = sql_groups(&app, &format!("SELECT '' AS k, COUNT(*) AS n {live} AND d.status <> 'PRODUCTION'")).await;
+            assert_eq!(data["all"]["groupBy"][0]["count"], json!(none[""]), "{step}");
+            assert_eq!(
+                api_groups(&data["archivedToo"]["groupBy"]),
+                sql_groups(&app, "SELECT status AS k, COUNT(*) AS n FROM deployment GROUP BY status").await,
+                "{step}"
+            );
+            // The kept counts themselves, row for row.
+            assert_eq!(
+                sql_groups(&app, "SELECT status || '|' || CAST(territory_id AS TEXT) AS k, CAST(deployments AS BIGINT) AS n \
+                    FROM deployment_tally").await,
+                sql_groups(&app, "SELECT status || '|' || CAST(territory_id AS TEXT) AS k, COUNT(*) AS n \
+                    FROM deployment WHERE archived_at IS NULL GROUP BY status, territory_id").await,
+                "{step}"
+            );
+        };
+        check("seeded").await;
+        for (step, sql) in [
+            ("new stage", "UPDATE deployment SET status = 'IDEA' WHERE id % 6 = 0"),
+            ("moved", "UPDATE deployment SET territory_id = 5 WHERE id % 7 = 0"),
+            ("archived", "UPDATE deployment SET archived_at = '2026-01-01 00:00:00' WHERE id % 4 = 0"),
+            ("restored", "UPDATE deployment SET archived_at = NULL WHERE id % 8 = 0"),
+            ("unrelated column", "UPDATE deployment SET title = 'Renommé' WHERE id % 3 = 0"),
+            ("deleted", "DELETE FROM deployment_risk WHERE deployment_id % 5 = 0; \
+                         DELETE FROM contribution_deployment WHERE deployment_id % 5 = 0; \
+                         DELETE FROM deployment WHERE id % 5 = 0"),
+            ("inserted", "INSERT INTO deployment (territory_id, title, status, ai_act_tier) \
+                          SELECT id, 'Ajout', 'RETIRED', 'MINIMAL' FROM territory"),
+            ("a stage emptied", "UPDATE deployment SET status = 'PILOT' WHERE status = 'RETIRED'"),
+        ] {
+            execute_sql(&app.db.conn, sql).await;
+            check(step).await;
+        }
+        // Those groups and totals came from the kept counts: a count changed
+        // by hand shows in them, and not in groups the counts cannot give.
+        execute_sql(&app.db.conn, "UPDATE deployment_tally SET deployments = deployments + 1000").await;
+        let data = app.query(r#"{
+            kept: deployments(filter: { status: { ne: IDEA } }) { groupBy(by: [STATUS]) { keys { value } count } }
+            keptTotal: deployments(filter: { status: { eq: PILOT } }) { totalCount }
+            byTitle: deployments(filter: { title: { contains: "usage" } }) { groupBy(by: [STATUS]) { keys { value } count } }
+            byYear: deployments { groupBy(by: [STATUS, YEAR], first: 1000) { keys { value } count } }
+        }"#, json!({})).await;
+        let kept = sql_groups(&app, "SELECT status AS k, CAST(SUM(deployments) AS BIGINT) AS n \
+            FROM deployment_tally WHERE status <> 'IDEA' GROUP BY status").await;
+        assert!(kept.values().all(|n| *n > 1000), "{kept:?}");
+        assert_eq!(api_groups(&data["kept"]["groupBy"]), kept);
+        assert_eq!(data["keptTotal"]["totalCount"], json!(kept["PILOT"]));
+        assert_eq!(
+            api_groups(&data["byTitle"]["groupBy"]),
+            sql_groups(&app, "SELECT status AS k, COUNT(*) AS n FROM deployment \
+                WHERE archived_at IS NULL AND title_folded LIKE '%usage%' GROUP BY status").await
+        );
+        assert_eq!(
+            api_groups(&data["byYear"]["groupBy"]),
+            sql_groups(&app, "SELECT status || '|' || COALESCE(SUBSTR(start_month, 1, 4), '∅') AS k, COUNT(*) AS n \
+                FROM deployment WHERE archived_at IS NULL GROUP BY status, SUBSTR(start_month, 1, 4)").await
+        );
+        if backend == Backend::Postgres {
+            // TRUNCATE fires no row trigger; it empties the counts too.
+            execute_sql(&app.db.conn, "TRUNCATE deployment CASCADE").await;
+            check("truncated").await;
+        }
     }
 
     async fn bad_group_requests_get_clear_errors(backend: Backend) {

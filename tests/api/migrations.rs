@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::json;
 
 use crate::{
-    fixtures::seed_everything,
+    fixtures::{Grid, seed_everything, seed_grid},
     helpers::{Backend, TestApp, execute_sql},
 };
 
@@ -77,12 +77,34 @@ on_both_backends! {
         let found = names(conn.query_all_raw(statement()).await.unwrap());
         // One index, stage first, so that it serves filters on the stage alone.
         assert_eq!(found, ["idx_deployment_status_territory_id_archived_at"]);
-        // Two steps back (the data version's, then this one) restore the
-        // index on the stage alone.
-        Migrator::down(conn, Some(2)).await.unwrap();
+        // Three steps back (the deployment counts', the data version's, then
+        // this one) restore the index on the stage alone.
+        Migrator::down(conn, Some(3)).await.unwrap();
         let found = names(conn.query_all_raw(statement()).await.unwrap());
         assert_eq!(found, ["idx_deployment_status"]);
         Migrator::up(conn, None).await.unwrap();
+    }
+
+    async fn deployments_written_before_their_counts_were_kept_are_counted(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let conn = &app.db.conn;
+        Migrator::down(conn, Some(1)).await.unwrap();
+        seed_grid(&app.db, Grid { territories: 6, deployments_per_territory: 5, concerns_per_deployment: 0 }).await;
+        execute_sql(conn, "UPDATE deployment SET archived_at = '2026-01-01 00:00:00' WHERE id % 4 = 0").await;
+        Migrator::up(conn, None).await.unwrap();
+        let rows = async |sql: &str| -> Vec<(String, i64, i64)> {
+            conn.query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| (row.try_get("", "status").unwrap(), row.try_get("", "territory_id").unwrap(), row.try_get("", "n").unwrap()))
+                .collect()
+        };
+        let kept = rows("SELECT status, territory_id, CAST(deployments AS BIGINT) AS n FROM deployment_tally ORDER BY status, territory_id").await;
+        let counted = rows("SELECT status, territory_id, COUNT(*) AS n FROM deployment WHERE archived_at IS NULL \
+            GROUP BY status, territory_id ORDER BY status, territory_id").await;
+        assert_eq!(kept.len(), 12);
+        assert_eq!(kept, counted);
     }
 
     async fn every_table_an_answer_reads_moves_the_data_version(backend: Backend) {
@@ -101,9 +123,10 @@ on_both_backends! {
             .iter()
             .map(|row| row.try_get::<String>("", "name").unwrap())
             .collect();
-        // What no answer shows, and the version itself.
+        // What no answer shows, the version itself, and the deployment
+        // counts, which only the deployments' own writes (versioned) move.
         let unversioned = ["api_key", "api_key_territory", "idempotency_key", "persisted_query",
-            "seaql_migrations", "data_version"];
+            "seaql_migrations", "data_version", "deployment_tally"];
         let expected: BTreeSet<String> = tables
             .iter()
             .filter(|t| !unversioned.contains(&t.as_str()))
