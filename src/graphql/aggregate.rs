@@ -418,14 +418,17 @@ const DEPLOYMENT_TALLY: Tally = Tally {
     count: "deployments",
 };
 
-/// The rows not archived: a root list's first condition unless it asks
-/// for archived records too.
-const LIVE: Pred = Pred::IsNull("archived_at", true);
-
 impl Tally {
-    /// The tally of `table`'s rows, if it keeps one.
-    fn of(table: &str) -> Option<&'static Tally> {
-        (table == "deployment").then_some(&DEPLOYMENT_TALLY)
+    /// The tally of `table`'s rows that answers `groups` of the rows `pred`
+    /// keeps, if there is one, with the conditions it must meet (see
+    /// [`Tally::serves`]).
+    fn serving<'p>(
+        table: &str,
+        pred: Option<&'p Pred>,
+        groups: &GroupQuery,
+    ) -> Option<(&'static Tally, Vec<&'p Pred>)> {
+        let tally = (table == "deployment").then_some(&DEPLOYMENT_TALLY)?;
+        Some((tally, tally.serves(pred, groups)?))
     }
 
     /// When the tally answers `groups` of the rows `pred` keeps: the
@@ -434,8 +437,8 @@ impl Tally {
     /// columns reached through them) and filtered on them alone.
     fn serves<'p>(&self, pred: Option<&'p Pred>, groups: &GroupQuery) -> Option<Vec<&'p Pred>> {
         let rest: Vec<&Pred> = match pred? {
-            pred if *pred == LIVE => Vec::new(),
-            Pred::All(preds) if preds.first() == Some(&LIVE) => preds[1..].iter().collect(),
+            pred if *pred == Pred::LIVE => Vec::new(),
+            Pred::All(preds) if preds.first() == Some(&Pred::LIVE) => preds[1..].iter().collect(),
             _ => return None,
         };
         let keys_served = groups.keys.iter().all(|(_, key)| {
@@ -542,14 +545,9 @@ pub fn counted_rows(
         order: GroupOrder::default(),
         first: 1,
     };
-    match Tally::of(table).and_then(|tally| Some((tally, tally.serves(pred, &whole)?))) {
-        Some(tally) => partial_groups(backend, table, pred, &whole, Some(tally)),
-        None => {
-            let mut query = root_rows(backend, table, pred);
-            query.expr_as(Func::count(Expr::col(Asterisk)), COUNT);
-            query
-        }
-    }
+    // Without keys, partial groups are the one group of every match.
+    let tally = Tally::serving(table, pred, &whole);
+    partial_groups(backend, table, pred, &whole, tally)
 }
 
 /// The groups of a whole table's matching rows.
@@ -560,7 +558,7 @@ pub async fn table_groups(
     groups: &GroupQuery,
 ) -> AppResult<Vec<GroupRow>> {
     let backend = db.get_database_backend();
-    let tally = Tally::of(table).and_then(|tally| Some((tally, tally.serves(pred, groups)?)));
+    let tally = Tally::serving(table, pred, groups);
     let mut query = if tally.is_some() || groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
         let mut query = Query::select();
         query.from_subquery(partial_groups(backend, table, pred, groups, tally), PARTIAL);

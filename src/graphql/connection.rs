@@ -100,6 +100,12 @@ impl Window {
     pub fn fetch(&self) -> u64 {
         self.size + 1
     }
+
+    /// Whether the page starts or ends at a cursor, rather than at an end
+    /// of the list.
+    pub fn has_cursors(&self) -> bool {
+        self.after.is_some() || self.before.is_some()
+    }
 }
 
 impl PageArgs {

@@ -132,6 +132,10 @@ pub enum Pred {
 }
 
 impl Pred {
+    /// The records not archived: a list's first condition unless it asks
+    /// for archived records too.
+    pub const LIVE: Pred = Pred::IsNull("archived_at", true);
+
     /// Conditions in this tree, all levels together.
     pub fn size(&self) -> usize {
         match self {

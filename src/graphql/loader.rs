@@ -878,7 +878,7 @@ where
     let total = match found.first() {
         Some(row) => row.try_get::<i64>("", COUNT)?,
         // No match, or none past the cursors.
-        None if shape.window.after.is_none() && shape.window.before.is_none() => 0,
+        None if !shape.window.has_cursors() => 0,
         None => count_table(ctx, table, shape.pred.as_ref()).await?,
     };
     if total > SORTED_FROM_MATCHES as i64 {
@@ -895,8 +895,7 @@ where
 fn gathered_page(backend: DbBackend, table: &'static str, shape: &Shape) -> Statement {
     let mut matches = root_rows(backend, table, shape.pred.as_ref());
     matches.column((table, Asterisk));
-    let past = past_cursors(table, shape);
-    if let Some(past) = past {
+    if let Some(past) = past_cursors(table, shape) {
         matches.expr_as(Expr::from(past), PAST);
     }
     let mut page = Query::select();
@@ -906,7 +905,7 @@ fn gathered_page(backend: DbBackend, table: &'static str, shape: &Shape) -> Stat
             COUNT,
         )
         .from(MATCHES);
-    if shape.window.after.is_some() || shape.window.before.is_some() {
+    if shape.window.has_cursors() {
         page.and_where(Expr::col(PAST));
     }
     for (column, order, nulls) in order_terms(&shape.sort, shape.window.backward) {

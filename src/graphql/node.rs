@@ -54,10 +54,9 @@ fn shape<N: NodeType>(
     let pred = if include_archived.unwrap_or(false) {
         pred
     } else {
-        let live = Pred::IsNull("archived_at", true);
         Some(match pred {
-            Some(pred) => Pred::All(vec![live, pred]),
-            None => live,
+            Some(pred) => Pred::All(vec![Pred::LIVE, pred]),
+            None => Pred::LIVE,
         })
     };
     Ok(Shape { pred, sort, window })
@@ -125,7 +124,7 @@ pub async fn related<N: NodeType>(
     let shape = Arc::new(shape::<N>(page, filter, order_by, include_archived)?);
     // A first page counts its whole list in the statement that fetches it
     // (past a cursor, the statement only sees the rows beyond it).
-    let counted = wants_count(ctx) && shape.window.after.is_none() && shape.window.before.is_none();
+    let counted = wants_count(ctx) && !shape.window.has_cursors();
     let page = if wants_rows(ctx) {
         loader(ctx)
             .load_one(RelPage::<N::Entity>::new(
