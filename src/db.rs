@@ -18,6 +18,12 @@ use sea_orm::{
 
 pub use migration::MOVE_DATA_VERSION;
 
+/// The statement reading the data version.
+pub const DATA_VERSION_SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+
+/// What is missing when the data version's row is.
+pub const MISSING_VERSION: &str = "the data version row";
+
 /// The data version: a number every committed write to the data the API
 /// serves has moved forward, whichever process wrote it (triggers move it,
 /// see the migration that adds it). An answer computed after reading
@@ -26,10 +32,10 @@ pub async fn data_version<C: ConnectionTrait>(db: &C) -> Result<i64, sea_orm::Db
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT version FROM data_version WHERE id = 1",
+            DATA_VERSION_SQL,
         ))
         .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the data version row".into()))?;
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(MISSING_VERSION.into()))?;
     row.try_get_by_index(0)
 }
 

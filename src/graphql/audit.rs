@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, Json, Object, SimpleObject, dataloader::Loader};
 use entity::audit_event;
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query},
 };
 
@@ -15,7 +15,7 @@ use super::{
     connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
     enums::AuditAction,
     id,
-    loader::{SqlLoader, database, literal, loader},
+    loader::{SqlLoader, database, limited, literal, loader},
 };
 use crate::{
     auth::Actor,
@@ -238,9 +238,7 @@ impl AuditRoot {
             .unwrap_or(&Actor::Anonymous)
             .admin()?;
         let size = page_size(first)?;
-        let mut select = audit_event::Entity::find()
-            .order_by_desc(audit_event::Column::Id)
-            .limit(size + 1);
+        let mut select = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
         if let Some(after) = after_id(after)? {
             select = select.filter(audit_event::Column::Id.lt(after));
         }
@@ -250,7 +248,14 @@ impl AuditRoot {
         if let Some(actor) = actor {
             select = select.filter(audit_event::Column::Actor.eq(actor));
         }
-        let rows = select.all(database(ctx)).await.map_err(AppError::from)?;
+        let db = database(ctx);
+        // The page's size written as a number (see `loader::literal`).
+        let page = limited(db.get_database_backend(), &select.into_query(), size + 1);
+        let rows = audit_event::Entity::find()
+            .from_raw_sql(page)
+            .all(db)
+            .await
+            .map_err(AppError::from)?;
         Ok(connection(rows, size))
     }
 }

@@ -22,10 +22,11 @@ use axum::{
     response::Response,
 };
 use lru::LruCache;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 
 use super::{HasErrors, Media};
+use crate::error::{AppError, is_unavailable};
 
 /// Mebibytes of answers kept unless configured otherwise.
 pub const DEFAULT_MIB: u32 = 32;
@@ -195,14 +196,22 @@ impl Answers {
 
 /// The data version, read before anything else of a request whose answer
 /// may be kept: an answer computed after it is right for as long as the
-/// version stays there. `None` if it cannot be read: the answer is then
-/// computed, and not kept.
-pub async fn version_now(db: &DatabaseConnection) -> Option<i64> {
-    match crate::db::data_version(db).await {
-        Ok(version) => Some(version),
+/// version stays there. `Ok(None)` if it cannot be read for another reason
+/// than an unreachable database (logged): the answer is then computed, and
+/// not kept. An unreachable database is the error itself: the query would
+/// wait for it a second time to fail the same way.
+pub async fn version_now(db: &DatabaseConnection) -> Result<Option<i64>, AppError> {
+    version_read(crate::db::data_version(db).await)
+}
+
+/// The data version as [`version_now`] gives it, from a read made already.
+pub fn version_read(read: Result<i64, DbErr>) -> Result<Option<i64>, AppError> {
+    match read {
+        Ok(version) => Ok(Some(version)),
+        Err(err) if is_unavailable(&err) => Err(err.into()),
         Err(err) => {
             tracing::warn!(error = %err, "cannot read the data version; the answer is not kept");
-            None
+            Ok(None)
         }
     }
 }

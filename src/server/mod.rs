@@ -33,6 +33,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+use sea_orm::DbErr;
 use serde_json::{Value as Json, json};
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -177,7 +178,9 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(cors)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        // Every answer of 500 or 503 was logged where it was decided, with
+        // its cause: the trace does not log it a second time.
+        .layer(TraceLayer::new_for_http().on_failure(()))
 }
 
 /// An error the HTTP layer answers itself, GraphQL-shaped.
@@ -213,7 +216,18 @@ fn app_error(err: AppError) -> Response {
             HeaderValue::from_static("Bearer realm=\"vigie\""),
         );
     }
+    if code == Code::DbUnavailable {
+        retry_soon(&mut response);
+    }
     response
+}
+
+/// Tells the client to try again in a second: the database is out of
+/// reach, for now.
+pub(crate) fn retry_soon(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
 }
 
 fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
@@ -480,13 +494,29 @@ fn not_acceptable() -> Response {
 }
 
 /// The query text a request runs: given, safelisted (`id`), or persisted
-/// under its hash; with the hash to register it under, when it is a new
-/// persisted query (registered only once it has parsed and validated, see
-/// [`register`]).
+/// under its hash.
+struct QueryText {
+    query: String,
+    /// The hash to register it under, when it is a new persisted query
+    /// (registered only once it has parsed and validated, see [`register`]).
+    new_hash: Option<String>,
+    /// The data version, when it was read with a persisted query's text
+    /// (asked with `with_version`).
+    version: Option<Result<i64, DbErr>>,
+}
+
+/// The query text a request runs. With `with_version`, a text read from the
+/// database comes with the data version, read in the same statement.
 async fn query_text(
     state: &AppState,
     incoming: &mut Incoming,
-) -> Result<(String, Option<String>), Response> {
+    with_version: bool,
+) -> Result<QueryText, Response> {
+    let text = |query: String, new_hash: Option<String>| QueryText {
+        query,
+        new_hash,
+        version: None,
+    };
     let safelist = persisted::Safelist::get();
     if let Some(id) = &incoming.id {
         return match safelist.find(id) {
@@ -495,7 +525,7 @@ async fn query_text(
                 incoming
                     .operation_name
                     .get_or_insert_with(|| operation.name.to_owned());
-                Ok((operation.query.to_owned(), None))
+                Ok(text(operation.query.to_owned(), None))
             }
             None => Err(http_error(
                 StatusCode::NOT_FOUND,
@@ -505,7 +535,7 @@ async fn query_text(
         };
     }
     let Some(hash) = incoming.persisted_hash.clone() else {
-        return Ok((incoming.query.take().unwrap_or_default(), None));
+        return Ok(text(incoming.query.take().unwrap_or_default(), None));
     };
     if let Some(query) = incoming.query.take() {
         if persisted::sha256_hex(&query) != hash {
@@ -516,14 +546,27 @@ async fn query_text(
             ));
         }
         let new = !state.settings.safelist_only && safelist.find(&hash).is_none();
-        return Ok((query, new.then_some(hash)));
+        return Ok(text(query, new.then_some(hash)));
     }
     if let Some(operation) = safelist.find(&hash) {
-        return Ok((operation.query.to_owned(), None));
+        return Ok(text(operation.query.to_owned(), None));
     }
-    match persisted::stored(state.api.db(), &hash).await {
-        Ok(Some(query)) => Ok((query, None)),
-        Ok(None) => Err(http_error(
+    let stored = if with_version {
+        persisted::stored_at_version(state.api.db(), &hash)
+            .await
+            .map(|(query, version)| (query, Some(version)))
+    } else {
+        persisted::stored(state.api.db(), &hash)
+            .await
+            .map(|query| (query, None))
+    };
+    match stored {
+        Ok((Some(query), version)) => Ok(QueryText {
+            query,
+            new_hash: None,
+            version,
+        }),
+        Ok((None, _)) => Err(http_error(
             StatusCode::OK,
             "PERSISTED_QUERY_NOT_FOUND",
             "PersistedQueryNotFound",
@@ -541,13 +584,20 @@ async fn answer(
     get: bool,
 ) -> Response {
     let started = Instant::now();
-    let (query, new_hash) = match query_text(state, &mut incoming).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
+    // Only anonymous answers are kept: with a key, what a request may see
+    // depends on the key.
+    let keeps = state.answers.enabled() && authorization.is_none();
+    let QueryText {
+        query,
+        new_hash,
+        version,
+    } = match query_text(state, &mut incoming, keeps).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
     if state.settings.safelist_only
         && authorization.is_none()
         && !persisted::Safelist::get().holds(&query)
@@ -559,9 +609,7 @@ async fn answer(
         );
     }
     let new_query = new_hash.map(|hash| (hash, query.clone()));
-    // Only anonymous answers are kept: with a key, what a request may see
-    // depends on the key.
-    let key = (state.answers.enabled() && authorization.is_none()).then(|| {
+    let key = keeps.then(|| {
         answers::Key::of(
             media,
             &query,
@@ -597,9 +645,19 @@ async fn answer(
         }
     };
     let kept = match key {
-        Some(key) => answers::version_now(state.api.db())
-            .await
-            .map(|version| (key, version)),
+        Some(key) => {
+            let version = match version {
+                Some(read) => answers::version_read(read),
+                None => answers::version_now(state.api.db()).await,
+            };
+            match version {
+                Ok(version) => version.map(|version| (key, version)),
+                Err(err) => {
+                    record(state, operation.as_deref(), err.code().as_str(), started);
+                    return app_error(err);
+                }
+            }
+        }
         None => None,
     };
     let outcome_ok = if media == Media::Csv { "csv" } else { "ok" };
@@ -877,8 +935,7 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
         http.extensions_mut().insert(HasErrors);
     }
     if unavailable {
-        http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        retry_soon(&mut http);
     }
     http.headers_mut().insert(
         header::CONTENT_TYPE,

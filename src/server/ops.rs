@@ -230,8 +230,6 @@ fn unavailable() -> Response {
         axum::Json(json!({ "status": "unavailable" })),
     )
         .into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    super::retry_soon(&mut response);
     response
 }

@@ -8,13 +8,13 @@ use std::{collections::HashMap, sync::OnceLock};
 
 use chrono::Utc;
 use entity::persisted_query;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, Set, TryInsertResult,
-    sea_query::Query,
-};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Set, Statement, TryInsertResult};
 use sha2::{Digest, Sha256};
 
-use crate::error::AppResult;
+use crate::{
+    db::{DATA_VERSION_SQL, MISSING_VERSION},
+    error::AppResult,
+};
 
 /// Automatic persisted queries kept by default.
 pub const DEFAULT_KEPT: u32 = 10_000;
@@ -105,6 +105,32 @@ pub async fn stored<C: ConnectionTrait>(db: &C, hash: &str) -> AppResult<Option<
         .map(|row| row.query))
 }
 
+/// The query registered under `hash`, if any, and the data version (see
+/// [`crate::db::data_version`]), read together in one statement: a request
+/// by hash whose answer may have been kept needs both before anything else.
+pub async fn stored_at_version<C: ConnectionTrait>(
+    db: &C,
+    hash: &str,
+) -> AppResult<(Option<String>, Result<i64, DbErr>)> {
+    let backend = db.get_database_backend();
+    let placeholder = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "SELECT ({DATA_VERSION_SQL}) AS version, \
+         (SELECT query FROM persisted_query WHERE hash = {placeholder}) AS query"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [hash.into()]))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("a row of scalar subqueries".into()))?;
+    let version = row
+        .try_get::<Option<i64>>("", "version")?
+        .ok_or_else(|| DbErr::RecordNotFound(MISSING_VERSION.into()));
+    Ok((row.try_get("", "query")?, version))
+}
+
 /// Registers a query under its hash (once; a second registration is a
 /// no-op), then forgets the registrations older than the `keep` most
 /// recent ones: a client whose query was forgotten is answered
@@ -129,18 +155,14 @@ pub async fn store<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     if matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
-        let older = Query::select()
-            .column(persisted_query::Column::Hash)
-            .from(persisted_query::Entity)
-            .order_by(persisted_query::Column::CreatedAt, Order::Desc)
-            .order_by(persisted_query::Column::Hash, Order::Desc)
-            // SQLite takes an offset only after a limit.
-            .limit(i64::MAX as u64)
-            .offset(u64::from(keep))
-            .to_owned();
-        persisted_query::Entity::delete_many()
-            .filter(persisted_query::Column::Hash.in_subquery(older))
-            .exec(db)
+        // The numbers are written, not bound (see `loader::literal`); SQLite
+        // takes an offset only after a limit.
+        let older = format!(
+            "DELETE FROM persisted_query WHERE hash IN (SELECT hash FROM persisted_query \
+             ORDER BY created_at DESC, hash DESC LIMIT {} OFFSET {keep})",
+            i64::MAX
+        );
+        db.execute_raw(Statement::from_string(db.get_database_backend(), older))
             .await?;
     }
     Ok(())

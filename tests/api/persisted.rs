@@ -5,6 +5,7 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
+use entity::enums::KeyRole;
 use serde_json::{Value as Json, json};
 use vigie::server::{self, AppState, HttpSettings, persisted::Safelist};
 
@@ -135,9 +136,20 @@ on_both_backends! {
         let (status, _, first) = send(&router, post(json!({ "query": query, "extensions": extensions }))).await;
         assert_eq!(status, StatusCode::OK, "{first}");
         assert_eq!(app.count_rows("persisted_query").await, 1);
-        // …then the hash alone is enough, by POST and by GET.
+        // …then the hash alone is enough, by POST and by GET. Its answer was
+        // kept: the text and the data version are read in one statement.
+        let before = app.statements();
         let (_, _, by_hash) = send(&router, post(json!({ "extensions": extensions }))).await;
-        assert_eq!(by_hash, first);
+        assert_eq!((by_hash.as_str(), app.statements() - before), (first.as_str(), 1));
+        // With an API key too (its answer is computed: never kept).
+        let (key, _) = vigie::auth::create_key(&app.db.conn, KeyRole::Admin, &[], "Réseau").await.unwrap();
+        let keyed = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::from(json!({ "extensions": extensions }).to_string()))
+            .unwrap();
+        let (status, _, by_key) = send(&router, keyed).await;
+        assert_eq!((status, by_key.as_str()), (StatusCode::OK, first.as_str()));
         let (status, headers, by_get) =
             send(&router, get(&[("extensions", &extensions.to_string())])).await;
         assert_eq!((status, by_get), (StatusCode::OK, first));

@@ -393,6 +393,33 @@ on_both_backends! {
         let all = "{ auditEvents(first: 100) { nodes { action recordType } } }";
         let answer = post(&router, Some(&keys.admin), all, json!({})).await;
         assert_eq!(answer.data()["auditEvents"]["nodes"].as_array().unwrap().len(), 3);
+        // In pages of two, newest first, each event once; filtered by type
+        // or by the key's label, only those.
+        let every = post(&router, Some(&keys.admin), "{ auditEvents(first: 100) { nodes { id actor recordType } } }", json!({})).await;
+        let every = every.data()["auditEvents"]["nodes"].as_array().unwrap().clone();
+        let mut paged = Vec::new();
+        let mut after = Json::Null;
+        loop {
+            let page = post(&router, Some(&keys.admin), "query($after: String) {
+                auditEvents(first: 2, after: $after) { nodes { id actor recordType } endCursor hasNextPage }
+            }", json!({ "after": after })).await;
+            let page = &page.data()["auditEvents"];
+            assert!(page["nodes"].as_array().unwrap().len() <= 2, "{page}");
+            paged.extend(page["nodes"].as_array().unwrap().iter().cloned());
+            if page["hasNextPage"] == false {
+                break;
+            }
+            after = page["endCursor"].clone();
+        }
+        assert_eq!(paged, every);
+        let ids: Vec<i64> = every.iter().map(|e| vigie::graphql::id::decode_as(e["id"].as_str().unwrap(), "AuditEvent").unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+        for (argument, field, value) in [("recordType", "recordType", "Deployment"), ("actor", "actor", "Ville de Test")] {
+            let filtered = post(&router, Some(&keys.admin), &format!("query($v: String) {{ auditEvents({argument}: $v) {{ nodes {{ id actor recordType }} }} }}"), json!({ "v": value })).await;
+            let want: Vec<&Json> = every.iter().filter(|e| e[field] == value).collect();
+            assert!(!want.is_empty(), "no event with {field} {value}");
+            assert_eq!(filtered.data()["auditEvents"]["nodes"].as_array().unwrap().iter().collect::<Vec<_>>(), want);
+        }
         let answer = post(&router, Some(&keys.editor), all, json!({})).await;
         assert_eq!(answer.code(), Some("FORBIDDEN"));
         let answer = post(&router, None, all, json!({})).await;
