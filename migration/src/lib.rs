@@ -12,6 +12,7 @@ mod m20261126_000005_persisted_queries;
 mod m20261126_000006_deployment_status_index;
 mod m20261127_000007_data_version;
 mod m20261127_000008_deployment_tally;
+mod m20261127_000009_tally_per_statement;
 
 pub use m20261127_000007_data_version::{BUMP as MOVE_DATA_VERSION, TABLES as VERSIONED_TABLES};
 pub use m20261127_000008_deployment_tally::TALLY as DEPLOYMENT_TALLY;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_deployment_status_index::Migration),
             Box::new(m20261127_000007_data_version::Migration),
             Box::new(m20261127_000008_deployment_tally::Migration),
+            Box::new(m20261127_000009_tally_per_statement::Migration),
         ]
     }
 }

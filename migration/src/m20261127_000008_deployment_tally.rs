@@ -46,9 +46,11 @@ fn count_out(row: &str) -> [String; 2] {
     ]
 }
 
-fn postgres_up() -> Vec<String> {
+/// PostgreSQL's row trigger, as this migration creates it (a later one
+/// replaces it, and gives it back when undone).
+pub(crate) fn postgres_row_trigger() -> [String; 2] {
     let [out, emptied] = count_out("OLD");
-    vec![
+    [
         format!(
             "CREATE FUNCTION deployment_tally_move() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
                IF TG_OP <> 'INSERT' THEN {out}; {emptied}; END IF; \
@@ -60,6 +62,18 @@ fn postgres_up() -> Vec<String> {
          AFTER INSERT OR UPDATE OF status, territory_id, archived_at OR DELETE ON deployment \
          FOR EACH ROW EXECUTE FUNCTION deployment_tally_move()"
             .into(),
+    ]
+}
+
+/// Drops [`postgres_row_trigger`].
+pub(crate) const POSTGRES_ROW_TRIGGER_DOWN: [&str; 2] = [
+    "DROP TRIGGER deployment_tally_moved ON deployment",
+    "DROP FUNCTION deployment_tally_move()",
+];
+
+fn postgres_up() -> Vec<String> {
+    let mut statements = postgres_row_trigger().to_vec();
+    statements.extend([
         // TRUNCATE fires no row trigger: it empties the tally too.
         "CREATE FUNCTION deployment_tally_empty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
            DELETE FROM deployment_tally; RETURN NULL; END $$"
@@ -67,14 +81,15 @@ fn postgres_up() -> Vec<String> {
         "CREATE TRIGGER deployment_tally_emptied AFTER TRUNCATE ON deployment \
          FOR EACH STATEMENT EXECUTE FUNCTION deployment_tally_empty()"
             .into(),
-    ]
+    ]);
+    statements
 }
 
 const POSTGRES_DOWN: &[&str] = &[
     "DROP TRIGGER deployment_tally_emptied ON deployment",
     "DROP FUNCTION deployment_tally_empty()",
-    "DROP TRIGGER deployment_tally_moved ON deployment",
-    "DROP FUNCTION deployment_tally_move()",
+    POSTGRES_ROW_TRIGGER_DOWN[0],
+    POSTGRES_ROW_TRIGGER_DOWN[1],
 ];
 
 fn sqlite_up() -> Vec<String> {

@@ -309,6 +309,10 @@ on_both_backends! {
             ("archived", "UPDATE deployment SET archived_at = '2026-01-01 00:00:00' WHERE id % 4 = 0"),
             ("restored", "UPDATE deployment SET archived_at = NULL WHERE id % 8 = 0"),
             ("unrelated column", "UPDATE deployment SET title = 'Renommé' WHERE id % 3 = 0"),
+            ("stages swapped", "UPDATE deployment SET status = CASE status WHEN 'PILOT' THEN 'PRODUCTION' \
+                WHEN 'PRODUCTION' THEN 'PILOT' ELSE status END"),
+            ("moved and archived at once", "UPDATE deployment SET territory_id = 3, \
+                archived_at = CASE WHEN id % 2 = 0 THEN '2026-02-01 00:00:00' ELSE archived_at END WHERE id % 9 = 0"),
             ("deleted", "DELETE FROM deployment_risk WHERE deployment_id % 5 = 0; \
                          DELETE FROM contribution_deployment WHERE deployment_id % 5 = 0; \
                          DELETE FROM deployment WHERE id % 5 = 0"),

@@ -6,13 +6,25 @@
 use migration::{Migrator, MigratorTrait};
 use std::collections::BTreeSet;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
 use serde_json::json;
 
 use crate::{
     fixtures::{Grid, seed_everything, seed_grid},
     helpers::{Backend, TestApp, execute_sql},
 };
+
+/// Undoes the migration `name` and those after it, the latest first.
+async fn undo_from(conn: &sea_orm::DatabaseConnection, name: &str) {
+    let applied = Migrator::get_applied_migrations(conn).await.unwrap();
+    let at = applied
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("{name} is not applied"));
+    Migrator::down(conn, Some((applied.len() - at) as u32))
+        .await
+        .unwrap();
+}
 
 on_both_backends! {
     async fn migrations_go_down_and_up_again(backend: Backend) {
@@ -77,9 +89,9 @@ on_both_backends! {
         let found = names(conn.query_all_raw(statement()).await.unwrap());
         // One index, stage first, so that it serves filters on the stage alone.
         assert_eq!(found, ["idx_deployment_status_territory_id_archived_at"]);
-        // Three steps back (the deployment counts', the data version's, then
-        // this one) restore the index on the stage alone.
-        Migrator::down(conn, Some(3)).await.unwrap();
+        // Undone (with the migrations after it), it restores the index on
+        // the stage alone.
+        undo_from(conn, "m20261126_000006_deployment_status_index").await;
         let found = names(conn.query_all_raw(statement()).await.unwrap());
         assert_eq!(found, ["idx_deployment_status"]);
         Migrator::up(conn, None).await.unwrap();
@@ -88,7 +100,7 @@ on_both_backends! {
     async fn deployments_written_before_their_counts_were_kept_are_counted(backend: Backend) {
         let app = TestApp::new(backend).await;
         let conn = &app.db.conn;
-        Migrator::down(conn, Some(1)).await.unwrap();
+        undo_from(conn, "m20261127_000008_deployment_tally").await;
         seed_grid(&app.db, Grid { territories: 6, deployments_per_territory: 5, concerns_per_deployment: 0 }).await;
         execute_sql(conn, "UPDATE deployment SET archived_at = '2026-01-01 00:00:00' WHERE id % 4 = 0").await;
         Migrator::up(conn, None).await.unwrap();
@@ -153,4 +165,80 @@ on_both_backends! {
         execute_sql(db, "INSERT INTO persisted_query (hash, query) VALUES ('abc', '{ a }')").await;
         assert_eq!(vigie::db::data_version(db).await.unwrap(), version);
     }
+}
+
+/// The tally rows written, inserted or deleted in the current transaction.
+async fn tally_writes(txn: &impl ConnectionTrait) -> i64 {
+    txn.query_one_raw(Statement::from_string(
+        DatabaseBackend::Postgres,
+        "SELECT n_tup_ins + n_tup_upd + n_tup_del AS n FROM pg_stat_xact_user_tables \
+         WHERE relname = 'deployment_tally'",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get("", "n")
+    .unwrap()
+}
+
+#[tokio::test]
+async fn on_postgres_a_statement_writes_each_deployment_count_once() {
+    let app = TestApp::new(Backend::Postgres).await;
+    let conn = &app.db.conn;
+    seed_grid(
+        &app.db,
+        Grid {
+            territories: 3,
+            deployments_per_territory: 0,
+            concerns_per_deployment: 0,
+        },
+    )
+    .await;
+    // 100 pilots in each territory, in one statement, then all of them in
+    // production: 3 counts added, then 3 moved to their new stage and 3
+    // removed (the pilots'), in one transaction.
+    let load = async || -> (i64, Vec<(String, i64, i64)>) {
+        let txn = conn.begin().await.unwrap();
+        execute_sql(&txn, "INSERT INTO deployment (territory_id, title, status, ai_act_tier) \
+            SELECT t.id, 'Lot ' || g, 'PILOT', 'MINIMAL' FROM territory t, generate_series(1, 100) g").await;
+        execute_sql(&txn, "UPDATE deployment SET status = 'PRODUCTION'").await;
+        let writes = tally_writes(&txn).await;
+        let rows = async |sql: &str| {
+            txn.query_all_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| {
+                    (
+                        row.try_get("", "status").unwrap(),
+                        row.try_get("", "territory_id").unwrap(),
+                        row.try_get("", "n").unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let kept = rows("SELECT status, territory_id, CAST(deployments AS BIGINT) AS n FROM deployment_tally ORDER BY 1, 2").await;
+        let counted = rows(
+            "SELECT status, territory_id, COUNT(*) AS n FROM deployment WHERE archived_at IS NULL \
+            GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .await;
+        assert_eq!(kept, counted);
+        txn.rollback().await.unwrap();
+        (writes, kept)
+    };
+    let (writes, kept) = load().await;
+    assert_eq!(kept.len(), 3);
+    assert!(
+        kept.iter()
+            .all(|(status, _, n)| status == "PRODUCTION" && *n == 100),
+        "{kept:?}"
+    );
+    assert_eq!(writes, 12);
+    // Counted row by row, as the tally's first migration does, the same
+    // load writes them hundreds of times.
+    undo_from(conn, "m20261127_000009_tally_per_statement").await;
+    let (writes, _) = load().await;
+    assert!(writes > 600, "{writes} writes");
+    Migrator::up(conn, None).await.unwrap();
 }
