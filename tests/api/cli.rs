@@ -8,7 +8,9 @@ use std::{
 
 use serde_json::json;
 
-use crate::helpers::{count_rows, free_port, post_graphql, wait_for_exit, wait_until_healthy};
+use crate::helpers::{
+    count_rows, free_port, post_graphql, succeeded, wait_for_exit, wait_until_healthy,
+};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
@@ -22,12 +24,7 @@ fn vigie(args: &[&str]) -> std::process::Output {
 
 /// Runs `vigie` with `args`, which must succeed.
 fn vigie_succeeds(args: &[&str]) {
-    let output = vigie(args);
-    assert!(
-        output.status.success(),
-        "vigie {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(vigie(args));
 }
 
 #[test]
@@ -94,8 +91,7 @@ fn seed_synthetic_documents_its_scale_and_seed() {
 
 #[test]
 fn print_schema_prints_the_committed_schema() {
-    let output = vigie(&["print-schema"]);
-    assert!(output.status.success());
+    let output = succeeded(vigie(&["print-schema"]));
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
@@ -228,9 +224,9 @@ fn keys_are_created_listed_and_revoked_from_the_command_line() {
             .output()
             .unwrap()
     };
-    assert!(run(&["import-reference"]).status.success());
+    succeeded(run(&["import-reference"]));
 
-    let created = run(&[
+    let created = succeeded(run(&[
         "keys",
         "create",
         "--role",
@@ -239,12 +235,7 @@ fn keys_are_created_listed_and_revoked_from_the_command_line() {
         "nantes-metropole",
         "--label",
         "Nantes Métropole — service numérique",
-    ]);
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    ]));
     let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     assert!(key.starts_with("vigie_") && key.len() == 6 + 64, "{key}");
 
@@ -260,7 +251,7 @@ fn keys_are_created_listed_and_revoked_from_the_command_line() {
     );
 
     let id = line.split('\t').next().unwrap();
-    assert!(run(&["keys", "revoke", id]).status.success());
+    succeeded(run(&["keys", "revoke", id]));
     let listed = String::from_utf8(run(&["keys", "list"]).stdout).unwrap();
     assert!(listed.lines().nth(1).unwrap().contains("revoked"));
     assert!(

@@ -13,7 +13,7 @@ use std::{
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value as Json, json};
 
-use crate::helpers::{free_port, post_graphql, wait_until_healthy};
+use crate::helpers::{free_port, post_graphql, succeeded, wait_until_healthy};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 const WRITERS: usize = 8;
@@ -88,17 +88,19 @@ async fn every_acknowledged_write_survives_a_kill_exactly_once() {
         "sqlite://{}?mode=rwc",
         dir.path().join("vigie.db").display()
     );
-    let output = Command::new(VIGIE)
-        .args(["import-reference", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let output = Command::new(VIGIE)
-        .args(["keys", "create", "--role", "admin", "--label", "durability"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    succeeded(
+        Command::new(VIGIE)
+            .args(["import-reference", "--database-url", &url])
+            .output()
+            .unwrap(),
+    );
+    let output = succeeded(
+        Command::new(VIGIE)
+            .args(["keys", "create", "--role", "admin", "--label", "durability"])
+            .args(["--database-url", &url])
+            .output()
+            .unwrap(),
+    );
     let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
 
     let client = reqwest::Client::new();

@@ -445,3 +445,17 @@ pub async fn post_graphql(base: &str, key: Option<&str>, query: &str, variables:
     }
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// The output of a command that must have succeeded; when it did not, the
+/// failure shows its exit status and error output.
+#[track_caller]
+pub fn succeeded(output: std::process::Output) -> std::process::Output {
+    assert!(
+        output.status.success(),
+        "exited with {}:\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use crate::{
     fixtures::seed_everything,
-    helpers::{Backend, TestDb},
+    helpers::{Backend, TestDb, succeeded},
 };
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
@@ -20,14 +20,9 @@ fn vigie(db: &TestDb, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn succeeded(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "vigie failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
+/// What a command that must succeed wrote.
+fn stdout_of(output: Output) -> String {
+    String::from_utf8(succeeded(output).stdout).unwrap()
 }
 
 async fn count(db: &TestDb, table: &str) -> i64 {
@@ -63,11 +58,11 @@ on_both_backends! {
         let path = |name: &str| dir.path().join(name).display().to_string();
 
         // JSON: every type in one file.
-        succeeded(&vigie(&source, &["export", "--format", "json", "--out", &path("a.json")]));
+        stdout_of(vigie(&source, &["export", "--format", "json", "--out", &path("a.json")]));
         let copy = TestDb::new(backend).await;
-        let report = succeeded(&vigie(&copy, &["import", &path("a.json")]));
+        let report = stdout_of(vigie(&copy, &["import", &path("a.json")]));
         assert!(report.contains("row(s) written"), "{report}");
-        succeeded(&vigie(&copy, &["export", "--format", "json", "--out", &path("b.json")]));
+        stdout_of(vigie(&copy, &["export", "--format", "json", "--out", &path("b.json")]));
         let (a, b) = (
             std::fs::read_to_string(path("a.json")).unwrap(),
             std::fs::read_to_string(path("b.json")).unwrap(),
@@ -92,10 +87,10 @@ on_both_backends! {
         assert!(count(&copy, "audit_event").await as usize >= records);
 
         // CSV: a directory of one file per type.
-        succeeded(&vigie(&source, &["export", "--format", "csv", "--out", &path("csv-a")]));
+        stdout_of(vigie(&source, &["export", "--format", "csv", "--out", &path("csv-a")]));
         let copy = TestDb::new(backend).await;
-        succeeded(&vigie(&copy, &["import", &path("csv-a")]));
-        succeeded(&vigie(&copy, &["export", "--format", "csv", "--out", &path("csv-b")]));
+        stdout_of(vigie(&copy, &["import", &path("csv-a")]));
+        stdout_of(vigie(&copy, &["export", "--format", "csv", "--out", &path("csv-b")]));
         for table in vigie::transfer::TYPES {
             let file = format!("{table}.csv");
             let a = std::fs::read_to_string(dir.path().join("csv-a").join(&file)).unwrap();
@@ -103,12 +98,12 @@ on_both_backends! {
             assert!(a == b, "{file} differs after a round trip");
         }
         // New records get ids after the imported ones.
-        let created = succeeded(&vigie(&copy, &["keys", "create", "--role", "admin", "--label", "x"]));
+        let created = stdout_of(vigie(&copy, &["keys", "create", "--role", "admin", "--label", "x"]));
         assert!(created.starts_with("vigie_"));
         let before = count(&copy, "territory").await;
         let file = path("new.csv");
         std::fs::write(&file, "name,slug,kind\nCommune Neuve,commune-neuve,MUNICIPALITY\n").unwrap();
-        succeeded(&vigie(&copy, &["import", &file, "--type", "territory"]));
+        stdout_of(vigie(&copy, &["import", &file, "--type", "territory"]));
         assert_eq!(count(&copy, "territory").await, before + 1);
     }
 
@@ -118,7 +113,7 @@ on_both_backends! {
         let territories = count(&db, "territory").await;
         let audit = count(&db, "audit_event").await;
 
-        let template = succeeded(&vigie(&db, &["template", "territory"]));
+        let template = stdout_of(vigie(&db, &["template", "territory"]));
         assert!(template.contains("#   kind: text, one of MUNICIPALITY"), "{template}");
         assert!(template.contains("#   parent_id: whole number, id of a territory"), "{template}");
         assert!(template.contains("#   name: text, required"), "{template}");
@@ -169,10 +164,10 @@ on_both_backends! {
         // A dry run of a good file checks it and writes nothing; the real
         // run writes it, with audit events.
         std::fs::write(&file, format!("{header}\n{good}\n")).unwrap();
-        let dry = succeeded(&vigie(&db, &["import", &file, "--type", "territory", "--dry-run"]));
+        let dry = stdout_of(vigie(&db, &["import", &file, "--type", "territory", "--dry-run"]));
         assert!(dry.contains("dry run: 1 row(s) are valid"), "{dry}");
         assert_eq!(count(&db, "territory").await, territories);
-        succeeded(&vigie(&db, &["import", &file, "--type", "territory"]));
+        stdout_of(vigie(&db, &["import", &file, "--type", "territory"]));
         assert_eq!(count(&db, "territory").await, territories + 1);
         assert_eq!(count(&db, "audit_event").await, audit + 1);
         // Importing it again breaks the unique slug: refused, nothing written.
