@@ -14,7 +14,7 @@
 //! without errors. Kept answers take at most the configured number of
 //! bytes; the least recently used go first.
 
-use std::sync::Mutex;
+use std::{collections::HashMap, sync::Mutex};
 
 use axum::{
     body::{Body, Bytes},
@@ -24,6 +24,7 @@ use axum::{
 use lru::LruCache;
 use sea_orm::{DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
 use super::{HasErrors, Media};
 use crate::error::{AppError, is_unavailable};
@@ -117,6 +118,37 @@ impl Store {
 pub struct Answers {
     budget: usize,
     store: Mutex<Store>,
+    /// Answers being computed, by key and data version: a request asking
+    /// the same question at the same version waits for that answer instead
+    /// of computing it again. The sender is dropped when the computation
+    /// ends, which wakes the receivers.
+    computing: Mutex<HashMap<(Key, i64), watch::Receiver<()>>>,
+}
+
+/// What a request whose answer is not kept does.
+pub enum Turn<'a> {
+    /// Another request computed it meanwhile: the answer to send.
+    Kept(Response),
+    /// Compute it, then keep it, while holding this: requests asking the
+    /// same meanwhile wait for it.
+    Lead(Computing<'a>),
+    /// Compute it: the request that did could not keep its answer.
+    Compute,
+}
+
+/// A computation others may be waiting for; they wake when it is dropped.
+pub struct Computing<'a> {
+    answers: &'a Answers,
+    at: (Key, i64),
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Computing<'_> {
+    fn drop(&mut self) {
+        // Forgotten first, so that no request waits for it from now on;
+        // the sender goes next, and wakes those that were.
+        self.answers.computing().remove(&self.at);
+    }
 }
 
 impl Answers {
@@ -127,6 +159,43 @@ impl Answers {
                 answers: LruCache::unbounded(),
                 bytes: 0,
             }),
+            computing: Mutex::default(),
+        }
+    }
+
+    fn computing(&self) -> std::sync::MutexGuard<'_, HashMap<(Key, i64), watch::Receiver<()>>> {
+        self.computing.lock().expect("computations poisoned")
+    }
+
+    /// What a request whose answer was not kept at `version` does: computes
+    /// it, or waits for the request computing it already and sends its
+    /// answer. Identical questions asked at once (a dashboard's, after a
+    /// write dropped the answers kept) are then computed once.
+    pub async fn turn(&self, key: Key, version: i64) -> Turn<'_> {
+        let mut underway = {
+            let mut computing = self.computing();
+            match computing.get(&(key, version)) {
+                Some(underway) => underway.clone(),
+                None => {
+                    // Kept between this request's look and now?
+                    if let Some(response) = self.get(&key, version) {
+                        return Turn::Kept(response);
+                    }
+                    let (done, underway) = watch::channel(());
+                    computing.insert((key, version), underway);
+                    return Turn::Lead(Computing {
+                        answers: self,
+                        at: (key, version),
+                        _done: done,
+                    });
+                }
+            }
+        };
+        // Never sent to: this ends when the sender is dropped.
+        let _ = underway.changed().await;
+        match self.get(&key, version) {
+            Some(response) => Turn::Kept(response),
+            None => Turn::Compute,
         }
     }
 
@@ -281,6 +350,38 @@ mod tests {
         assert!(answers.get(&key, 8).is_none());
         assert_eq!(answers.usage(), (0, 0));
         assert!(answers.get(&key, 7).is_none());
+    }
+
+    #[tokio::test]
+    async fn those_asking_while_an_answer_is_computed_wait_for_it() {
+        let answers = Answers::new(budget_of_mib(1));
+        let key = Key::of(Media::Json, "{ a }", None, None);
+        let Turn::Lead(computing) = answers.turn(key, 3).await else {
+            panic!("the first to ask computes");
+        };
+        // At another version, another computation.
+        assert!(matches!(answers.turn(key, 4).await, Turn::Lead(_)));
+        // Kept, then done: the one waiting sends it.
+        let (waited, ()) = tokio::join!(answers.turn(key, 3), async {
+            tokio::task::yield_now().await;
+            answers.keep(key, 3, answer("{\"data\":3}")).await;
+            drop(computing);
+        });
+        let Turn::Kept(response) = waited else {
+            panic!("the answer computed meanwhile is sent");
+        };
+        assert_eq!(body_of(response).await, "{\"data\":3}");
+        // A computation that ends without keeping its answer (an error, a
+        // request gone): those waiting compute their own.
+        let Turn::Lead(computing) = answers.turn(key, 5).await else {
+            panic!("nothing kept at version 5");
+        };
+        let (waited, ()) = tokio::join!(answers.turn(key, 5), async {
+            tokio::task::yield_now().await;
+            drop(computing);
+        });
+        assert!(matches!(waited, Turn::Compute));
+        assert!(answers.computing().is_empty());
     }
 
     #[tokio::test]

@@ -661,16 +661,28 @@ async fn answer(
         None => None,
     };
     let outcome_ok = if media == Media::Csv { "csv" } else { "ok" };
-    if let Some((key, version)) = kept
-        && let Some(response) = state.answers.get(&key, version)
-    {
-        state.metrics.answer_kept(true);
-        // It ran before without errors, so its document is worth keeping.
-        if let Some((hash, query)) = new_query {
-            register(state, &hash, &query).await;
+    let mut computing = None;
+    if let Some((key, version)) = kept {
+        let found = match state.answers.get(&key, version) {
+            Some(response) => Some(response),
+            None => match state.answers.turn(key, version).await {
+                answers::Turn::Kept(response) => Some(response),
+                answers::Turn::Lead(lead) => {
+                    computing = Some(lead);
+                    None
+                }
+                answers::Turn::Compute => None,
+            },
+        };
+        if let Some(response) = found {
+            state.metrics.answer_kept(true);
+            // It ran before without errors, so its document is worth keeping.
+            if let Some((hash, query)) = new_query {
+                register(state, &hash, &query).await;
+            }
+            record(state, operation.as_deref(), outcome_ok, started);
+            return response;
         }
-        record(state, operation.as_deref(), outcome_ok, started);
-        return response;
     }
     let ran = if media == Media::Csv {
         csv_response(&state.api, request).await
@@ -686,13 +698,16 @@ async fn answer(
         ran.outcome.as_deref().unwrap_or(outcome_ok),
         started,
     );
-    match kept {
+    let response = match kept {
         Some((key, version)) if ran.query => {
             state.metrics.answer_kept(false);
             state.answers.keep(key, version, ran.response).await
         }
         _ => ran.response,
-    }
+    };
+    // Kept (or not keepable): those waiting for it may look.
+    drop(computing);
+    response
 }
 
 /// A request run, and answered.

@@ -53,6 +53,29 @@ async fn data_version(app: &TestApp) -> i64 {
 }
 
 on_both_backends! {
+    async fn the_same_question_asked_at_once_is_computed_once(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let router = app.router();
+        let vars = json!({ "slug": "ville-de-test" });
+        let (status, _, computed) = ask(&app, &router, None, JSON, QUERY, vars.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        // A write drops the kept answer; then eight clients ask at once.
+        execute_sql(&app.db.conn, &format!("UPDATE deployment SET title = 'Réécrit' WHERE id = {}", f.deployment)).await;
+        let before = app.statements();
+        let answers = futures_util::future::join_all(
+            (0..8).map(|_| ask(&app, &router, None, JSON, QUERY, vars.clone())),
+        )
+        .await;
+        let statements = app.statements() - before;
+        let (status, first, _) = &answers[0];
+        assert_eq!(*status, StatusCode::OK, "{first}");
+        assert!(first.contains("Réécrit"), "{first}");
+        assert!(answers.iter().all(|(_, answer, _)| answer == first));
+        // Each read the data version; one of them computed the answer.
+        assert_eq!(statements, 8 + (computed - 1));
+    }
+
     async fn anonymous_answers_are_kept_until_a_write_commits(backend: Backend) {
         let app = TestApp::new(backend).await;
         let f = seed_everything(&app.db).await;
