@@ -19,9 +19,9 @@ use anyhow::{Context as _, bail};
 use chrono::Utc;
 use entity::{audit_event, enums::AuditAction};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait,
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic, Iterable,
+    PrimaryKeyToColumn, QueryOrder, Set, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde_json::{Map, Value as Json};
@@ -649,7 +649,6 @@ where
         + Send,
 {
     let columns = columns_of::<E>(table);
-    let before = report.problems.len();
     // References, looked up once per referenced type.
     let mut wanted: HashMap<&'static str, Vec<i64>> = HashMap::new();
     for (_, row) in &rows {
@@ -672,8 +671,13 @@ where
     }
     let now = Utc::now();
     let versioned = columns.iter().any(|c| c.name == "version");
-    let mut written = 0;
+    // Every row is checked, then the sound ones are written in batches:
+    // with a problem anywhere the import is undone, but the database has
+    // had its say on every sound row (a duplicate slug…), and the types
+    // after this one find the records they name.
+    let mut ready: Vec<Ready<E::ActiveModel>> = Vec::new();
     for (line, mut row) in rows {
+        let before = report.problems.len();
         check_row(table, line, &columns, &row, report);
         for column in &columns {
             let Some(target) = column.references else {
@@ -694,7 +698,6 @@ where
             }
         }
         if report.problems.len() > before {
-            // Keep checking the other rows; write nothing more.
             continue;
         }
         for (name, value) in [
@@ -706,18 +709,91 @@ where
                 row.insert(name.to_owned(), value);
             }
         }
-        let model = match E::ActiveModel::from_json(Json::Object(row)) {
-            Ok(model) => model,
-            Err(err) => {
-                report.problem(table, line, "-", err.to_string());
-                continue;
+        let given: Vec<String> = row.keys().cloned().collect();
+        match E::ActiveModel::from_json(Json::Object(row)) {
+            Ok(model) => ready.push(Ready { line, given, model }),
+            Err(err) => report.problem(table, line, "-", err.to_string()),
+        }
+    }
+    let mut written = 0;
+    // Rows giving the same columns go in one statement, within the number
+    // of values a statement may bind.
+    let most = (MAX_BINDS / columns.len().max(1)).clamp(1, MAX_BATCH);
+    let mut ready = ready.into_iter().peekable();
+    while let Some(first) = ready.next() {
+        let mut batch = vec![first];
+        while batch.len() < most
+            && let Some(next) = ready.next_if(|next| next.given == batch[0].given)
+        {
+            batch.push(next);
+        }
+        written += insert_batch::<E>(txn, table, batch, versioned, actor, report).await?;
+    }
+    report.rows.insert(table.to_owned(), written);
+    Ok(())
+}
+
+/// Most values one import statement binds: within SQLite's limit (32,766).
+const MAX_BINDS: usize = 30_000;
+/// Most rows one import statement writes.
+const MAX_BATCH: usize = 1_000;
+
+/// A row checked and ready to be written.
+struct Ready<A> {
+    line: usize,
+    /// The columns it gives, in order.
+    given: Vec<String>,
+    model: A,
+}
+
+/// Writes rows that give the same columns in one statement, and their audit
+/// events in another. If the database refuses the statement, the rows are
+/// written one at a time instead, so that each refused row is reported.
+/// Returns the number of rows written.
+async fn insert_batch<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    table: &'static str,
+    batch: Vec<Ready<E::ActiveModel>>,
+    versioned: bool,
+    actor: &str,
+    report: &mut Report,
+) -> anyhow::Result<usize>
+where
+    E::Model: serde::Serialize + sea_orm::IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    if batch.len() > 1 {
+        // What saving one record does before and after its statement,
+        // done here for all: their folded copies, then their search words.
+        let mut models = Vec::with_capacity(batch.len());
+        for ready in &batch {
+            models.push(ready.model.clone().before_save(txn, true).await?);
+        }
+        let savepoint = txn.begin().await?;
+        match E::insert_many(models).exec_with_returning(&savepoint).await {
+            Ok(inserted) => {
+                let records: Vec<Json> = inserted
+                    .iter()
+                    .map(crate::graphql::write::snapshot)
+                    .collect();
+                index(&savepoint, table, &records).await?;
+                if versioned {
+                    audit(&savepoint, table, &records, actor).await?;
+                }
+                savepoint.commit().await?;
+                return Ok(inserted.len());
             }
-        };
+            Err(_) => savepoint.rollback().await?,
+        }
+    }
+    let mut written = 0;
+    for Ready { line, model, .. } in batch {
         let savepoint = txn.begin().await?;
         match model.insert(&savepoint).await {
             Ok(inserted) => {
                 if versioned {
-                    audit(&savepoint, table, &inserted, actor).await?;
+                    let record = crate::graphql::write::snapshot(&inserted);
+                    audit(&savepoint, table, &[record], actor).await?;
                 }
                 savepoint.commit().await?;
                 written += 1;
@@ -740,34 +816,65 @@ where
             }
         }
     }
-    report.rows.insert(table.to_owned(), written);
+    Ok(written)
+}
+
+/// Gives imported records of a searchable type (as
+/// [`crate::graphql::write::snapshot`] has them) their search words, in one
+/// statement; archived ones stay out of search.
+async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> anyhow::Result<()> {
+    let Some((_, fields)) = entity::search::SEARCHABLE
+        .iter()
+        .find(|(searchable, _)| *searchable == table)
+    else {
+        return Ok(());
+    };
+    let entries: Vec<(i64, Vec<Option<&str>>)> = records
+        .iter()
+        .filter(|record| record.get("archived_at").is_none_or(Json::is_null))
+        .filter_map(|record| {
+            let id = record.get("id").and_then(Json::as_i64)?;
+            Some((
+                id,
+                fields
+                    .iter()
+                    .map(|field| record.get(*field).and_then(Json::as_str))
+                    .collect(),
+            ))
+        })
+        .collect();
+    entity::search::store_many(db, table, &entries).await?;
     Ok(())
 }
 
-/// Records an imported record in the audit trail.
-async fn audit<C: ConnectionTrait, M: serde::Serialize>(
+/// Records imported records (as [`crate::graphql::write::snapshot`] has
+/// them) in the audit trail, in one statement.
+async fn audit<C: ConnectionTrait>(
     db: &C,
     table: &str,
-    model: &M,
+    records: &[Json],
     actor: &str,
 ) -> anyhow::Result<()> {
-    let after = crate::graphql::write::snapshot(model);
-    let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
-    let version = after.get("version").and_then(Json::as_i64).unwrap_or(1);
-    audit_event::ActiveModel {
-        at: Set(Utc::now()),
-        api_key_id: Set(None),
-        actor: Set(actor.to_owned()),
-        action: Set(AuditAction::Create),
-        record_type: Set(record_type(table)),
-        record_id: Set(id),
-        version: Set(i32::try_from(version).unwrap_or(1)),
-        before: Set(None),
-        after: Set(Some(after.to_string())),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let at = Utc::now();
+    let events = records.iter().map(|after| {
+        let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
+        let version = after.get("version").and_then(Json::as_i64).unwrap_or(1);
+        audit_event::ActiveModel {
+            at: Set(at),
+            api_key_id: Set(None),
+            actor: Set(actor.to_owned()),
+            action: Set(AuditAction::Create),
+            record_type: Set(record_type(table)),
+            record_id: Set(id),
+            version: Set(i32::try_from(version).unwrap_or(1)),
+            before: Set(None),
+            after: Set(Some(after.to_string())),
+            ..Default::default()
+        }
+    });
+    audit_event::Entity::insert_many(events)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

@@ -66,21 +66,36 @@ pub async fn store<C: ConnectionTrait>(
     id: i64,
     fields: &[Option<&str>],
 ) -> Result<(), DbErr> {
-    let words: Vec<String> = fields
-        .iter()
-        .flatten()
-        .flat_map(|text| words(text))
-        .collect();
-    let insert = Query::insert()
+    store_many(db, kind, &[(id, fields.to_vec())]).await
+}
+
+/// Sets the search words of several records of `kind`, each with its text
+/// fields, in one statement.
+pub async fn store_many<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    records: &[(i64, Vec<Option<&str>>)],
+) -> Result<(), DbErr> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert
         .into_table(TABLE)
-        .columns(["kind", "record_id", "words"])
-        .values_panic([kind.into(), id.into(), words.join(" ").into()])
-        .on_conflict(
-            OnConflict::columns(["kind", "record_id"])
-                .update_column("words")
-                .to_owned(),
-        )
-        .to_owned();
+        .columns(["kind", "record_id", "words"]);
+    for (id, fields) in records {
+        let words: Vec<String> = fields
+            .iter()
+            .flatten()
+            .flat_map(|text| words(text))
+            .collect();
+        insert.values_panic([kind.into(), (*id).into(), words.join(" ").into()]);
+    }
+    insert.on_conflict(
+        OnConflict::columns(["kind", "record_id"])
+            .update_column("words")
+            .to_owned(),
+    );
     db.execute(&insert).await?;
     Ok(())
 }

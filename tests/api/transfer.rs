@@ -4,6 +4,9 @@
 
 use std::process::{Command, Output};
 
+use sea_orm::ConnectionTrait;
+use serde_json::{Value as Json, json};
+
 use crate::{
     fixtures::seed_everything,
     helpers::{Backend, TestDb, succeeded},
@@ -26,7 +29,6 @@ fn stdout_of(output: Output) -> String {
 }
 
 async fn count(db: &TestDb, table: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
     let row = db
         .db
         .conn
@@ -186,4 +188,54 @@ on_both_backends! {
         let output = vigie(&db, &["import", &json, "--type", "town"]);
         assert!(String::from_utf8_lossy(&output.stderr).contains("unknown type \"town\""));
     }
+
+    async fn an_import_writes_its_rows_a_thousand_at_a_time(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("communes.json");
+        let import = async |rows: &[Json]| {
+            std::fs::write(&file, Json::Array(rows.to_vec()).to_string()).unwrap();
+            let mut report = vigie::transfer::Report::default();
+            let parsed = vigie::transfer::read(&file, Some("territory"), &mut report).unwrap();
+            let before = db.db.stats.statements();
+            let report = vigie::transfer::import(&db.db.conn, parsed, "import de test", false, report)
+                .await
+                .unwrap();
+            (report, db.db.stats.statements() - before)
+        };
+        let commune = |n: usize| json!({ "name": format!("Commune {n}"), "slug": format!("commune-{n}"),
+            "kind": "MUNICIPALITY", "population": n });
+        let mut rows: Vec<Json> = (1..=1500).map(commune).collect();
+        // One row breaks the unique slug: the rows are written one at a time
+        // in its batch, so that it is the one named; nothing is kept.
+        rows[1399]["slug"] = json!("commune-700");
+        let (report, _) = import(&rows).await;
+        let problems: Vec<(usize, &str)> = report.problems.iter().map(|p| (p.line, p.reason.as_str())).collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 1400);
+        assert!(problems[0].1.contains("must be unique"), "{problems:?}");
+        assert_eq!(report.rows["territory"], 1499);
+        assert_eq!(count(&db, "territory").await, 0);
+
+        // Sound, they are written in two statements, with their audit
+        // events in two more, not several statements a row.
+        rows[1399] = commune(1400);
+        let (report, statements) = import(&rows).await;
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(report.rows["territory"], 1500);
+        assert!(statements < 60, "{statements} statements for 1,500 rows");
+        assert_eq!(count(&db, "territory").await, 1500);
+        let audited = db.db.conn.query_one_raw(sea_orm::Statement::from_string(db.db.conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_event a JOIN territory t ON t.id = a.record_id \
+             WHERE a.record_type = 'Territory' AND a.action = 'CREATE' AND a.actor = 'import de test' \
+             AND a.after LIKE '%\"slug\":\"' || t.slug || '\"%'")).await.unwrap().unwrap();
+        assert_eq!(audited.try_get::<i64>("", "n").unwrap(), 1500);
+        // Each found by its words, as a record saved alone would be.
+        let indexed = db.db.conn.query_one_raw(sea_orm::Statement::from_string(db.db.conn.get_database_backend(),
+            "SELECT e.words FROM search_entry e JOIN territory t ON t.id = e.record_id \
+             WHERE e.kind = 'territory' AND t.slug = 'commune-700'")).await.unwrap().unwrap();
+        assert_eq!(indexed.try_get::<String>("", "words").unwrap(), entity::search::words("Commune 700").join(" "));
+        assert_eq!(count(&db, "search_entry").await, 1500);
+    }
+
 }
