@@ -13,6 +13,7 @@ mod m20261126_000006_deployment_status_index;
 mod m20261127_000007_data_version;
 mod m20261127_000008_deployment_tally;
 mod m20261127_000009_tally_per_statement;
+mod m20261127_000010_persisted_query_age;
 
 pub use m20261127_000007_data_version::{BUMP as MOVE_DATA_VERSION, TABLES as VERSIONED_TABLES};
 pub use m20261127_000008_deployment_tally::TALLY as DEPLOYMENT_TALLY;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_data_version::Migration),
             Box::new(m20261127_000008_deployment_tally::Migration),
             Box::new(m20261127_000009_tally_per_statement::Migration),
+            Box::new(m20261127_000010_persisted_query_age::Migration),
         ]
     }
 }

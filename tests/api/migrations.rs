@@ -26,6 +26,26 @@ async fn undo_from(conn: &sea_orm::DatabaseConnection, name: &str) {
         .unwrap();
 }
 
+/// The indexes of `table` whose names start with `prefix`, by name.
+async fn indexes(conn: &sea_orm::DatabaseConnection, table: &str, prefix: &str) -> Vec<String> {
+    let sql = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => format!(
+            "SELECT indexname AS name FROM pg_indexes WHERE tablename = '{table}' \
+             AND indexname LIKE '{prefix}%' ORDER BY indexname"
+        ),
+        _ => format!(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' \
+             AND name LIKE '{prefix}%' ORDER BY name"
+        ),
+    };
+    conn.query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get("", "name").unwrap())
+        .collect()
+}
+
 on_both_backends! {
     async fn migrations_go_down_and_up_again(backend: Backend) {
         let app = TestApp::new(backend).await;
@@ -72,28 +92,24 @@ on_both_backends! {
     async fn deployments_by_stage_are_indexed_with_their_territory(backend: Backend) {
         let app = TestApp::new(backend).await;
         let conn = &app.db.conn;
-        let sql = match backend {
-            Backend::Sqlite => {
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deployment' \
-                 AND name LIKE 'idx_deployment_status%' ORDER BY name"
-            }
-            Backend::Postgres => {
-                "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'deployment' \
-                 AND indexname LIKE 'idx_deployment_status%' ORDER BY indexname"
-            }
-        };
-        let names = |rows: Vec<sea_orm::QueryResult>| -> Vec<String> {
-            rows.iter().map(|row| row.try_get("", "name").unwrap()).collect()
-        };
-        let statement = || Statement::from_string(conn.get_database_backend(), sql);
-        let found = names(conn.query_all_raw(statement()).await.unwrap());
         // One index, stage first, so that it serves filters on the stage alone.
-        assert_eq!(found, ["idx_deployment_status_territory_id_archived_at"]);
+        assert_eq!(
+            indexes(conn, "deployment", "idx_deployment_status").await,
+            ["idx_deployment_status_territory_id_archived_at"]
+        );
         // Undone (with the migrations after it), it restores the index on
         // the stage alone.
         undo_from(conn, "m20261126_000006_deployment_status_index").await;
-        let found = names(conn.query_all_raw(statement()).await.unwrap());
-        assert_eq!(found, ["idx_deployment_status"]);
+        assert_eq!(indexes(conn, "deployment", "idx_deployment_status").await, ["idx_deployment_status"]);
+        Migrator::up(conn, None).await.unwrap();
+    }
+
+    async fn persisted_queries_are_indexed_by_age(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let conn = &app.db.conn;
+        assert_eq!(indexes(conn, "persisted_query", "idx_").await, ["idx_persisted_query_created_at_hash"]);
+        undo_from(conn, "m20261127_000010_persisted_query_age").await;
+        assert!(indexes(conn, "persisted_query", "idx_").await.is_empty());
         Migrator::up(conn, None).await.unwrap();
     }
 
