@@ -6,7 +6,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value as Json, json};
 use vigie::synthetic::{Counts, seed};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, execute_sql};
 
 const SAMPLE: &str = r#"{
   territories(last: 5) { totalCount nodes { id name slug kind region population parent { id } } }
@@ -99,4 +99,33 @@ async fn seeded_postgres_tables_are_vacuumed() {
     let visible: i64 = row.try_get("", "visible").unwrap();
     assert!(pages > 0);
     assert_eq!(visible, pages);
+}
+
+#[tokio::test]
+async fn seeded_postgres_deployment_counts_take_no_more_room_than_a_fresh_copy() {
+    let app = TestApp::new(Backend::Postgres).await;
+    // Deployments written over several statements: each count rewritten
+    // several times, then compacted.
+    seed(&app.db.conn, 0.05, 5).await.unwrap();
+    execute_sql(
+        &app.db.conn,
+        "CREATE TABLE tally_copy AS SELECT * FROM deployment_tally",
+    )
+    .await;
+    let row = app
+        .db
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_relation_size('deployment_tally') AS kept, pg_relation_size('tally_copy') AS fresh, \
+             (SELECT COUNT(*) FROM deployment_tally) AS n",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let kept: i64 = row.try_get("", "kept").unwrap();
+    let fresh: i64 = row.try_get("", "fresh").unwrap();
+    let n: i64 = row.try_get("", "n").unwrap();
+    assert!(n > 300, "{n} counts");
+    assert_eq!(kept, fresh);
 }
