@@ -717,8 +717,9 @@ where
     }
     let mut written = 0;
     // Rows giving the same columns go in one statement, within the number
-    // of values a statement may bind.
-    let most = (MAX_BINDS / columns.len().max(1)).clamp(1, MAX_BATCH);
+    // of values a statement may bind (every column of the table, the
+    // folded copies included, at most).
+    let most = (MAX_BINDS / E::Column::iter().count().max(1)).clamp(1, MAX_BATCH);
     let mut ready = ready.into_iter().peekable();
     while let Some(first) = ready.next() {
         let mut batch = vec![first];
