@@ -205,15 +205,41 @@ async fn check_sqlite(conn: &DatabaseConnection, url: &str) -> anyhow::Result<()
 /// statement, and the old copies would leave that small table several
 /// times its size (a vacuum frees them, but keeps the pages).
 pub async fn analyze(conn: &DatabaseConnection) -> anyhow::Result<()> {
-    match conn.get_database_backend() {
+    refresh(conn, None).await
+}
+
+/// [`analyze`] for the tables a bulk write wrote (`vigie import`) alone.
+pub async fn analyze_tables(conn: &DatabaseConnection, tables: &[&str]) -> anyhow::Result<()> {
+    if tables.is_empty() {
+        return Ok(());
+    }
+    refresh(conn, Some(tables)).await
+}
+
+async fn refresh(conn: &DatabaseConnection, tables: Option<&[&str]>) -> anyhow::Result<()> {
+    let statements = match conn.get_database_backend() {
         DatabaseBackend::Postgres => {
-            conn.execute_unprepared(&format!("VACUUM FULL {}", migration::DEPLOYMENT_TALLY))
-                .await?;
-            conn.execute_unprepared("VACUUM ANALYZE").await?;
+            let mut statements = Vec::new();
+            if tables.is_none_or(|tables| tables.contains(&"deployment")) {
+                statements.push(format!("VACUUM FULL {}", migration::DEPLOYMENT_TALLY));
+            }
+            statements.push(match tables {
+                Some(tables) => format!("VACUUM ANALYZE {}", tables.join(", ")),
+                None => "VACUUM ANALYZE".to_owned(),
+            });
+            statements
         }
-        _ => {
-            conn.execute_unprepared("ANALYZE").await?;
-        }
+        // SQLite analyzes one table a statement.
+        _ => match tables {
+            Some(tables) => tables
+                .iter()
+                .map(|table| format!("ANALYZE {table}"))
+                .collect(),
+            None => vec!["ANALYZE".to_owned()],
+        },
+    };
+    for statement in statements {
+        conn.execute_unprepared(&statement).await?;
     }
     Ok(())
 }

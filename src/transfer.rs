@@ -894,7 +894,8 @@ fn record_type(table: &str) -> String {
 }
 
 /// Imports what `read` found, all or nothing: on any problem, or in a dry
-/// run, nothing is written.
+/// run, nothing is written. Once written, the tables it wrote have their
+/// statistics refreshed (see [`crate::db::analyze`]).
 pub async fn import(
     db: &DatabaseConnection,
     parsed: Parsed,
@@ -923,5 +924,12 @@ pub async fn import(
         }
     }
     txn.commit().await?;
+    let written: Vec<&str> = report
+        .rows
+        .iter()
+        .filter(|(_, rows)| **rows > 0)
+        .map(|(table, _)| table.as_str())
+        .collect();
+    crate::db::analyze_tables(db, &written).await?;
     Ok(report)
 }

@@ -236,6 +236,15 @@ on_both_backends! {
              WHERE e.kind = 'territory' AND t.slug = 'commune-700'")).await.unwrap().unwrap();
         assert_eq!(indexed.try_get::<String>("", "words").unwrap(), entity::search::words("Commune 700").join(" "));
         assert_eq!(count(&db, "search_entry").await, 1500);
+        // The planner knows how many there are now.
+        let sql = match backend {
+            Backend::Postgres => "SELECT CAST(reltuples AS BIGINT) AS n FROM pg_class WHERE relname = 'territory'",
+            Backend::Sqlite => "SELECT CAST(stat AS INTEGER) AS n FROM sqlite_stat1 WHERE tbl = 'territory' AND idx IS NULL \
+                UNION ALL SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'territory' AND idx LIKE 'uq_%' LIMIT 1",
+        };
+        let planned = db.db.conn.query_one_raw(sea_orm::Statement::from_string(db.db.conn.get_database_backend(), sql))
+            .await.unwrap().expect("statistics of territory");
+        assert_eq!(planned.try_get::<i64>("", "n").unwrap(), 1500);
     }
 
 }
