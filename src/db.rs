@@ -18,6 +18,15 @@ use sea_orm::{
 
 pub use migration::MOVE_DATA_VERSION;
 
+/// The mark of the `n`-th value (from 1) bound to a statement written by
+/// hand: `$n` on PostgreSQL, `?` on SQLite.
+pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
 /// The statement reading the data version.
 pub const DATA_VERSION_SQL: &str = "SELECT version FROM data_version WHERE id = 1";
 

@@ -103,10 +103,7 @@ fn matching(backend: DbBackend, words: &[String], kinds: &[&str], limit: i32) ->
     // Words are letters and digits only: safe inside FTS5 quotes and
     // tsquery syntax alike.
     let mut values: Vec<Value> = Vec::new();
-    let placeholder = |values: &Vec<Value>| match backend {
-        DbBackend::Postgres => format!("${}", values.len()),
-        _ => "?".to_owned(),
-    };
+    let placeholder = |values: &Vec<Value>| crate::db::placeholder(backend, values.len());
     let query = match backend {
         DbBackend::Postgres => words.join(" & "),
         _ => words

@@ -8,11 +8,11 @@ use std::{collections::HashMap, sync::OnceLock};
 
 use chrono::Utc;
 use entity::persisted_query;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Set, Statement, TryInsertResult};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set, Statement, TryInsertResult};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db::{DATA_VERSION_SQL, MISSING_VERSION},
+    db::{DATA_VERSION_SQL, MISSING_VERSION, placeholder},
     error::AppResult,
 };
 
@@ -113,10 +113,7 @@ pub async fn stored_at_version<C: ConnectionTrait>(
     hash: &str,
 ) -> AppResult<(Option<String>, Result<i64, DbErr>)> {
     let backend = db.get_database_backend();
-    let placeholder = match backend {
-        DbBackend::Postgres => "$1",
-        _ => "?",
-    };
+    let placeholder = placeholder(backend, 1);
     let sql = format!(
         "SELECT ({DATA_VERSION_SQL}) AS version, \
          (SELECT query FROM persisted_query WHERE hash = {placeholder}) AS query"
