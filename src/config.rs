@@ -225,6 +225,12 @@ pub struct ServeArgs {
     #[arg(long, env = "VIGIE_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity)]
     pub max_complexity: usize,
 
+    /// Longest a query may run, in milliseconds; past it, it is stopped and
+    /// answered TIMEOUT (503). On PostgreSQL each statement, mutations'
+    /// included, is bounded by it too. 0: no limit.
+    #[arg(long, env = "VIGIE_QUERY_TIME_LIMIT_MS", default_value_t = crate::graphql::DEFAULT_TIME_LIMIT.as_millis() as u64)]
+    pub query_time_limit_ms: u64,
+
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "VIGIE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -305,7 +311,14 @@ impl ServeArgs {
         Limits {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
+            time_limit: self.time_limit(),
         }
+    }
+
+    /// The time limit of a query, and of a statement on PostgreSQL.
+    pub fn time_limit(&self) -> Option<std::time::Duration> {
+        (self.query_time_limit_ms > 0)
+            .then(|| std::time::Duration::from_millis(self.query_time_limit_ms))
     }
 }
 
@@ -339,6 +352,26 @@ mod tests {
                 "7"
             ]),
             7
+        );
+    }
+
+    #[test]
+    fn the_time_limit_is_ten_seconds_unless_set_and_zero_lifts_it() {
+        let limit = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Serve(serve) => serve.limits().time_limit,
+            _ => unreachable!("a serve command"),
+        };
+        assert_eq!(
+            limit(&["vigie", "serve"]),
+            Some(std::time::Duration::from_secs(10))
+        );
+        assert_eq!(
+            limit(&["vigie", "serve", "--query-time-limit-ms", "250"]),
+            Some(std::time::Duration::from_millis(250))
+        );
+        assert_eq!(
+            limit(&["vigie", "serve", "--query-time-limit-ms", "0"]),
+            None
         );
     }
 }

@@ -130,6 +130,20 @@ pub async fn connect_with_timeout(
     max_connections: u32,
     acquire_timeout: Duration,
 ) -> anyhow::Result<Db> {
+    connect_with_limits(url, max_connections, acquire_timeout, None).await
+}
+
+/// Opens a pool as [`connect_with_timeout`] does, on which PostgreSQL also
+/// stops any statement running longer than `statement_limit` (its
+/// `statement_timeout`; the error is TIMEOUT). SQLite has no such setting:
+/// there, a query stopped by the hub's own time limit leaves its statement
+/// to end on its connection.
+pub async fn connect_with_limits(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_limit: Option<Duration>,
+) -> anyhow::Result<Db> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -148,6 +162,12 @@ pub async fn connect_with_timeout(
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
         });
+    if let Some(limit) = statement_limit {
+        let millis = limit.as_millis().to_string();
+        options.map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", millis.as_str())])
+        });
+    }
     let mut conn = Database::connect(options)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;

@@ -33,6 +33,8 @@ pub enum Code {
     DbUnavailable,
     /// Too many requests from this client; `Retry-After` says when to retry.
     RateLimited,
+    /// The request ran longer than the hub's time limit and was stopped.
+    Timeout,
     /// Something failed inside the hub; details are in its log.
     Internal,
 }
@@ -50,6 +52,7 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::DbUnavailable => "DB_UNAVAILABLE",
             Code::RateLimited => "RATE_LIMITED",
+            Code::Timeout => "TIMEOUT",
             Code::Internal => "INTERNAL",
         }
     }
@@ -57,6 +60,23 @@ impl Code {
 
 /// The message of DB_UNAVAILABLE.
 pub const UNAVAILABLE_MESSAGE: &str = "the database cannot be reached now; try again shortly";
+
+/// The message of TIMEOUT.
+pub const TIMEOUT_MESSAGE: &str = "the request ran longer than the hub's time limit and was \
+     stopped; ask for less (smaller pages, a narrower filter), or try again later";
+
+/// Whether a database error says the database stopped a statement that ran
+/// past its time limit (PostgreSQL's `statement_timeout`: SQLSTATE 57014).
+pub fn is_timeout(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Query(RuntimeErr::SqlxError(err)) | DbErr::Exec(RuntimeErr::SqlxError(err)) => err
+            .as_database_error()
+            .and_then(|err| err.code())
+            .is_some_and(|code| code == "57014"),
+        _ => false,
+    }
+}
 
 /// Whether a database error says the database cannot be reached (no
 /// connection to be had, or the connection broke), rather than that a
@@ -135,6 +155,7 @@ impl AppError {
             AppError::Forbidden(_) => Code::Forbidden,
             AppError::Conflict { .. } => Code::Conflict,
             AppError::Database(err) if is_unavailable(err) => Code::DbUnavailable,
+            AppError::Database(err) if is_timeout(err) => Code::Timeout,
             AppError::Database(_) => Code::Internal,
         }
     }
@@ -158,6 +179,10 @@ impl AppError {
             AppError::Database(err) if is_unavailable(err) => {
                 tracing::warn!(error = %err, "database unavailable");
                 UNAVAILABLE_MESSAGE.to_owned()
+            }
+            AppError::Database(err) if is_timeout(err) => {
+                tracing::warn!(error = %err, "a statement ran past the time limit");
+                TIMEOUT_MESSAGE.to_owned()
             }
             AppError::Database(err) => {
                 tracing::error!(error = %err, "database error");

@@ -210,13 +210,28 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database_url = &database.database_url;
     let max_connections = database.max_connections();
-    let db = db::connect_with_timeout(
+    // PostgreSQL stops the statements of requests at their time limit.
+    let statement_limit = args
+        .time_limit()
+        .filter(|_| !database_url.starts_with("sqlite:"));
+    let db = db::connect_with_limits(
         database_url,
         max_connections,
         std::time::Duration::from_millis(database.db_acquire_timeout_ms),
+        statement_limit,
     )
     .await?;
     tracing::info!(database = %db::redact(database_url), "database open");
+    if statement_limit.is_some() {
+        // Migrations and the first load are not requests: they run without
+        // that limit, on a connection of their own.
+        let setup = db::connect(database_url, 1).await?;
+        let prepared = prepare(&setup.conn, args.no_reference).await;
+        setup.close().await;
+        prepared?;
+    } else {
+        prepare(&db.conn, args.no_reference).await?;
+    }
     let outcome = serve_on(&db.conn, max_connections, args).await;
     if tokio::time::timeout(CLOSE_WAIT, db.close()).await.is_err() {
         tracing::warn!("database connections still busy after {CLOSE_WAIT:?}; stopping anyway");
@@ -224,13 +239,11 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     outcome
 }
 
-async fn serve_on(
-    conn: &sea_orm::DatabaseConnection,
-    max_connections: u32,
-    args: ServeArgs,
-) -> anyhow::Result<()> {
+/// Brings the database's schema up to date, and loads the reference data
+/// into it if it is empty (unless told not to).
+async fn prepare(conn: &sea_orm::DatabaseConnection, no_reference: bool) -> anyhow::Result<()> {
     db::migrate(conn).await?;
-    if !args.no_reference && reference::is_empty(conn).await? {
+    if !no_reference && reference::is_empty(conn).await? {
         let report = reference::load(conn)
             .await
             .context("cannot load the reference data")?;
@@ -239,6 +252,14 @@ async fn serve_on(
             "reference data loaded into the empty database"
         );
     }
+    Ok(())
+}
+
+async fn serve_on(
+    conn: &sea_orm::DatabaseConnection,
+    max_connections: u32,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     let state = AppState::new(
         Api::new(conn.clone(), args.limits()),
         args.http(max_connections),

@@ -12,7 +12,7 @@
 
 use async_graphql::{Response, ServerError};
 
-use crate::error::{Code, INTERNAL_MESSAGE};
+use crate::error::{Code, INTERNAL_MESSAGE, TIMEOUT_MESSAGE};
 
 fn has_code(error: &ServerError) -> bool {
     error
@@ -81,6 +81,13 @@ pub fn code_errors(response: &mut Response) {
 /// The answer to a document that does not parse.
 pub fn parse_failed(mut error: ServerError) -> Response {
     set_code(&mut error, Code::ParseFailed);
+    Response::from_errors(vec![error])
+}
+
+/// The answer to a request stopped at its time limit.
+pub fn timed_out() -> Response {
+    let mut error = ServerError::new(TIMEOUT_MESSAGE, None);
+    set_code(&mut error, Code::Timeout);
     Response::from_errors(vec![error])
 }
 

@@ -36,10 +36,13 @@ use async_graphql::{
 };
 use futures_util::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub use charter::{Charter, CharterSignature};
 pub use concertation::{Concertation, ConcertationProgramme, Contribution, ProgrammeParticipation};
 pub use deployment::{Deployment, DeploymentOrganization, Domain, Technique};
+pub use errors::timed_out;
 pub use network::{Axis, Network};
 pub use organization::Organization;
 pub use resource::{Event, Resource};
@@ -108,6 +111,9 @@ pub struct Mutation(
 
 pub type VigieSchema = Schema<Query, Mutation, live::Subscription>;
 
+/// How long a query may run unless told otherwise.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
+
 /// Limits on what one request may ask.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -115,6 +121,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Highest cost, counting each connection's items at its page size.
     pub max_complexity: usize,
+    /// Longest a query may run; past it, it is stopped and answered
+    /// TIMEOUT. Mutations are not cut short: each of their statements is
+    /// bounded by the database (see [`crate::db::connect_with_timeout`]).
+    pub time_limit: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -122,6 +132,7 @@ impl Default for Limits {
         Limits {
             max_depth: 16,
             max_complexity: 100_000,
+            time_limit: Some(DEFAULT_TIME_LIMIT),
         }
     }
 }
@@ -206,6 +217,7 @@ pub struct Api {
     schema: VigieSchema,
     db: DatabaseConnection,
     documents: documents::Documents,
+    time_limit: Option<Duration>,
     /// Relays other replicas' writes to this one's subscribers while the
     /// API lives.
     _relay: Option<std::sync::Arc<live::Relay>>,
@@ -220,6 +232,7 @@ impl Api {
             schema,
             db,
             documents: documents::Documents::default(),
+            time_limit: limits.time_limit,
             _relay: relay,
         }
     }
@@ -238,11 +251,27 @@ impl Api {
         self.execute_with_selection(request).await.response
     }
 
+    /// When a query that starts now must have its answer: its time limit
+    /// from now, if there is one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.time_limit.map(|limit| Instant::now() + limit)
+    }
+
     /// Runs one GraphQL request, and also gives what its operation is and
     /// selects (when the document parses and names one operation).
     pub async fn execute_with_selection(
         &self,
         request: impl Into<async_graphql::Request>,
+    ) -> Executed {
+        self.execute_until(request, self.deadline()).await
+    }
+
+    /// Runs one GraphQL request as [`Api::execute_with_selection`] does; a
+    /// query still running at `deadline` is stopped, and answered TIMEOUT.
+    pub async fn execute_until(
+        &self,
+        request: impl Into<async_graphql::Request>,
+        deadline: Option<Instant>,
     ) -> Executed {
         let mut request = request.into();
         // Parsed once (or copied from an earlier request of the same text):
@@ -262,7 +291,21 @@ impl Api {
             .and_then(|doc| Selection::of_operation(doc, operation_name.as_deref()));
         let (loader, fetches) = loader::request_loader(self.db.clone());
         let request = request.data(loader);
-        let mut response = loader::run_batched(self.schema.execute(request), fetches).await;
+        let run = loader::run_batched(self.schema.execute(request), fetches);
+        let mut response = match deadline.filter(|_| query) {
+            Some(deadline) => match tokio::time::timeout_at(deadline, run).await {
+                Ok(response) => response,
+                Err(_) => {
+                    tracing::warn!(
+                        operation = operation_name.as_deref().unwrap_or(""),
+                        limit_ms = self.time_limit.unwrap_or_default().as_millis() as u64,
+                        "a query ran past the time limit and was stopped"
+                    );
+                    errors::timed_out()
+                }
+            },
+            None => run.await,
+        };
         errors::code_errors(&mut response);
         if let Some(selection) = &selection {
             selection.reorder(&mut response.data);

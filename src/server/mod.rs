@@ -584,6 +584,9 @@ async fn answer(
     get: bool,
 ) -> Response {
     let started = Instant::now();
+    // A query's time limit runs from here: a request that waited for
+    // another to compute its answer, in vain, has what is left of it.
+    let deadline = state.api.deadline();
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
@@ -685,9 +688,9 @@ async fn answer(
         }
     }
     let ran = if media == Media::Csv {
-        csv_response(&state.api, request).await
+        csv_response(&state.api, request, deadline).await
     } else {
-        json_response(&state.api, request, media).await
+        json_response(&state.api, request, media, deadline).await
     };
     if let Some((hash, query)) = new_query.filter(|_| ran.runs) {
         register(state, &hash, &query).await;
@@ -722,8 +725,13 @@ struct Ran {
 }
 
 /// Runs a request and answers it as JSON.
-async fn json_response(api: &Api, request: async_graphql::Request, media: Media) -> Ran {
-    let executed = api.execute_with_selection(request).await;
+async fn json_response(
+    api: &Api,
+    request: async_graphql::Request,
+    media: Media,
+    deadline: Option<tokio::time::Instant>,
+) -> Ran {
+    let executed = api.execute_until(request, deadline).await;
     let response = executed.response;
     Ran {
         runs: runs_here(&response.errors),
@@ -846,13 +854,21 @@ async fn cacheable(mut response: Response, headers: &HeaderMap, max_age: u32) ->
 
 /// Answers a request as CSV: its first list, flattened. A request that
 /// fails answers with its errors as JSON; one without a list, 406.
-async fn csv_response(api: &Api, request: async_graphql::Request) -> Ran {
-    let executed = api.execute_with_selection(request).await;
+async fn csv_response(
+    api: &Api,
+    request: async_graphql::Request,
+    deadline: Option<tokio::time::Instant>,
+) -> Ran {
+    let executed = api.execute_until(request, deadline).await;
     let response = executed.response;
     if !response.errors.is_empty() {
         let runs = runs_here(&response.errors);
         let mut answer = graphql_response(response, Media::Json);
-        *answer.status_mut() = StatusCode::BAD_REQUEST;
+        // No CSV for a request with errors; the hub's own failures keep
+        // their status.
+        if answer.status() == StatusCode::OK {
+            *answer.status_mut() = StatusCode::BAD_REQUEST;
+        }
         return Ran {
             response: answer,
             outcome: Some("csv".into()),
@@ -933,15 +949,17 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
             return internal_error();
         }
     };
-    let unavailable = !response.errors.is_empty()
-        && response.errors.iter().all(|e| {
-            e.extensions
-                .as_ref()
-                .and_then(|ext| ext.get("code"))
-                .is_some_and(|code| code.to_string() == "\"DB_UNAVAILABLE\"")
-        });
+    let all_coded = |wanted: Code| {
+        !response.errors.is_empty()
+            && response.errors.iter().all(|e| {
+                code_of(e).is_some_and(|code| {
+                    matches!(code, async_graphql::Value::String(code) if code == wanted.as_str())
+                })
+            })
+    };
+    let unavailable = all_coded(Code::DbUnavailable);
     let status = match (request_error, media) {
-        _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ if unavailable || all_coded(Code::Timeout) => StatusCode::SERVICE_UNAVAILABLE,
         (true, Media::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };

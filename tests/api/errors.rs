@@ -107,7 +107,7 @@ on_both_backends! {
     }
 
     async fn queries_beyond_the_limits_are_refused_before_running(backend: Backend) {
-        let app = TestApp::with_limits(backend, Limits { max_depth: 6, max_complexity: 500 }).await;
+        let app = TestApp::with_limits(backend, Limits { max_depth: 6, max_complexity: 500, ..Limits::default() }).await;
         let before = app.statements();
         let deep = "{ territories { nodes { deployments { nodes { territory { deployments { nodes { title } } } } } } } }";
         let errors = app.errors(deep, json!({})).await;

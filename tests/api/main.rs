@@ -27,5 +27,6 @@ mod roles;
 mod schema;
 mod search;
 mod synthetic;
+mod time_limit;
 mod transfer;
 mod writes;

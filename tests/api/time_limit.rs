@@ -1,0 +1,189 @@
+//! A query that runs past the hub's time limit is stopped and answered
+//! TIMEOUT (503); a mutation is not cut short; on PostgreSQL the database
+//! stops the statement as well.
+
+use std::time::{Duration, Instant};
+
+use axum::http::{StatusCode, header};
+use entity::enums::KeyRole;
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+use serde_json::json;
+use vigie::{
+    error::{AppError, Code},
+    graphql::{Api, Limits},
+    server::{self, AppState, HttpSettings, limits::RateLimits},
+};
+
+use crate::{
+    helpers::{Backend, TestDb, execute_sql, send_raw},
+    writes::{Answer, post},
+};
+
+/// The hub on `db`, with `time_limit`, keeping answers or not.
+fn hub(db: &vigie::db::Db, time_limit: Duration, keeps_answers: bool) -> axum::Router {
+    let limits = Limits {
+        time_limit: Some(time_limit),
+        ..Limits::default()
+    };
+    server::app(AppState::new(
+        Api::new(db.conn.clone(), limits),
+        HttpSettings {
+            rate_limits: RateLimits {
+                per_ip: 0,
+                per_key: 0,
+                trust_forwarded_for: false,
+            },
+            answer_cache_bytes: if keeps_answers { 1 << 20 } else { 0 },
+            ..HttpSettings::default()
+        },
+    ))
+}
+
+const COUNT: &str = "{ territories { totalCount } }";
+
+fn assert_timed_out(answer: &Answer) {
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.code(), Some("TIMEOUT"), "{}", answer.body);
+    let message = answer.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("time limit"), "{message}");
+}
+
+on_both_backends! {
+    async fn a_query_past_the_time_limit_is_answered_timeout_and_a_mutation_is_not_cut_short(
+        backend: Backend
+    ) {
+        let test_db = TestDb::new(backend).await;
+        let (admin, _) = vigie::auth::create_key(&test_db.db.conn, KeyRole::Admin, &[], "admin")
+            .await
+            .unwrap();
+        let limit = Duration::from_millis(300);
+        // One connection for requests, which the test takes: they wait for
+        // it far longer than the limit before the pool would give up
+        // (10 s). On PostgreSQL the API also listens for other replicas'
+        // writes, on a connection of the pool.
+        let listens = backend == Backend::Postgres;
+        let size = if listens { 2 } else { 1 };
+        let db = vigie::db::connect_with_timeout(&test_db.url, size, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let router = hub(&db, limit, false);
+        if listens {
+            let started = Instant::now();
+            while count(&test_db.db.conn, "query LIKE 'LISTEN %'").await == 0 {
+                assert!(started.elapsed() < Duration::from_secs(5), "the API does not listen");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let held = db.conn.begin().await.unwrap();
+
+        let started = Instant::now();
+        let answer = post(&router, None, COUNT, json!({})).await;
+        let elapsed = started.elapsed();
+        assert_timed_out(&answer);
+        assert!(
+            elapsed >= limit && elapsed < limit * 4,
+            "answered TIMEOUT after {elapsed:?}"
+        );
+
+        // Asked as CSV, the same: a 503, not a 400 as for a query in error.
+        let csv = axum::http::Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "text/csv")
+            .body(axum::body::Body::from(json!({ "query": COUNT }).to_string()))
+            .unwrap();
+        let (status, _, body) = send_raw(&router, csv).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("\"TIMEOUT\""), "{body}");
+
+        // A mutation waits for its connection as long as the pool lets it:
+        // here twice the limit, then it is written and acknowledged.
+        let create = "mutation($input: CreateTerritoryInput!) {
+            createTerritory(input: $input) { slug } }";
+        let input = json!({ "input": { "name": "Ville Patiente", "kind": "MUNICIPALITY" } });
+        let (created, ()) = tokio::join!(post(&router, Some(&admin), create, input), async {
+            tokio::time::sleep(limit * 2).await;
+            held.rollback().await.unwrap();
+        });
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        assert_eq!(created.data()["createTerritory"]["slug"], "ville-patiente");
+
+        // The pool came through: the query is answered now.
+        let answer = post(&router, None, COUNT, json!({})).await;
+        assert_eq!(answer.data()["territories"]["totalCount"], 1);
+    }
+}
+
+/// The sessions on the PostgreSQL database of `db` that match `condition`
+/// (on `pg_stat_activity`).
+async fn count(db: &impl ConnectionTrait, condition: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND {condition}"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_statements_past_the_time_limit_are_stopped_by_the_database() {
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let limit = Duration::from_millis(300);
+    let db = vigie::db::connect_with_limits(&test_db.url, 8, Duration::from_secs(10), Some(limit))
+        .await
+        .unwrap();
+
+    // A statement that runs longer is stopped, and its error is TIMEOUT.
+    let slept = db.conn.execute_unprepared("SELECT pg_sleep(2)").await;
+    let err = AppError::from(slept.expect_err("pg_sleep(2) ran to its end"));
+    assert_eq!(err.code(), Code::Timeout);
+    assert!(err.public_message().contains("time limit"));
+
+    // Identical anonymous queries asked at once while a lock blocks them:
+    // one computes, the others wait for it; then nothing is left of their
+    // limit either. All are answered TIMEOUT at about the limit, none
+    // computes again.
+    let router = hub(&db, limit, true);
+    let locker = test_db.db.conn.begin().await.unwrap();
+    execute_sql(&locker, "LOCK TABLE territory IN ACCESS EXCLUSIVE MODE").await;
+    let started = Instant::now();
+    let answers =
+        futures_util::future::join_all((0..4).map(|_| post(&router, None, COUNT, json!({})))).await;
+    let elapsed = started.elapsed();
+    for answer in &answers {
+        assert_timed_out(answer);
+        assert!(answer.body["errors"][0].get("path").is_none());
+    }
+    assert!(elapsed < limit * 2, "answered after {elapsed:?}");
+
+    // The database stops their statements too: none is left waiting for
+    // the lock, which the test still holds.
+    let waited = Instant::now();
+    while count(&test_db.db.conn, "wait_event_type = 'Lock'").await > 0 {
+        assert!(
+            waited.elapsed() < limit * 4,
+            "statements still wait for the lock {:?} after their answers",
+            waited.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    locker.rollback().await.unwrap();
+    let answer = post(&router, None, COUNT, json!({})).await;
+    assert_eq!(answer.data()["territories"]["totalCount"], 0);
+    assert!(
+        !answers
+            .iter()
+            .any(|a| a.body.to_string().contains("canceling statement")),
+        "the database's words reached a client"
+    );
+}
