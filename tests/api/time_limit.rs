@@ -138,14 +138,15 @@ async fn count(db: &impl ConnectionTrait, condition: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_statements_past_the_time_limit_are_stopped_by_the_database() {
     let test_db = TestDb::new(Backend::Postgres).await;
-    let limit = Duration::from_millis(300);
+    // Long enough that a busy machine answers well within twice of it.
+    let limit = Duration::from_secs(1);
     let db = vigie::db::connect_with_limits(&test_db.url, 8, Duration::from_secs(10), Some(limit))
         .await
         .unwrap();
 
     // A statement that runs longer is stopped, and its error is TIMEOUT.
-    let slept = db.conn.execute_unprepared("SELECT pg_sleep(2)").await;
-    let err = AppError::from(slept.expect_err("pg_sleep(2) ran to its end"));
+    let slept = db.conn.execute_unprepared("SELECT pg_sleep(3)").await;
+    let err = AppError::from(slept.expect_err("pg_sleep(3) ran to its end"));
     assert_eq!(err.code(), Code::Timeout);
     assert!(err.public_message().contains("time limit"));
 
