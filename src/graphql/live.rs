@@ -97,11 +97,11 @@ impl Changes {
             return None;
         }
         let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let pool = db.get_postgres_connection_pool().clone();
+        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
         let changes = self.clone();
         let task = runtime.spawn(async move {
             loop {
-                if let Err(err) = listen(&pool, &changes).await {
+                if let Err(err) = listen(&options, &changes).await {
                     tracing::warn!(error = %err, "live updates: listening again in 1 s");
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
@@ -111,12 +111,21 @@ impl Changes {
     }
 }
 
-/// Relays `NOTIFY`s to the subscribers until the connection fails.
+/// Relays `NOTIFY`s to the subscribers until the connection fails. It
+/// listens on a connection of its own, made with `options`, outside the
+/// pool that serves requests: held for as long as the hub runs, it would
+/// leave that pool one connection short (a pool of one, none at all).
 async fn listen(
-    pool: &sea_orm::sqlx::PgPool,
+    options: &sea_orm::sqlx::postgres::PgConnectOptions,
     changes: &Changes,
 ) -> Result<(), sea_orm::sqlx::Error> {
-    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+    let own = sea_orm::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_with(options.clone())
+        .await?;
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(&own).await?;
     listener.listen(CHANNEL).await?;
     loop {
         // `None`: the connection was lost and is back; what was sent

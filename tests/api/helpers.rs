@@ -308,6 +308,36 @@ pub async fn count_rows(db: &impl ConnectionTrait, table: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
+/// The sessions on the PostgreSQL database of `db` that match `condition`
+/// (a condition on `pg_stat_activity`).
+pub async fn sessions(db: &impl ConnectionTrait, condition: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND {condition}"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+/// Waits until a session on the PostgreSQL database of `db` listens for
+/// the hub's changes (5 s at most).
+pub async fn wait_until_listening(db: &impl ConnectionTrait) {
+    let started = std::time::Instant::now();
+    while sessions(db, "query LIKE 'LISTEN %'").await == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "nothing listens for the hub's changes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The codes of a response's errors.
 pub fn codes(errors: &[Json]) -> Vec<String> {
     errors

@@ -11,7 +11,7 @@ use vigie::server::{self, AppState, HttpSettings};
 
 use crate::{
     fixtures::seed_everything,
-    helpers::{Backend, TestApp, TestDb, gid, post_graphql},
+    helpers::{Backend, TestApp, TestDb, gid, post_graphql, wait_until_listening},
 };
 
 type Socket =
@@ -213,4 +213,22 @@ async fn on_postgres_subscribers_hear_of_the_writes_of_every_replica() {
     assert_eq!(change["recordId"], gid("Event", f.event));
     assert_eq!(change["action"], "ARCHIVE");
     assert_eq!(change["version"], 2);
+}
+
+/// The hub listens for other replicas' writes on a connection of its own:
+/// a pool of a single connection still serves requests while it listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_listening_leaves_the_pool_to_requests() {
+    let test_db = TestDb::new(Backend::Postgres).await;
+    let db = vigie::db::connect_with_timeout(&test_db.url, 1, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let api = vigie::graphql::Api::new(db.conn.clone(), vigie::graphql::Limits::default());
+    wait_until_listening(&test_db.db.conn).await;
+    let response = api.execute("{ territories { totalCount } }").await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    assert_eq!(
+        response.data.into_json().unwrap()["territories"]["totalCount"],
+        0
+    );
 }

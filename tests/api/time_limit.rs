@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{StatusCode, header};
 use entity::enums::KeyRole;
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use vigie::{
     error::{AppError, Code},
@@ -15,7 +15,7 @@ use vigie::{
 };
 
 use crate::{
-    helpers::{Backend, TestDb, execute_sql, send_raw},
+    helpers::{Backend, TestDb, execute_sql, send_raw, sessions},
     writes::{Answer, post},
 };
 
@@ -62,23 +62,12 @@ on_both_backends! {
             .await
             .unwrap();
         let limit = Duration::from_millis(300);
-        // One connection for requests, which the test takes: they wait for
-        // it far longer than the limit before the pool would give up
-        // (10 s). On PostgreSQL the API also listens for other replicas'
-        // writes, on a connection of the pool.
-        let listens = backend == Backend::Postgres;
-        let size = if listens { 2 } else { 1 };
-        let db = vigie::db::connect_with_timeout(&test_db.url, size, Duration::from_secs(10))
+        // One connection, which the test takes: requests wait for it far
+        // longer than the limit before the pool would give up (10 s).
+        let db = vigie::db::connect_with_timeout(&test_db.url, 1, Duration::from_secs(10))
             .await
             .unwrap();
         let router = hub(&db, limit, false);
-        if listens {
-            let started = Instant::now();
-            while count(&test_db.db.conn, "query LIKE 'LISTEN %'").await == 0 {
-                assert!(started.elapsed() < Duration::from_secs(5), "the API does not listen");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
         let held = db.conn.begin().await.unwrap();
 
         let started = Instant::now();
@@ -118,23 +107,6 @@ on_both_backends! {
     }
 }
 
-/// The sessions on the PostgreSQL database of `db` that match `condition`
-/// (on `pg_stat_activity`).
-async fn count(db: &impl ConnectionTrait, condition: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!(
-                "SELECT count(*) FROM pg_stat_activity
-                 WHERE datname = current_database() AND {condition}"
-            ),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index(0).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_statements_past_the_time_limit_are_stopped_by_the_database() {
     let test_db = TestDb::new(Backend::Postgres).await;
@@ -170,7 +142,7 @@ async fn on_postgres_statements_past_the_time_limit_are_stopped_by_the_database(
     // The database stops their statements too: none is left waiting for
     // the lock, which the test still holds.
     let waited = Instant::now();
-    while count(&test_db.db.conn, "wait_event_type = 'Lock'").await > 0 {
+    while sessions(&test_db.db.conn, "wait_event_type = 'Lock'").await > 0 {
         assert!(
             waited.elapsed() < limit * 4,
             "statements still wait for the lock {:?} after their answers",
