@@ -122,8 +122,9 @@ pub struct Limits {
     /// Highest cost, counting each connection's items at its page size.
     pub max_complexity: usize,
     /// Longest a query may run; past it, it is stopped and answered
-    /// TIMEOUT. Mutations are not cut short: each of their statements is
-    /// bounded by the database (see [`crate::db::connect_with_timeout`]).
+    /// TIMEOUT. Mutations are not cut short: on PostgreSQL each of their
+    /// statements is bounded by the database (see
+    /// [`crate::db::connect_with_limits`]).
     pub time_limit: Option<Duration>,
 }
 
