@@ -13,7 +13,7 @@ use std::{
 
 use async_graphql::{Enum, SimpleObject, dataloader::Loader};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, QueryResult,
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement,
     sea_query::{
         Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
         WindowStatement,
@@ -166,11 +166,48 @@ pub struct GroupRow {
     pub stats: Stats,
 }
 
+/// Which statistics of the numbers a `groupBy` selects: only those are
+/// computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asked {
+    pub sum: bool,
+    pub avg: bool,
+    pub min: bool,
+    pub max: bool,
+}
+
+impl Asked {
+    /// Every statistic.
+    pub const ALL: Asked = Asked {
+        sum: true,
+        avg: true,
+        min: true,
+        max: true,
+    };
+
+    fn any(self) -> bool {
+        self.sum || self.avg || self.min || self.max
+    }
+
+    fn has(self, stat: &str) -> bool {
+        match stat {
+            "sum" => self.sum,
+            "avg" => self.avg,
+            "min" => self.min,
+            "max" => self.max,
+            _ => false,
+        }
+    }
+}
+
 /// What a `groupBy` asks, checked.
 #[derive(Debug, Clone)]
 pub struct GroupQuery {
     pub keys: Vec<(&'static str, GroupKey)>,
+    /// The numbers whose statistics are computed: none when no statistic
+    /// is asked.
     pub numbers: &'static [&'static str],
+    pub asked: Asked,
     pub order: GroupOrder,
     pub first: i32,
 }
@@ -179,6 +216,7 @@ impl GroupQuery {
     pub fn new<K: GroupKeyInput>(
         by: &[K],
         numbers: &'static [&'static str],
+        asked: Asked,
         order: Option<GroupOrder>,
         first: Option<i32>,
     ) -> AppResult<GroupQuery> {
@@ -197,7 +235,8 @@ impl GroupQuery {
         }
         Ok(GroupQuery {
             keys: by.iter().map(|k| (k.name(), k.spec())).collect(),
-            numbers,
+            numbers: if asked.any() { numbers } else { &[] },
+            asked,
             order: order.unwrap_or_default(),
             first,
         })
@@ -206,7 +245,13 @@ impl GroupQuery {
     /// Names the query, for loader keys.
     pub fn signature(&self) -> String {
         let keys: Vec<&str> = self.keys.iter().map(|(name, _)| *name).collect();
-        format!("{}|{:?}|{}", keys.join(","), self.order, self.first)
+        format!(
+            "{}|{:?}|{}|{:?}",
+            keys.join(","),
+            self.order,
+            self.first,
+            self.asked
+        )
     }
 }
 
@@ -315,7 +360,7 @@ fn add_groups(
                 ]
             }
         };
-        for (stat, aggregate) in stats {
+        for (stat, aggregate) in stats.into_iter().filter(|(stat, _)| groups.asked.has(stat)) {
             // PostgreSQL averages into NUMERIC, which drivers read apart;
             // every statistic is read as a double.
             let aggregate = Func::cast_as(aggregate, "DOUBLE PRECISION");
@@ -523,11 +568,18 @@ fn read_group(row: &QueryResult, groups: &GroupQuery) -> AppResult<GroupRow> {
         });
     }
     let mut stats = Stats::default();
+    let stat = |stat: &str, i: usize| -> AppResult<Option<f64>> {
+        if groups.asked.has(stat) {
+            Ok(row.try_get("", &stat_alias(stat, i))?)
+        } else {
+            Ok(None)
+        }
+    };
     for i in 0..groups.numbers.len() {
-        stats.sum.push(row.try_get("", &stat_alias("sum", i))?);
-        stats.avg.push(row.try_get("", &stat_alias("avg", i))?);
-        stats.min.push(row.try_get("", &stat_alias("min", i))?);
-        stats.max.push(row.try_get("", &stat_alias("max", i))?);
+        stats.sum.push(stat("sum", i)?);
+        stats.avg.push(stat("avg", i)?);
+        stats.min.push(stat("min", i)?);
+        stats.max.push(stat("max", i)?);
     }
     Ok(GroupRow {
         keys,
@@ -546,6 +598,7 @@ pub fn counted_rows(
     let whole = GroupQuery {
         keys: Vec::new(),
         numbers: &[],
+        asked: Asked::default(),
         order: GroupOrder::default(),
         first: 1,
     };
@@ -562,6 +615,20 @@ pub async fn table_groups(
     groups: &GroupQuery,
 ) -> AppResult<Vec<GroupRow>> {
     let backend = db.get_database_backend();
+    db.query_all_raw(table_groups_statement(backend, table, pred, groups))
+        .await?
+        .iter()
+        .map(|row| read_group(row, groups))
+        .collect()
+}
+
+/// The statement of [`table_groups`].
+fn table_groups_statement(
+    backend: DbBackend,
+    table: &'static str,
+    pred: Option<&Pred>,
+    groups: &GroupQuery,
+) -> Statement {
     let tally = Tally::serving(table, pred, groups);
     let mut query = if tally.is_some() || groups.keys.iter().any(|(_, key)| !key.path.is_empty()) {
         let mut query = Query::select();
@@ -577,11 +644,7 @@ pub async fn table_groups(
         let nulls = null_order(&order);
         query.order_by_with_nulls(Alias::new(column), order, nulls);
     }
-    db.query_all_raw(limited(backend, &query, groups.first as u64))
-        .await?
-        .iter()
-        .map(|row| read_group(row, groups))
-        .collect()
+    limited(backend, &query, groups.first as u64)
 }
 
 /// The groups of the matching rows related to each of `parents`.
@@ -691,5 +754,49 @@ impl Loader<RelGroups> for SqlLoader {
             }
         }
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_statistics_asked_are_computed() {
+        let sql = |asked: Asked| {
+            let groups = GroupQuery {
+                keys: Vec::new(),
+                numbers: if asked.any() {
+                    &["participant_count", "hours"]
+                } else {
+                    &[]
+                },
+                asked,
+                order: GroupOrder::default(),
+                first: 10,
+            };
+            table_groups_statement(DbBackend::Postgres, "concertation", None, &groups).to_string()
+        };
+        let sums = sql(Asked {
+            sum: true,
+            ..Asked::default()
+        });
+        assert!(
+            sums.contains("SUM(\"concertation\".\"participant_count\")"),
+            "{sums}"
+        );
+        assert!(sums.contains("SUM(\"concertation\".\"hours\")"), "{sums}");
+        for absent in ["AVG(", "MIN(", "MAX("] {
+            assert!(!sums.contains(absent), "{absent} in {sums}");
+        }
+        let all = sql(Asked::ALL);
+        for present in ["SUM(", "AVG(", "MIN(", "MAX("] {
+            assert!(all.contains(present), "{present} not in {all}");
+        }
+        let counts = sql(Asked::default());
+        assert!(
+            counts.contains("COUNT(*)") && !counts.contains("SUM("),
+            "{counts}"
+        );
     }
 }

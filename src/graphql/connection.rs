@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    aggregate::{GroupOrder, GroupQuery, RelGroups, table_groups},
+    aggregate::{Asked, GroupOrder, GroupQuery, RelGroups, table_groups},
     filter::{OrderDirection, Pred, Val},
     loader::{RelCount, RelDef, loader},
     node::NodeType,
@@ -380,7 +380,14 @@ impl<N: NodeType> Connection<N> {
         >,
         #[graphql(desc = "Most groups returned (default 100, at most 1,000).")] first: Option<i32>,
     ) -> async_graphql::Result<Vec<N::Group>> {
-        let groups = GroupQuery::new(&by, N::NUMBERS, order_by, first)?;
+        let selected = ctx.look_ahead();
+        let asked = Asked {
+            sum: selected.field("sum").exists(),
+            avg: selected.field("avg").exists(),
+            min: selected.field("min").exists(),
+            max: selected.field("max").exists(),
+        };
+        let groups = GroupQuery::new(&by, N::NUMBERS, asked, order_by, first)?;
         let rows = match &self.total {
             Total::Related {
                 rel, parent, pred, ..

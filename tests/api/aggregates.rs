@@ -148,6 +148,23 @@ on_both_backends! {
             assert!(close(&group["min"]["participantCount"], row.try_get("", "lo").unwrap()), "{group}");
             assert!(close(&group["max"]["hours"], row.try_get("", "hi").unwrap()), "{group}");
         }
+        // Only the statistics selected are computed: selected through a
+        // fragment, an inline fragment and an alias, they are the same.
+        let parts = app.query(r#"fragment Sums on ConcertationGroup { total: sum { participantCount } }
+            { concertations { groupBy(by: [YEAR], orderBy: KEY_ASC) {
+                count ...Sums ... on ConcertationGroup { max { hours } } } } }"#, json!({})).await;
+        let parts = parts["concertations"]["groupBy"].as_array().unwrap();
+        assert_eq!(parts.len(), groups.len());
+        for (part, group) in parts.iter().zip(groups) {
+            assert_eq!(part["count"], group["count"]);
+            assert_eq!(part["total"]["participantCount"], group["sum"]["participantCount"]);
+            assert_eq!(part["max"]["hours"], group["max"]["hours"]);
+        }
+        let counts = app.query(r#"{ concertations { groupBy(by: [YEAR], orderBy: KEY_ASC) { count } } }"#,
+            json!({})).await;
+        let counts: Vec<&Json> = counts["concertations"]["groupBy"].as_array().unwrap()
+            .iter().map(|g| &g["count"]).collect();
+        assert_eq!(counts, groups.iter().map(|g| &g["count"]).collect::<Vec<_>>());
         // No key: one group of the whole filtered list.
         let data = app.query(r#"{ concertations(filter: { participantCount: { isNull: false } }) {
             totalCount groupBy(by: []) { keys { value } count sum { participantCount } } } }"#, json!({})).await;
