@@ -211,18 +211,17 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database_url = &database.database_url;
     let max_connections = database.max_connections();
     // PostgreSQL stops the statements of requests at their time limit.
-    let statement_limit = args
-        .time_limit()
-        .filter(|_| !database_url.starts_with("sqlite:"));
     let db = db::connect_with_limits(
         database_url,
         max_connections,
         std::time::Duration::from_millis(database.db_acquire_timeout_ms),
-        statement_limit,
+        args.time_limit(),
     )
     .await?;
     tracing::info!(database = %db::redact(database_url), "database open");
-    if statement_limit.is_some() {
+    let limited = args.time_limit().is_some()
+        && db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    if limited {
         // Migrations and the first load are not requests: they run without
         // that limit, on a connection of their own.
         let setup = db::connect(database_url, 1).await?;

@@ -179,6 +179,20 @@ impl TestDb {
     }
 }
 
+/// The hub's HTTP settings in tests: the defaults, without rate limits
+/// (tests make many requests from one address; the limits have tests of
+/// their own).
+pub fn http_settings() -> server::HttpSettings {
+    server::HttpSettings {
+        rate_limits: server::limits::RateLimits {
+            per_ip: 0,
+            per_key: 0,
+            trust_forwarded_for: false,
+        },
+        ..Default::default()
+    }
+}
+
 /// The hub on a test database.
 pub struct TestApp {
     pub api: Api,
@@ -219,14 +233,7 @@ impl TestApp {
             self.api.clone(),
             server::HttpSettings {
                 max_body_bytes,
-                // Tests make many requests from one address; the limits
-                // have tests of their own.
-                rate_limits: server::limits::RateLimits {
-                    per_ip: 0,
-                    per_key: 0,
-                    trust_forwarded_for: false,
-                },
-                ..Default::default()
+                ..http_settings()
             },
         ))
     }

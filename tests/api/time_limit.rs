@@ -11,11 +11,11 @@ use serde_json::json;
 use vigie::{
     error::{AppError, Code},
     graphql::{Api, Limits},
-    server::{self, AppState, HttpSettings, limits::RateLimits},
+    server::{self, AppState, HttpSettings},
 };
 
 use crate::{
-    helpers::{Backend, TestDb, execute_sql, send_raw, sessions},
+    helpers::{Backend, TestDb, execute_sql, http_settings, send_raw, sessions},
     writes::{Answer, post},
 };
 
@@ -28,13 +28,8 @@ fn hub(db: &vigie::db::Db, time_limit: Duration, keeps_answers: bool) -> axum::R
     server::app(AppState::new(
         Api::new(db.conn.clone(), limits),
         HttpSettings {
-            rate_limits: RateLimits {
-                per_ip: 0,
-                per_key: 0,
-                trust_forwarded_for: false,
-            },
             answer_cache_bytes: if keeps_answers { 1 << 20 } else { 0 },
-            ..HttpSettings::default()
+            ..http_settings()
         },
     ))
 }
