@@ -11,7 +11,7 @@ use std::{
     sync::Arc,
 };
 
-use async_graphql::{Enum, SimpleObject, dataloader::Loader};
+use async_graphql::{Enum, Lookahead, SimpleObject, dataloader::Loader};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement,
     sea_query::{
@@ -166,38 +166,84 @@ pub struct GroupRow {
     pub stats: Stats,
 }
 
-/// Which statistics of the numbers a `groupBy` selects: only those are
-/// computed.
+/// Which statistics of which numbers a `groupBy` selects: only those are
+/// computed. Each statistic holds a set of the type's numbers, bit `i` for
+/// its `i`-th number: `sum { hours }` asks the sum of the hours alone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Asked {
-    pub sum: bool,
-    pub avg: bool,
-    pub min: bool,
-    pub max: bool,
+    pub sum: u32,
+    pub avg: u32,
+    pub min: u32,
+    pub max: u32,
 }
 
 impl Asked {
-    /// Every statistic.
+    /// Every statistic of every number.
     pub const ALL: Asked = Asked {
-        sum: true,
-        avg: true,
-        min: true,
-        max: true,
+        sum: u32::MAX,
+        avg: u32::MAX,
+        min: u32::MAX,
+        max: u32::MAX,
     };
 
-    fn any(self) -> bool {
-        self.sum || self.avg || self.min || self.max
+    /// What the selection of a `groupBy`'s groups asks of `numbers` (the
+    /// type's columns, in order), through fragments and aliases alike.
+    pub fn selected(groups: &Lookahead<'_>, numbers: &[&str]) -> Asked {
+        let of = |stat: &str| {
+            let stat = groups.field(stat);
+            numbers
+                .iter()
+                .enumerate()
+                .filter(|(_, number)| stat.field(&field_name(number)).exists())
+                .fold(0, |set, (i, _)| set | 1 << i)
+        };
+        Asked {
+            sum: of("sum"),
+            avg: of("avg"),
+            min: of("min"),
+            max: of("max"),
+        }
     }
 
-    fn has(self, stat: &str) -> bool {
-        match stat {
+    fn any(self) -> bool {
+        (self.sum | self.avg | self.min | self.max) != 0
+    }
+
+    /// Whether `stat` of the `i`-th number is asked.
+    fn has(self, stat: &str, i: usize) -> bool {
+        let set = match stat {
             "sum" => self.sum,
             "avg" => self.avg,
             "min" => self.min,
             "max" => self.max,
-            _ => false,
+            _ => 0,
+        };
+        set >> i & 1 == 1
+    }
+
+    /// Whether a partial group must carry its `part` (sum, count, min or
+    /// max) of the `i`-th number: an average is a sum over a count.
+    fn needs_part(self, part: &str, i: usize) -> bool {
+        match part {
+            "sum" => self.has("sum", i) || self.has("avg", i),
+            "count" => self.has("avg", i),
+            part => self.has(part, i),
         }
     }
+}
+
+/// The GraphQL name of a column: `participant_count` is `participantCount`.
+fn field_name(column: &str) -> String {
+    let mut words = column.split('_');
+    let mut name = words.next().unwrap_or_default().to_owned();
+    for word in words {
+        let mut letters = word.chars();
+        if let Some(first) = letters.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(letters.as_str());
+        }
+    }
+    name
 }
 
 /// What a `groupBy` asks, checked.
@@ -360,7 +406,10 @@ fn add_groups(
                 ]
             }
         };
-        for (stat, aggregate) in stats.into_iter().filter(|(stat, _)| groups.asked.has(stat)) {
+        for (stat, aggregate) in stats
+            .into_iter()
+            .filter(|(stat, _)| groups.asked.has(stat, i))
+        {
             // PostgreSQL averages into NUMERIC, which drivers read apart;
             // every statistic is read as a double.
             let aggregate = Func::cast_as(aggregate, "DOUBLE PRECISION");
@@ -434,12 +483,16 @@ fn partial_groups(
     }
     for (i, number) in groups.numbers.iter().enumerate() {
         let column = || Expr::col((Alias::new(table), *number));
-        for (stat, aggregate) in [
+        let parts = [
             ("sum", Func::sum(column())),
             ("count", Func::count(column())),
             ("min", Func::min(column())),
             ("max", Func::max(column())),
-        ] {
+        ];
+        for (stat, aggregate) in parts
+            .into_iter()
+            .filter(|(part, _)| groups.asked.needs_part(part, i))
+        {
             query.expr_as(
                 aggregate,
                 Alias::new(stat_alias(&format!("part_{stat}"), i)),
@@ -569,7 +622,7 @@ fn read_group(row: &QueryResult, groups: &GroupQuery) -> AppResult<GroupRow> {
     }
     let mut stats = Stats::default();
     let stat = |stat: &str, i: usize| -> AppResult<Option<f64>> {
-        if groups.asked.has(stat) {
+        if groups.asked.has(stat, i) {
             Ok(row.try_get("", &stat_alias(stat, i))?)
         } else {
             Ok(None)
@@ -777,8 +830,17 @@ mod tests {
             };
             table_groups_statement(DbBackend::Postgres, "concertation", None, &groups).to_string()
         };
+        // The sum of the hours alone (the second number).
+        let hours = sql(Asked {
+            sum: 0b10,
+            ..Asked::default()
+        });
+        assert!(hours.contains("SUM(\"concertation\".\"hours\")"), "{hours}");
+        for absent in ["participant_count", "AVG(", "MIN(", "MAX("] {
+            assert!(!hours.contains(absent), "{absent} in {hours}");
+        }
         let sums = sql(Asked {
-            sum: true,
+            sum: Asked::ALL.sum,
             ..Asked::default()
         });
         assert!(
@@ -798,5 +860,43 @@ mod tests {
             counts.contains("COUNT(*)") && !counts.contains("SUM("),
             "{counts}"
         );
+    }
+
+    #[test]
+    fn partial_groups_carry_only_the_parts_asked() {
+        // The average of the hours by région: partial groups per territory
+        // carry the hours' sum and count, nothing of the participants.
+        let groups = GroupQuery {
+            keys: vec![(
+                "REGION",
+                GroupKey::value("region").at(&[("territory_id", "territory")]),
+            )],
+            numbers: &["participant_count", "hours"],
+            asked: Asked {
+                avg: 0b10,
+                ..Asked::default()
+            },
+            order: GroupOrder::default(),
+            first: 10,
+        };
+        let sql =
+            table_groups_statement(DbBackend::Postgres, "concertation", None, &groups).to_string();
+        for present in ["vigie_part_sum_1", "vigie_part_count_1", "vigie_avg_1"] {
+            assert!(sql.contains(present), "{present} not in {sql}");
+        }
+        for absent in [
+            "participant_count",
+            "vigie_part_min",
+            "vigie_part_max",
+            "vigie_sum_1",
+        ] {
+            assert!(!sql.contains(absent), "{absent} in {sql}");
+        }
+    }
+
+    #[test]
+    fn columns_are_named_as_graphql_fields() {
+        assert_eq!(field_name("participant_count"), "participantCount");
+        assert_eq!(field_name("hours"), "hours");
     }
 }

@@ -160,6 +160,17 @@ on_both_backends! {
             assert_eq!(part["total"]["participantCount"], group["sum"]["participantCount"]);
             assert_eq!(part["max"]["hours"], group["max"]["hours"]);
         }
+        // Each number's statistics are computed as its own: one sum under
+        // two aliases, each with one number, equals the sum of both.
+        let split = app.query(r#"{ concertations { groupBy(by: [YEAR], orderBy: KEY_ASC) {
+                people: sum { participantCount } time: sum { hours } avg { hours } } } }"#, json!({})).await;
+        let split = split["concertations"]["groupBy"].as_array().unwrap();
+        assert_eq!(split.len(), groups.len());
+        for (part, group) in split.iter().zip(groups) {
+            assert_eq!(part["people"]["participantCount"], group["sum"]["participantCount"]);
+            assert_eq!(part["time"]["hours"], group["sum"]["hours"]);
+            assert_eq!(part["avg"]["hours"], group["avg"]["hours"]);
+        }
         let counts = app.query(r#"{ concertations { groupBy(by: [YEAR], orderBy: KEY_ASC) { count } } }"#,
             json!({})).await;
         let counts: Vec<&Json> = counts["concertations"]["groupBy"].as_array().unwrap()
@@ -231,6 +242,16 @@ on_both_backends! {
                     assert!(close(&group[stat][field], want), "{key} {stat} {field}: {group} against {want:?}");
                 }
             }
+        }
+        // One statistic of one number: the partial groups carry only its
+        // parts, and the figures stay the same.
+        let averages = app.query(r#"{ concertations(filter: { status: { ne: PLANNED } }) {
+            groupBy(by: [TERRITORY_KIND, YEAR], first: 1000) { count avg { hours } } } }"#, json!({})).await;
+        let averages = averages["concertations"]["groupBy"].as_array().unwrap();
+        assert_eq!(averages.len(), groups.len());
+        for (average, group) in averages.iter().zip(groups) {
+            assert_eq!(average["count"], group["count"]);
+            assert_eq!(average["avg"]["hours"], group["avg"]["hours"]);
         }
     }
 
