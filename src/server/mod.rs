@@ -735,11 +735,7 @@ async fn json_response(
     let response = executed.response;
     Ran {
         runs: runs_here(&response.errors),
-        outcome: response
-            .errors
-            .first()
-            .and_then(code_of)
-            .map(|code| code.to_string().trim_matches('"').to_owned()),
+        outcome: response.errors.first().and_then(code_of).map(str::to_owned),
         query: executed.query,
         response: graphql_response(response, media),
     }
@@ -754,15 +750,19 @@ fn runs_here(errors: &[async_graphql::ServerError]) -> bool {
         Code::ValidationFailed,
         Code::QueryTooComplex,
     ];
-    !errors.iter().filter_map(code_of).any(|code| {
-        matches!(code, async_graphql::Value::String(code)
-            if refused.iter().any(|c| c.as_str() == code))
-    })
+    !errors
+        .iter()
+        .filter_map(code_of)
+        .any(|code| refused.iter().any(|c| c.as_str() == code))
 }
 
-/// The `extensions.code` of an error.
-fn code_of(error: &async_graphql::ServerError) -> Option<&async_graphql::Value> {
-    error.extensions.as_ref()?.get("code")
+/// The `extensions.code` of an error, when it is a string (the hub's
+/// codes all are).
+fn code_of(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        _ => None,
+    }
 }
 
 /// Keeps a persisted query under its hash. The request has its answer
@@ -951,11 +951,10 @@ fn graphql_response(response: async_graphql::Response, media: Media) -> Response
     };
     let all_coded = |wanted: Code| {
         !response.errors.is_empty()
-            && response.errors.iter().all(|e| {
-                code_of(e).is_some_and(|code| {
-                    matches!(code, async_graphql::Value::String(code) if code == wanted.as_str())
-                })
-            })
+            && response
+                .errors
+                .iter()
+                .all(|e| code_of(e) == Some(wanted.as_str()))
     };
     let unavailable = all_coded(Code::DbUnavailable);
     let status = match (request_error, media) {
