@@ -380,7 +380,7 @@ impl<N: NodeType> Connection<N> {
         >,
         #[graphql(desc = "Most groups returned (default 100, at most 1,000).")] first: Option<i32>,
     ) -> async_graphql::Result<Vec<N::Group>> {
-        let asked = Asked::selected(&ctx.look_ahead(), N::NUMBERS);
+        let asked = Asked::selected(ctx.field(), N::NUMBERS);
         let groups = GroupQuery::new(&by, N::NUMBERS, asked, order_by, first)?;
         let rows = match &self.total {
             Total::Related {

@@ -267,7 +267,7 @@ impl Columns {
 }
 
 /// `startMonth` → `start_month`.
-fn snake_case(field: &str) -> String {
+pub(super) fn snake_case(field: &str) -> String {
     let mut snake = String::with_capacity(field.len() + 4);
     for c in field.chars() {
         if c.is_ascii_uppercase() {
