@@ -211,15 +211,16 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database_url = &database.database_url;
     let max_connections = database.max_connections();
     // PostgreSQL stops the statements of requests at their time limit.
+    let time_limit = args.time_limit();
     let db = db::connect_with_limits(
         database_url,
         max_connections,
         std::time::Duration::from_millis(database.db_acquire_timeout_ms),
-        args.time_limit(),
+        time_limit,
     )
     .await?;
     tracing::info!(database = %db::redact(database_url), "database open");
-    let limited = args.time_limit().is_some()
+    let limited = time_limit.is_some()
         && db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     if limited {
         // Migrations and the first load are not requests: they run without

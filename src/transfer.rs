@@ -824,10 +824,7 @@ where
 /// [`crate::graphql::write::snapshot`] has them) their search words, in one
 /// statement; archived ones stay out of search.
 async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> anyhow::Result<()> {
-    let Some((_, fields)) = entity::search::SEARCHABLE
-        .iter()
-        .find(|(searchable, _)| *searchable == table)
-    else {
+    let Some(fields) = entity::search::fields(table) else {
         return Ok(());
     };
     let entries: Vec<(i64, Vec<Option<&str>>)> = records

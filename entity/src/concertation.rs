@@ -38,4 +38,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-crate::behavior!(title => title_folded, summary => summary_folded; search "concertation" [title, summary]);
+crate::behavior!(title => title_folded, summary => summary_folded; searchable);

@@ -35,4 +35,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-crate::behavior!(statement => statement_folded; search "contribution" [statement, response]);
+crate::behavior!(statement => statement_folded; searchable);

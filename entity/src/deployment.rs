@@ -50,4 +50,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-crate::behavior!(title => title_folded, summary => summary_folded, purpose => purpose_folded; search "deployment" [title, summary, purpose]);
+crate::behavior!(title => title_folded, summary => summary_folded, purpose => purpose_folded; searchable);

@@ -33,4 +33,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-crate::behavior!(title => title_folded, description => description_folded; search "resource" [title, description]);
+crate::behavior!(title => title_folded, description => description_folded; searchable);

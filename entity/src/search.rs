@@ -8,11 +8,11 @@
 //! Every save of a searchable record refreshes its row (see `behavior!`),
 //! in the same transaction as the save.
 
-use std::sync::OnceLock;
+use std::{str::FromStr, sync::OnceLock};
 
 use rust_stemmers::{Algorithm, Stemmer};
 use sea_orm::{
-    ConnectionTrait, DbErr,
+    ConnectionTrait, DbErr, EntityName, EntityTrait, ModelTrait, Value,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
@@ -42,21 +42,46 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A text field of a record, required or not.
-pub trait Searchable {
-    fn text(&self) -> Option<&str>;
+/// The text fields that make up the search words of the records of
+/// `kind`, if it is searchable (its entry of [`SEARCHABLE`]).
+pub fn fields(kind: &str) -> Option<&'static [&'static str]> {
+    SEARCHABLE
+        .iter()
+        .find(|(searchable, _)| *searchable == kind)
+        .map(|(_, fields)| *fields)
 }
 
-impl Searchable for String {
-    fn text(&self) -> Option<&str> {
-        Some(self)
+/// Makes the search index follow record `id`, just saved: its search
+/// words from its text fields (as [`SEARCHABLE`] lists them for its
+/// table), or no entry at all once it is archived.
+pub async fn follow<C, M>(db: &C, model: &M, id: i64, archived: bool) -> Result<(), DbErr>
+where
+    C: ConnectionTrait,
+    M: ModelTrait,
+{
+    let kind = M::Entity::default().table_name();
+    if archived {
+        return remove(db, kind, id).await;
     }
-}
-
-impl Searchable for Option<String> {
-    fn text(&self) -> Option<&str> {
-        self.as_deref()
-    }
+    let Some(names) = fields(kind) else {
+        return Err(DbErr::Custom(format!("{kind} is not searchable")));
+    };
+    let values = names
+        .iter()
+        .map(|name| {
+            let column = <M::Entity as EntityTrait>::Column::from_str(name)
+                .map_err(|_| DbErr::Custom(format!("{kind} has no column {name}")))?;
+            Ok(model.get(column))
+        })
+        .collect::<Result<Vec<Value>, DbErr>>()?;
+    let texts: Vec<Option<&str>> = values
+        .iter()
+        .map(|value| match value {
+            Value::String(Some(text)) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    store(db, kind, id, &texts).await
 }
 
 /// Sets the search words of record `id` of `kind` from its text fields.
@@ -114,6 +139,35 @@ pub async fn remove<C: ConnectionTrait>(db: &C, kind: &str, id: i64) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every field [`SEARCHABLE`] lists is a text column of its table.
+    fn check_searchable<E: EntityTrait>() {
+        use sea_orm::{ColumnTrait, ColumnType};
+        let kind = E::default().table_name();
+        let names = fields(kind).unwrap_or_else(|| panic!("{kind} is not searchable"));
+        for name in names {
+            let column =
+                E::Column::from_str(name).unwrap_or_else(|_| panic!("{kind} has no column {name}"));
+            assert!(
+                matches!(
+                    column.def().get_column_type(),
+                    ColumnType::Text | ColumnType::String(_)
+                ),
+                "{kind}.{name} is not text"
+            );
+        }
+    }
+
+    #[test]
+    fn every_searchable_field_is_a_text_column_of_its_table() {
+        check_searchable::<crate::territory::Entity>();
+        check_searchable::<crate::deployment::Entity>();
+        check_searchable::<crate::concertation::Entity>();
+        check_searchable::<crate::contribution::Entity>();
+        check_searchable::<crate::study_finding::Entity>();
+        check_searchable::<crate::resource::Entity>();
+        assert_eq!(SEARCHABLE.len(), 6);
+    }
 
     #[test]
     fn words_are_folded_stemmed_and_stripped_of_stop_words() {

@@ -35,4 +35,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-crate::behavior!(statement => statement_folded, job_family => job_family_folded; search "study_finding" [statement, job_family, metric]);
+crate::behavior!(statement => statement_folded, job_family => job_family_folded; searchable);

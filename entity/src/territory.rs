@@ -38,4 +38,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-crate::behavior!(name => name_folded, region => region_folded; search "territory" [name, region]);
+crate::behavior!(name => name_folded, region => region_folded; searchable);

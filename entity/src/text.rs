@@ -44,16 +44,28 @@ pub trait FoldText {
 
 /// The behaviour of a table's active model: before every save, the folded
 /// copies follow the columns they copy; after it, a searchable record's
-/// search words follow its text (`search "kind" [fields]`), and an
-/// archived record leaves search. Bulk inserts,
-/// which skip these hooks, call [`FoldText::fold_text`] themselves and
-/// rebuild the search index after.
+/// search words follow its text (`; searchable`: the fields listed for its
+/// table in [`crate::search::SEARCHABLE`]), and an archived record leaves
+/// search. Bulk inserts, which skip these hooks, call
+/// [`FoldText::fold_text`] themselves and rebuild the search index after.
 #[macro_export]
 macro_rules! behavior {
     ($($column:ident => $folded:ident),* $(,)?) => {
-        $crate::behavior!($($column => $folded),*; search);
+        $crate::behavior!(@ $($column => $folded),*;);
     };
-    ($($column:ident => $folded:ident),*; search $($kind:literal [$($field:ident),+])?) => {
+    ($($column:ident => $folded:ident),*; searchable) => {
+        $crate::behavior!(@ $($column => $folded),*;
+            async fn after_save<C>(model: Model, db: &C, _insert: bool) -> Result<Model, DbErr>
+            where
+                C: ConnectionTrait,
+            {
+                let archived = model.archived_at.is_some();
+                $crate::search::follow(db, &model, model.id, archived).await?;
+                Ok(model)
+            }
+        );
+    };
+    (@ $($column:ident => $folded:ident),*; $($after_save:item)?) => {
         impl $crate::text::FoldText for ActiveModel {
             fn fold_text(&mut self) {
                 $(
@@ -75,20 +87,7 @@ macro_rules! behavior {
                 Ok(self)
             }
 
-            $(
-                async fn after_save<C>(model: Model, db: &C, _insert: bool) -> Result<Model, DbErr>
-                where
-                    C: ConnectionTrait,
-                {
-                    if model.archived_at.is_some() {
-                        $crate::search::remove(db, $kind, model.id).await?;
-                    } else {
-                        let fields = [$($crate::search::Searchable::text(&model.$field)),+];
-                        $crate::search::store(db, $kind, model.id, &fields).await?;
-                    }
-                    Ok(model)
-                }
-            )?
+            $($after_save)?
         }
     };
 }

@@ -170,6 +170,24 @@ on_both_backends! {
             ..Default::default()
         }).await;
         assert_eq!(ids(&search(&app, "evaluer").await), BTreeSet::from([gid("Resource", added.id)]));
+        // Every text field of its table counts, the optional last ones too.
+        let concern = contribution::Entity::find_by_id(f.concern).one(&app.db.conn).await.unwrap().unwrap();
+        let mut answered = concern.into_active_model();
+        answered.response = Set(Some("La collectivité publiera un registre cartographique".into()));
+        answered.update(&app.db.conn).await.unwrap();
+        let finding = study_finding::Entity::find_by_id(f.finding).one(&app.db.conn).await.unwrap().unwrap();
+        let mut measured = finding.into_active_model();
+        measured.metric = Set(Some("Part des agents formés à la cartographie".into()));
+        measured.update(&app.db.conn).await.unwrap();
+        assert_eq!(
+            ids(&search(&app, "cartographie").await),
+            BTreeSet::from([gid("Contribution", f.concern), gid("StudyFinding", f.finding)])
+        );
+        // Cleared, an optional field takes its words out with it.
+        let mut cleared = contribution::Entity::find_by_id(f.concern).one(&app.db.conn).await.unwrap().unwrap().into_active_model();
+        cleared.response = Set(None);
+        cleared.update(&app.db.conn).await.unwrap();
+        assert_eq!(ids(&search(&app, "cartographie").await), BTreeSet::from([gid("StudyFinding", f.finding)]));
     }
 
     async fn bad_searches_get_clear_errors(backend: Backend) {
