@@ -279,6 +279,33 @@ pub struct ServeArgs {
     /// until a write changes the data (see the README). 0 keeps none.
     #[arg(long, env = "VIGIE_ANSWER_CACHE_MB", default_value_t = crate::server::answers::DEFAULT_MIB)]
     pub answer_cache_mb: u32,
+    /// Largest document registered as an automatic persisted query, in
+    /// bytes; a larger one runs, but is not kept.
+    #[arg(long, env = "VIGIE_PERSISTED_QUERY_MAX_BYTES", default_value_t = crate::server::persisted::DEFAULT_MAX_BYTES)]
+    pub persisted_query_max_bytes: usize,
+    /// Most mebibytes of automatic persisted queries kept in all;
+    /// registering more forgets the oldest.
+    #[arg(long, env = "VIGIE_PERSISTED_QUERIES_MAX_MB", default_value_t = crate::server::persisted::DEFAULT_MAX_TOTAL_MIB)]
+    pub persisted_queries_max_mb: u32,
+    /// Automatic persisted queries a client address may register per
+    /// minute; 0: no limit of its own.
+    #[arg(long, env = "VIGIE_PERSISTED_REGISTRATIONS_PER_MINUTE", default_value_t = crate::server::persisted::DEFAULT_REGISTRATIONS_PER_MINUTE)]
+    pub persisted_registrations_per_minute: u32,
+    /// Register automatic persisted queries only for requests with an API
+    /// key; anonymous clients may still send those already kept.
+    #[arg(long, env = "VIGIE_PERSISTED_QUERIES_KEYED_ONLY")]
+    pub persisted_queries_keyed_only: bool,
+    /// WebSocket connections one client address may keep open.
+    #[arg(long, env = "VIGIE_WS_CONNECTIONS_PER_IP", default_value_t = crate::server::socket::SocketLimits::default().connections_per_ip)]
+    pub ws_connections_per_ip: usize,
+    /// Operations (subscriptions, queries not yet answered) one client
+    /// address may have running over its WebSocket connections.
+    #[arg(long, env = "VIGIE_WS_OPERATIONS_PER_IP", default_value_t = crate::server::socket::SocketLimits::default().operations_per_ip)]
+    pub ws_operations_per_ip: usize,
+    /// Operations one WebSocket connection may start per minute (the
+    /// address's rate limit applies too); 0: no limit of its own.
+    #[arg(long, env = "VIGIE_WS_OPERATIONS_PER_MINUTE", default_value_t = crate::server::socket::SocketLimits::default().operations_per_minute)]
+    pub ws_operations_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -300,8 +327,19 @@ impl ServeArgs {
             db_max_connections,
             cache_max_age: self.cache_max_age,
             safelist_only: self.safelist_only,
-            max_persisted_queries: self.max_persisted_queries,
             answer_cache_bytes: crate::server::answers::budget_of_mib(self.answer_cache_mb),
+            persisted: crate::server::persisted::Registration {
+                kept: self.max_persisted_queries,
+                max_bytes: self.persisted_query_max_bytes,
+                max_total_bytes: u64::from(self.persisted_queries_max_mb) << 20,
+                per_minute: self.persisted_registrations_per_minute,
+                keyed_only: self.persisted_queries_keyed_only,
+            },
+            socket_limits: crate::server::socket::SocketLimits {
+                connections_per_ip: self.ws_connections_per_ip,
+                operations_per_ip: self.ws_operations_per_ip,
+                operations_per_minute: self.ws_operations_per_minute,
+            },
         }
     }
 }
@@ -312,6 +350,7 @@ impl ServeArgs {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
             time_limit: self.time_limit(),
+            ..Limits::default()
         }
     }
 

@@ -33,6 +33,8 @@ pub enum Code {
     DbUnavailable,
     /// Too many requests from this client; `Retry-After` says when to retry.
     RateLimited,
+    /// Without an API key, this hub runs only its safelisted operations.
+    PersistedQueryRequired,
     /// The request ran longer than the hub's time limit and was stopped.
     Timeout,
     /// Something failed inside the hub; details are in its log.
@@ -52,6 +54,7 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::DbUnavailable => "DB_UNAVAILABLE",
             Code::RateLimited => "RATE_LIMITED",
+            Code::PersistedQueryRequired => "PERSISTED_QUERY_REQUIRED",
             Code::Timeout => "TIMEOUT",
             Code::Internal => "INTERNAL",
         }
@@ -86,17 +89,26 @@ pub fn is_unavailable(err: &DbErr) -> bool {
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Query(RuntimeErr::SqlxError(err)) | DbErr::Exec(RuntimeErr::SqlxError(err)) => {
-            matches!(
-                **err,
+            match &**err {
                 Error::Io(_)
-                    | Error::PoolTimedOut
-                    | Error::PoolClosed
-                    | Error::WorkerCrashed
-                    | Error::Tls(_)
-            )
+                | Error::PoolTimedOut
+                | Error::PoolClosed
+                | Error::WorkerCrashed
+                | Error::Tls(_) => true,
+                Error::Database(err) => err.code().is_some_and(|code| gone(&code)),
+                _ => false,
+            }
         }
         _ => false,
     }
+}
+
+/// Whether a SQLSTATE says the server or the connection went away, or
+/// takes no more connections: a connection exception (class 08), the
+/// server shutting down or not yet up (57P01, 57P02, 57P03), too many
+/// connections (53300).
+fn gone(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 /// The message every internal error shows.

@@ -171,6 +171,29 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     1 + page.max(1) * child_complexity
 }
 
+/// What one condition of a filter adds to the query-cost limit: each is a
+/// predicate, and a relation's (`deployments: { some: … }`) a subquery run
+/// for every row the list considers.
+pub const FILTER_CONDITION_COST: usize = 10;
+
+/// Complexity of a list's filter: [`FILTER_CONDITION_COST`] for each of its
+/// conditions (each input object in it, relations' included), and one for
+/// each value it compares with. The filter's depth and size are bounded
+/// before this runs (see [`super::guard`]).
+pub fn filter_cost<F: async_graphql::InputType>(filter: &Option<F>) -> usize {
+    fn cost(value: &async_graphql::Value) -> usize {
+        match value {
+            async_graphql::Value::Null => 0,
+            async_graphql::Value::Object(fields) => {
+                FILTER_CONDITION_COST + fields.values().map(cost).sum::<usize>()
+            }
+            async_graphql::Value::List(items) => items.iter().map(cost).sum(),
+            _ => 1,
+        }
+    }
+    filter.as_ref().map_or(0, |filter| cost(&filter.to_value()))
+}
+
 /// The cursor of the row at `position` in a list sorted by `sort`.
 pub fn encode_cursor(sort: &Sort, position: Position) -> String {
     let data = CursorData {

@@ -7,7 +7,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use async_graphql::{Request, ServerError, parser::types::ExecutableDocument};
+use async_graphql::{
+    Request, ServerError, Variables,
+    parser::{parse_query, types::ExecutableDocument},
+};
 use lru::LruCache;
 
 /// How many documents are kept: the least recently used goes first.
@@ -30,18 +33,31 @@ impl Default for Documents {
 
 impl Documents {
     /// Gives `request` its parsed document: a copy of the one kept for its
-    /// text, or the one parsed now (and kept).
-    pub fn parse(&self, request: &mut Request) -> Result<(), ServerError> {
+    /// text, or the one parsed now (and kept), once `check` has passed it
+    /// with the request's variables.
+    pub fn parse(
+        &self,
+        request: &mut Request,
+        check: impl FnOnce(&ExecutableDocument, &Variables) -> Result<(), ServerError>,
+    ) -> Result<(), ServerError> {
         let cacheable = request.query.len() <= LONGEST;
-        if cacheable && let Some(document) = self.lock().get(&request.query).cloned() {
-            request.set_parsed_query(document);
-            return Ok(());
-        }
-        let document = request.parsed_query()?;
-        if cacheable {
-            let document = document.clone();
-            self.lock().put(request.query.clone(), document);
-        }
+        let kept = if cacheable {
+            self.lock().get(&request.query).cloned()
+        } else {
+            None
+        };
+        let document = match kept {
+            Some(document) => document,
+            None => {
+                let document = parse_query(&request.query)?;
+                if cacheable {
+                    self.lock().put(request.query.clone(), document.clone());
+                }
+                document
+            }
+        };
+        check(&document, &request.variables)?;
+        request.set_parsed_query(document);
         Ok(())
     }
 
@@ -54,15 +70,19 @@ impl Documents {
 mod tests {
     use super::*;
 
+    fn pass(_: &ExecutableDocument, _: &Variables) -> Result<(), ServerError> {
+        Ok(())
+    }
+
     #[test]
     fn a_document_is_parsed_once_and_copied_after() {
         let documents = Documents::default();
         let mut first = Request::new("{ territories { totalCount } }");
-        documents.parse(&mut first).unwrap();
+        documents.parse(&mut first, pass).unwrap();
         assert_eq!(documents.lock().len(), 1);
 
         let mut again = Request::new("{ territories { totalCount } }");
-        documents.parse(&mut again).unwrap();
+        documents.parse(&mut again, pass).unwrap();
         assert_eq!(documents.lock().len(), 1);
         assert_eq!(
             format!("{:?}", again.parsed_query().unwrap()),
@@ -74,13 +94,13 @@ mod tests {
     fn errors_and_long_documents_are_not_kept() {
         let documents = Documents::default();
         let mut broken = Request::new("{ territories { ");
-        assert!(documents.parse(&mut broken).is_err());
+        assert!(documents.parse(&mut broken, pass).is_err());
         let long = format!(
             "{{ territories {{ totalCount }} }} #{}",
             "x".repeat(LONGEST)
         );
         let mut long = Request::new(long);
-        documents.parse(&mut long).unwrap();
+        documents.parse(&mut long, pass).unwrap();
         assert!(long.parsed_query().is_ok());
         assert_eq!(documents.lock().len(), 0);
     }
@@ -90,9 +110,10 @@ mod tests {
         let documents = Documents::default();
         for n in 0..=KEPT {
             documents
-                .parse(&mut Request::new(format!(
-                    "{{ a{n}: territories {{ totalCount }} }}"
-                )))
+                .parse(
+                    &mut Request::new(format!("{{ a{n}: territories {{ totalCount }} }}")),
+                    pass,
+                )
                 .unwrap();
         }
         assert_eq!(documents.lock().len(), KEPT);

@@ -76,12 +76,71 @@ pub fn code_errors(response: &mut Response) {
             set_code(error, Code::Internal);
         }
     }
+    bound(response);
 }
 
-/// The answer to a document that does not parse.
+/// The answer to a document that does not parse, or that was refused
+/// before it ran (with the code it was refused with).
 pub fn parse_failed(mut error: ServerError) -> Response {
+    if !has_code(&error)
+        && let Some(message) = syntax_message(&error.message)
+    {
+        error.message = message;
+    }
     set_code(&mut error, Code::ParseFailed);
-    Response::from_errors(vec![error])
+    let mut response = Response::from_errors(vec![error]);
+    bound(&mut response);
+    response
+}
+
+/// A syntax error said in one line, without the document's line the
+/// parser quotes (which may be the whole document): `syntax error at
+/// 1:12: expected selection_set`.
+fn syntax_message(message: &str) -> Option<String> {
+    let at = message
+        .trim_start()
+        .strip_prefix("--> ")?
+        .lines()
+        .next()?
+        .trim();
+    let expected = message
+        .lines()
+        .rev()
+        .find_map(|line| line.trim_start().strip_prefix("= "))
+        .unwrap_or("unexpected input");
+    Some(format!("syntax error at {at}: {expected}"))
+}
+
+/// Longest error message an answer carries, in characters: messages may
+/// quote the client's text (a name, a line of the document).
+const LONGEST_MESSAGE: usize = 300;
+
+/// Most errors one answer carries; the rest are summed up in one more.
+const MOST_ERRORS: usize = 20;
+
+/// Bounds what an answer's errors may repeat of the request: at most
+/// [`MOST_ERRORS`] errors, each message cut at [`LONGEST_MESSAGE`].
+fn bound(response: &mut Response) {
+    if response.errors.len() > MOST_ERRORS {
+        let more = response.errors.len() - MOST_ERRORS;
+        let code = response.errors[MOST_ERRORS]
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code").cloned());
+        response.errors.truncate(MOST_ERRORS);
+        let mut rest = ServerError::new(format!("and {more} more errors like these"), None);
+        if let Some(code) = code {
+            rest.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
+        }
+        response.errors.push(rest);
+    }
+    for error in &mut response.errors {
+        if error.message.chars().nth(LONGEST_MESSAGE).is_some() {
+            error.message = super::guard::excerpt(&error.message, LONGEST_MESSAGE);
+        }
+    }
 }
 
 /// The answer to a request stopped at its time limit.
@@ -124,6 +183,36 @@ mod tests {
         assert_eq!(
             validation_code("The recursion depth of the query cannot be greater than `32`"),
             Code::ParseFailed
+        );
+    }
+
+    #[test]
+    fn syntax_errors_say_where_without_quoting_the_line() {
+        let long = format!("{{ {} ( }}", "a".repeat(10_000));
+        let error = async_graphql::parser::parse_query(&long).unwrap_err();
+        let response = parse_failed(error.into());
+        let message = &response.errors[0].message;
+        assert!(message.starts_with("syntax error at 1:"), "{message}");
+        assert!(message.len() < LONGEST_MESSAGE, "{message}");
+    }
+
+    #[test]
+    fn answers_repeat_a_bounded_part_of_their_errors() {
+        let errors = (0..100)
+            .map(|_| ServerError::new("x".repeat(10_000), None))
+            .collect();
+        let mut response = Response::from_errors(errors);
+        code_errors(&mut response);
+        assert_eq!(response.errors.len(), MOST_ERRORS + 1);
+        assert!(
+            response
+                .errors
+                .iter()
+                .all(|e| e.message.chars().count() <= LONGEST_MESSAGE + 1)
+        );
+        assert_eq!(
+            response.errors[MOST_ERRORS].message,
+            "and 80 more errors like these"
         );
     }
 

@@ -298,7 +298,7 @@ macro_rules! node {
 
             $(
                 $(#[$rel_meta])*
-                #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+                #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity) + crate::graphql::connection::filter_cost(&filter)")]
                 #[allow(clippy::too_many_arguments)]
                 async fn $rel_field(
                     &self,
@@ -502,7 +502,7 @@ macro_rules! node {
         #[async_graphql::Object]
         impl $root {
             $(#[$list_meta])*
-            #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+            #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity) + crate::graphql::connection::filter_cost(&filter)")]
             #[allow(clippy::too_many_arguments)]
             async fn $list(
                 &self,

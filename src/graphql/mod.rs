@@ -14,6 +14,7 @@ mod documents;
 pub mod enums;
 mod errors;
 pub mod filter;
+pub mod guard;
 pub mod id;
 pub mod live;
 pub mod loader;
@@ -126,6 +127,8 @@ pub struct Limits {
     /// statements is bounded by the database (see
     /// [`crate::db::connect_with_limits`]).
     pub time_limit: Option<Duration>,
+    /// Bounds checked on the document before it is validated or run.
+    pub bounds: guard::Bounds,
 }
 
 impl Default for Limits {
@@ -134,6 +137,7 @@ impl Default for Limits {
             max_depth: 16,
             max_complexity: 100_000,
             time_limit: Some(DEFAULT_TIME_LIMIT),
+            bounds: guard::Bounds::default(),
         }
     }
 }
@@ -143,7 +147,9 @@ fn builder(limits: Limits) -> SchemaBuilder<Query, Mutation, live::Subscription>
         .enable_federation()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_directives(50)
+        .limit_directives(limits.bounds.max_directives_per_location)
+        // "Did you mean …?" would map the schema field by field.
+        .disable_suggestions()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`: fields, arguments
@@ -191,9 +197,8 @@ impl async_graphql::Executor for Api {
         mut request: async_graphql::Request,
         session_data: Option<std::sync::Arc<async_graphql::Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        if let Err(error) = request.parsed_query() {
-            return futures_util::stream::once(std::future::ready(errors::parse_failed(error)))
-                .boxed();
+        if let Err(refused) = self.admit(&mut request) {
+            return futures_util::stream::once(std::future::ready(*refused)).boxed();
         }
         if matches!(
             operation_type(&mut request),
@@ -219,6 +224,7 @@ pub struct Api {
     db: DatabaseConnection,
     documents: documents::Documents,
     time_limit: Option<Duration>,
+    bounds: guard::Bounds,
     /// Relays other replicas' writes to this one's subscribers while the
     /// API lives.
     _relay: Option<std::sync::Arc<live::Relay>>,
@@ -234,6 +240,7 @@ impl Api {
             db,
             documents: documents::Documents::default(),
             time_limit: limits.time_limit,
+            bounds: limits.bounds,
             _relay: relay,
         }
     }
@@ -250,6 +257,30 @@ impl Api {
         request: impl Into<async_graphql::Request>,
     ) -> async_graphql::Response {
         self.execute_with_selection(request).await.response
+    }
+
+    /// Checks a document's text before anything parses it (see
+    /// [`guard::check_text`]); a text refused is answered here.
+    pub fn check_text(&self, query: &str) -> Result<(), Box<async_graphql::Response>> {
+        guard::check_text(query, &self.bounds)
+            .map_err(|error| Box::new(async_graphql::Response::from_errors(vec![error])))
+    }
+
+    /// Parses a request's document (once, or copied from an earlier
+    /// request of the same text: the schema runs the document parsed here)
+    /// and checks it against the bounds, its variables included; a
+    /// request refused is answered here, before anything runs.
+    fn admit(
+        &self,
+        request: &mut async_graphql::Request,
+    ) -> Result<(), Box<async_graphql::Response>> {
+        self.check_text(&request.query)?;
+        let bounds = &self.bounds;
+        self.documents
+            .parse(request, |document, variables| {
+                guard::check_document(document, variables, bounds)
+            })
+            .map_err(|error| Box::new(errors::parse_failed(error)))
     }
 
     /// When a query that starts now must have its answer: its time limit
@@ -275,11 +306,9 @@ impl Api {
         deadline: Option<Instant>,
     ) -> Executed {
         let mut request = request.into();
-        // Parsed once (or copied from an earlier request of the same text):
-        // the schema runs the document parsed here.
-        if let Err(error) = self.documents.parse(&mut request) {
+        if let Err(response) = self.admit(&mut request) {
             return Executed {
-                response: errors::parse_failed(error),
+                response: *response,
                 selection: None,
                 query: false,
             };

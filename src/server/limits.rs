@@ -57,13 +57,16 @@ pub struct Limiter {
     by_key: Option<DefaultKeyedRateLimiter<String>>,
 }
 
-fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+/// A limit of `per_minute` for each key; `None` for 0 (no limit).
+pub(crate) fn keyed<K: std::hash::Hash + Eq + Clone>(
+    per_minute: u32,
+) -> Option<DefaultKeyedRateLimiter<K>> {
     NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
 }
 
 /// `Err(wait)` when `key` is over its limit; forgets idle keys once there
 /// are many.
-fn check_key<K: std::hash::Hash + Eq + Clone>(
+pub(crate) fn check_key<K: std::hash::Hash + Eq + Clone>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,
 ) -> Result<(), Duration> {
@@ -79,8 +82,8 @@ impl Limiter {
     pub fn new(settings: RateLimits) -> Self {
         Limiter {
             settings,
-            by_ip: limiter(settings.per_ip),
-            by_key: limiter(settings.per_key),
+            by_ip: keyed(settings.per_ip),
+            by_key: keyed(settings.per_key),
         }
     }
 
@@ -112,7 +115,17 @@ impl Limiter {
         }
     }
 
-    fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
+    /// `Err(wait)` when the address must wait before its next request.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Duration> {
+        match &self.by_ip {
+            Some(limiter) => check_key(limiter, &ip),
+            None => Ok(()),
+        }
+    }
+
+    /// The client's address: the peer's, or the last `X-Forwarded-For`
+    /// entry when the hub is told to trust it.
+    pub fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
         let forwarded = self
             .settings
             .trust_forwarded_for

@@ -19,7 +19,7 @@
 use std::{
     any::Any,
     collections::HashMap,
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -28,7 +28,7 @@ use async_graphql::parser::types::OperationType;
 use axum::{
     Router,
     body::{Body, Bytes},
-    extract::{DefaultBodyLimit, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Extension, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -53,6 +53,7 @@ pub mod embed;
 pub mod limits;
 pub mod ops;
 pub mod persisted;
+pub mod socket;
 
 /// The query GraphiQL opens with: the hub's headline question.
 pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
@@ -74,11 +75,13 @@ pub struct HttpSettings {
     /// Refuse requests without an API key unless they run a safelisted
     /// operation.
     pub safelist_only: bool,
-    /// Most automatic persisted queries kept; the oldest are forgotten.
-    pub max_persisted_queries: u32,
+    /// Which automatic persisted queries are registered, and how many kept.
+    pub persisted: persisted::Registration,
     /// Most bytes of answers kept for anonymous queries (see [`answers`]);
     /// 0 keeps none.
     pub answer_cache_bytes: usize,
+    /// What an address may hold open over WebSocket.
+    pub socket_limits: socket::SocketLimits,
 }
 
 impl Default for HttpSettings {
@@ -90,8 +93,9 @@ impl Default for HttpSettings {
             db_max_connections: 10,
             cache_max_age: 60,
             safelist_only: false,
-            max_persisted_queries: persisted::DEFAULT_KEPT,
+            persisted: persisted::Registration::default(),
             answer_cache_bytes: answers::budget_of_mib(answers::DEFAULT_MIB),
+            socket_limits: socket::SocketLimits::default(),
         }
     }
 }
@@ -103,6 +107,9 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     pub limiter: limits::Limiter,
     pub answers: answers::Answers,
+    pub sockets: socket::Sockets,
+    /// Registrations of persisted queries, per client address.
+    pub registrations: Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -112,6 +119,8 @@ impl AppState {
             metrics: ops::Metrics::new(settings.db_max_connections),
             limiter: limits::Limiter::new(settings.rate_limits),
             answers: answers::Answers::new(settings.answer_cache_bytes),
+            sockets: socket::Sockets::default(),
+            registrations: limits::keyed(settings.persisted.per_minute),
             settings,
         }
     }
@@ -157,6 +166,7 @@ pub fn app(state: AppState) -> Router {
                 .get(graphql_get)
                 .fallback(method_not_allowed),
         )
+        .route("/graphql/ws", get(socket::upgrade))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::limit,
@@ -164,10 +174,6 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .merge(graphql_routes)
-        .route_service(
-            "/graphql/ws",
-            async_graphql_axum::GraphQLSubscription::new(state.api.clone()),
-        )
         .route("/embed/territory/{slug}", get(embed::territory))
         .route("/embed.js", get(embed::script))
         .route("/health", get(ops::health))
@@ -368,6 +374,9 @@ pub struct Incoming {
     pub id: Option<String>,
 }
 
+/// Longest operation name a request may give, in bytes.
+pub const MAX_OPERATION_NAME: usize = 256;
+
 /// Turns a JSON body into a GraphQL request, with a clear word on what is
 /// wrong with it otherwise.
 pub fn parse_request(body: &[u8]) -> Result<Incoming, String> {
@@ -390,6 +399,11 @@ fn incoming(mut fields: HashMap<String, Json>) -> Result<Incoming, String> {
     }
     match fields.remove("operationName") {
         None | Some(Json::Null) => {}
+        Some(Json::String(name)) if name.len() > MAX_OPERATION_NAME => {
+            return Err(format!(
+                "`operationName` is longer than {MAX_OPERATION_NAME} bytes"
+            ));
+        }
         Some(Json::String(name)) => request.operation_name = Some(name),
         Some(_) => return Err("`operationName` must be a string".into()),
     }
@@ -443,7 +457,21 @@ fn get_request(params: HashMap<String, String>) -> Result<Incoming, String> {
     incoming(fields)
 }
 
-async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+/// The address of the client a request comes from.
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: Peer) -> IpAddr {
+    state
+        .limiter
+        .client_ip(headers, peer.map(|Extension(ConnectInfo(addr))| addr.ip()))
+}
+
+async fn graphql(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     if !is_json_content_type(&headers) {
         return http_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -459,7 +487,10 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         Err(response) => return response,
     };
     match parse_request(&body) {
-        Ok(incoming) => answer(&state, &headers, incoming, media, false).await,
+        Ok(incoming) => {
+            let ip = client_ip(&state, &headers, peer);
+            answer(&state, &headers, ip, incoming, media, false).await
+        }
         Err(message) => http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
 }
@@ -468,6 +499,7 @@ async fn graphql(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
 /// strong `ETag`, 304 to a matching `If-None-Match`).
 async fn graphql_get(
     State(state): State<Arc<AppState>>,
+    peer: Peer,
     headers: HeaderMap,
     axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
@@ -475,7 +507,10 @@ async fn graphql_get(
         return not_acceptable();
     };
     let response = match get_request(params) {
-        Ok(incoming) => answer(&state, &headers, incoming, media, true).await,
+        Ok(incoming) => {
+            let ip = client_ip(&state, &headers, peer);
+            answer(&state, &headers, ip, incoming, media, true).await
+        }
         Err(message) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     };
     cacheable(response, &headers, state.settings.cache_max_age).await
@@ -530,7 +565,10 @@ async fn query_text(
             None => Err(http_error(
                 StatusCode::NOT_FOUND,
                 "PERSISTED_QUERY_NOT_FOUND",
-                &format!("no safelisted operation is named or hashed {id:?}"),
+                &format!(
+                    "no safelisted operation is named or hashed {:?}",
+                    crate::graphql::guard::excerpt(id, crate::graphql::guard::EXCERPT_CHARS)
+                ),
             )),
         };
     }
@@ -579,6 +617,7 @@ async fn query_text(
 async fn answer(
     state: &AppState,
     headers: &HeaderMap,
+    ip: IpAddr,
     mut incoming: Incoming,
     media: Media,
     get: bool,
@@ -611,7 +650,22 @@ async fn answer(
             "this hub runs only its safelisted operations for requests without an API key",
         );
     }
-    let new_query = new_hash.map(|hash| (hash, query.clone()));
+    // Registered once it has run, if this client may register it.
+    // Nothing parses a text before it is checked (the GET rule below
+    // parses it).
+    if let Err(refused) = state.api.check_text(&query) {
+        let outcome = refused.errors.first().and_then(code_of).map(str::to_owned);
+        record(
+            state,
+            incoming.operation_name.as_deref(),
+            outcome.as_deref().unwrap_or("refused"),
+            started,
+        );
+        return graphql_response(*refused, media);
+    }
+    let new_query = new_hash
+        .filter(|_| authorization.is_some() || !state.settings.persisted.keyed_only)
+        .map(|hash| (hash, query.clone()));
     let key = keeps.then(|| {
         answers::Key::of(
             media,
@@ -681,7 +735,7 @@ async fn answer(
             state.metrics.answer_kept(true);
             // It ran before without errors, so its document is worth keeping.
             if let Some((hash, query)) = new_query {
-                register(state, &hash, &query).await;
+                register(state, ip, &hash, &query).await;
             }
             record(state, operation.as_deref(), outcome_ok, started);
             return response;
@@ -693,7 +747,7 @@ async fn answer(
         json_response(&state.api, request, media, deadline).await
     };
     if let Some((hash, query)) = new_query.filter(|_| ran.runs) {
-        register(state, &hash, &query).await;
+        register(state, ip, &hash, &query).await;
     }
     record(
         state,
@@ -765,18 +819,22 @@ fn code_of(error: &async_graphql::ServerError) -> Option<&str> {
     }
 }
 
-/// Keeps a persisted query under its hash. The request has its answer
-/// already: a failure here only means the client sends the query again
-/// next time, so it is logged, not answered.
-async fn register(state: &AppState, hash: &str, query: &str) {
-    if let Err(err) = persisted::store(
-        state.api.db(),
-        hash,
-        query,
-        state.settings.max_persisted_queries,
-    )
-    .await
+/// Keeps a persisted query under its hash, unless its client has
+/// registered too many lately. The request has its answer already: a
+/// failure here only means the client sends the query again next time, so
+/// it is logged, not answered.
+async fn register(state: &AppState, ip: IpAddr, hash: &str, query: &str) {
+    let rules = &state.settings.persisted;
+    if rules.kept == 0 || query.len() > rules.max_bytes {
+        return;
+    }
+    if let Some(limiter) = &state.registrations
+        && limits::check_key(limiter, &ip).is_err()
     {
+        tracing::debug!(%ip, "a client registers persisted queries too fast; not kept");
+        return;
+    }
+    if let Err(err) = persisted::store(state.api.db(), hash, query, rules).await {
         tracing::error!(error = ?err, "cannot keep a persisted query");
     }
 }
@@ -934,6 +992,22 @@ struct Answer<'a> {
 /// execution (it did not parse or validate) has no `data`, and is a 400 for
 /// clients that understand `application/graphql-response+json`.
 fn graphql_response(response: async_graphql::Response, media: Media) -> Response {
+    let mut response = response;
+    // A database that failed under a request fails the whole request: no
+    // partial data a client could take for the answer.
+    if response
+        .errors
+        .iter()
+        .any(|e| code_of(e) == Some(Code::DbUnavailable.as_str()))
+    {
+        response.data = async_graphql::Value::Null;
+        response
+            .errors
+            .retain(|e| code_of(e) == Some(Code::DbUnavailable.as_str()));
+        response.errors.truncate(1);
+        response.errors[0].path.clear();
+        response.errors[0].locations.clear();
+    }
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());

@@ -208,9 +208,13 @@ pub async fn health() -> Response {
     (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
 
-/// Ready to serve: the database answers within the pool's time.
+/// Longest `/ready` waits for the database: a hub that cannot get a
+/// connection and an answer in that time is not ready to serve.
+pub const READY_WAIT: Duration = Duration::from_secs(2);
+
+/// Ready to serve: the database answers within [`READY_WAIT`].
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    let ping = tokio::time::timeout(Duration::from_secs(5), state.api.db().ping()).await;
+    let ping = tokio::time::timeout(READY_WAIT, state.api.db().ping()).await;
     match ping {
         Ok(Ok(())) => (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response(),
         Ok(Err(err)) => {

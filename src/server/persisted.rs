@@ -19,6 +19,44 @@ use crate::{
 /// Automatic persisted queries kept by default.
 pub const DEFAULT_KEPT: u32 = 10_000;
 
+/// Largest document registered by default, in bytes: the safelisted
+/// operations are under 1 KiB, a large dashboard's query a few.
+pub const DEFAULT_MAX_BYTES: usize = 16 * 1024;
+
+/// Most mebibytes of documents kept by default, in all.
+pub const DEFAULT_MAX_TOTAL_MIB: u32 = 32;
+
+/// Registrations a client address may make per minute by default.
+pub const DEFAULT_REGISTRATIONS_PER_MINUTE: u32 = 30;
+
+/// What automatic persisted queries are registered, and how many kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration {
+    /// Most documents kept; registering one more forgets the oldest. 0
+    /// registers none.
+    pub kept: u32,
+    /// Largest document registered, in bytes.
+    pub max_bytes: usize,
+    /// Most bytes of documents kept in all.
+    pub max_total_bytes: u64,
+    /// Registrations per client address per minute; 0: no limit of its own.
+    pub per_minute: u32,
+    /// Register only for requests with an API key.
+    pub keyed_only: bool,
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Registration {
+            kept: DEFAULT_KEPT,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_total_bytes: u64::from(DEFAULT_MAX_TOTAL_MIB) << 20,
+            per_minute: DEFAULT_REGISTRATIONS_PER_MINUTE,
+            keyed_only: false,
+        }
+    }
+}
+
 /// The committed operations: their names, and their files.
 const SAFELIST: &[(&str, &str)] = &[
     ("TerritoryAiUses", include_str!("headline.graphql")),
@@ -129,17 +167,18 @@ pub async fn stored_at_version<C: ConnectionTrait>(
 }
 
 /// Registers a query under its hash (once; a second registration is a
-/// no-op), then forgets the registrations older than the `keep` most
-/// recent ones: a client whose query was forgotten is answered
-/// `PERSISTED_QUERY_NOT_FOUND` and sends it again, as the protocol has it.
-/// With `keep` 0 nothing is registered.
+/// no-op), then forgets the oldest registrations past the `kept` most
+/// recent ones or past `max_total_bytes` of documents in all: a client
+/// whose query was forgotten is answered `PERSISTED_QUERY_NOT_FOUND` and
+/// sends it again, as the protocol has it. With `kept` 0, or a document
+/// over `max_bytes`, nothing is registered.
 pub async fn store<C: ConnectionTrait>(
     db: &C,
     hash: &str,
     query: &str,
-    keep: u32,
+    rules: &Registration,
 ) -> AppResult<()> {
-    if keep == 0 {
+    if rules.kept == 0 || query.len() > rules.max_bytes {
         return Ok(());
     }
     let row = persisted_query::ActiveModel {
@@ -156,11 +195,24 @@ pub async fn store<C: ConnectionTrait>(
         // takes an offset only after a limit.
         let older = format!(
             "DELETE FROM persisted_query WHERE hash IN (SELECT hash FROM persisted_query \
-             ORDER BY created_at DESC, hash DESC LIMIT {} OFFSET {keep})",
-            i64::MAX
+             ORDER BY created_at DESC, hash DESC LIMIT {} OFFSET {})",
+            i64::MAX,
+            rules.kept
         );
         db.execute_raw(Statement::from_string(db.get_database_backend(), older))
             .await?;
+        // The newest documents that fit in the budget stay.
+        let over_budget = format!(
+            "DELETE FROM persisted_query WHERE hash IN (SELECT hash FROM (SELECT hash, \
+             SUM(LENGTH(query)) OVER (ORDER BY created_at DESC, hash DESC) AS total \
+             FROM persisted_query) AS kept WHERE total > {})",
+            rules.max_total_bytes
+        );
+        db.execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            over_budget,
+        ))
+        .await?;
     }
     Ok(())
 }

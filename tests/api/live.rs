@@ -14,10 +14,10 @@ use crate::{
     helpers::{Backend, TestApp, TestDb, gid, post_graphql, wait_until_listening},
 };
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn next_json(socket: &mut Socket) -> Json {
+pub(crate) async fn next_json(socket: &mut Socket) -> Json {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -30,17 +30,23 @@ async fn next_json(socket: &mut Socket) -> Json {
     }
 }
 
-/// Opens a graphql-ws connection to the hub at `addr` and subscribes (as
-/// operation "1") with `query` and `variables`.
-async fn subscribe(addr: std::net::SocketAddr, query: &str, variables: Json) -> Socket {
-    let mut request = format!("ws://{addr}/graphql/ws")
+/// Opens a graphql-ws connection to the hub at `base` (`http://…`), once
+/// acknowledged; `Err(status)` when the upgrade is refused.
+pub(crate) async fn connect(base: &str) -> Result<Socket, u16> {
+    let mut request = format!("{}/graphql/ws", base.replacen("http", "ws", 1))
         .into_client_request()
         .unwrap();
     request.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static("graphql-transport-ws"),
     );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => socket,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            return Err(response.status().as_u16());
+        }
+        Err(err) => panic!("cannot connect: {err}"),
+    };
     socket
         .send(Message::text(
             json!({ "type": "connection_init" }).to_string(),
@@ -48,6 +54,13 @@ async fn subscribe(addr: std::net::SocketAddr, query: &str, variables: Json) -> 
         .await
         .unwrap();
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    Ok(socket)
+}
+
+/// Opens a graphql-ws connection to the hub at `addr` and subscribes (as
+/// operation "1") with `query` and `variables`.
+async fn subscribe(addr: std::net::SocketAddr, query: &str, variables: Json) -> Socket {
+    let mut socket = connect(&format!("http://{addr}")).await.unwrap();
     let subscribe = json!({ "id": "1", "type": "subscribe",
         "payload": { "query": query, "variables": variables } });
     socket
@@ -61,7 +74,7 @@ async fn subscribe(addr: std::net::SocketAddr, query: &str, variables: Json) -> 
 
 /// Sends an operation over an open connection as `id`, and returns the
 /// first message about it (messages ending earlier operations are skipped).
-async fn operation(socket: &mut Socket, id: &str, payload: Json) -> Json {
+pub(crate) async fn operation(socket: &mut Socket, id: &str, payload: Json) -> Json {
     let subscribe = json!({ "id": id, "type": "subscribe", "payload": payload });
     socket
         .send(Message::text(subscribe.to_string()))
@@ -77,7 +90,7 @@ async fn operation(socket: &mut Socket, id: &str, payload: Json) -> Json {
 
 /// The errors of a message: an `error` message's payload, or a `next`
 /// message's `errors`.
-fn errors(message: &Json) -> &Json {
+pub(crate) fn errors(message: &Json) -> &Json {
     if message["type"] == "error" {
         &message["payload"]
     } else {

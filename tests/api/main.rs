@@ -5,6 +5,7 @@
 mod helpers;
 mod fixtures;
 
+mod abuse;
 mod aggregates;
 mod answers;
 mod batching;

@@ -197,7 +197,10 @@ on_both_backends! {
         let router = server::app(AppState::new(
             app.api.clone(),
             HttpSettings {
-                max_persisted_queries: 2,
+                persisted: server::persisted::Registration {
+                    kept: 2,
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ));
