@@ -1125,6 +1125,30 @@ mod tests {
     }
 
     #[test]
+    fn a_database_failing_under_a_request_fails_all_of_it() {
+        let mut unavailable =
+            async_graphql::ServerError::new(crate::error::UNAVAILABLE_MESSAGE, None);
+        unavailable.path = vec![async_graphql::PathSegment::Field("territory".into())];
+        unavailable
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", Code::DbUnavailable.as_str());
+        let mut internal = async_graphql::ServerError::new("internal", None);
+        internal
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", Code::Internal.as_str());
+        let mut response = async_graphql::Response::new(async_graphql::value!({
+            "territories": { "totalCount": 3 },
+            "territory": null,
+        }));
+        response.errors = vec![internal, unavailable];
+        let answer = graphql_response(response, Media::Json);
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(answer.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[test]
     fn bodies_are_checked_field_by_field() {
         assert!(parse_request(br#"{"query":"{ __typename }"}"#).is_ok());
         assert!(

@@ -200,6 +200,16 @@ fn attacks() -> Vec<(&'static str, String, &'static str)> {
         ("and × 7", filtered(and(7)), "QUERY_TOO_COMPLEX"),
         ("relations × 7", filtered(relations(7)), "QUERY_TOO_COMPLEX"),
         ("fragment bomb × 30", fragment_bomb(30), "QUERY_TOO_COMPLEX"),
+        // Each condition of a filter counts in the cost, for every item of
+        // the page around it.
+        (
+            "a wide filter in a nested list",
+            format!(
+                "{{ territories(first: 100) {{ nodes {{ deployments(first: 100, filter: {{ or: [{}] }}) {{ totalCount }} }} }} }}",
+                vec!["{ status: { eq: IDEA } }"; 200].join(", ")
+            ),
+            "QUERY_TOO_COMPLEX",
+        ),
         (
             "introspection × 3000",
             aliases(3000, "__schema { types { name fields { name } } }"),
