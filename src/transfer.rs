@@ -567,7 +567,8 @@ impl Report {
 }
 
 /// Checks the values of a row that its column types alone do not: required
-/// values, vocabularies, SIREN, URLs and months.
+/// values, no NUL in text (which PostgreSQL refuses and SQLite would keep),
+/// vocabularies, SIREN, URLs and months.
 fn check_row(table: &str, line: usize, columns: &[Column], row: &Row, report: &mut Report) {
     for column in columns {
         let value = row.get(column.name).filter(|v| !v.is_null());
@@ -582,6 +583,14 @@ fn check_row(table: &str, line: usize, columns: &[Column], row: &Row, report: &m
             continue;
         };
         let Some(text) = value.as_str() else { continue };
+        if text.contains('\0') {
+            report.problem(
+                table,
+                line,
+                column.name,
+                "text may not contain the NUL character (U+0000)",
+            );
+        }
         if let Some(values) = &column.values
             && !values.contains(&text)
         {

@@ -76,7 +76,28 @@ pub fn code_errors(response: &mut Response) {
             set_code(error, Code::Internal);
         }
     }
+    unavailable_fails_all(response);
     bound(response);
+}
+
+/// A database that failed under a request fails the whole request: its
+/// answer is that one error, with no partial data a client could take for
+/// the answer (over HTTP, a 503 with `Retry-After`).
+fn unavailable_fails_all(response: &mut Response) {
+    let unavailable = response.errors.iter().position(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from(Code::DbUnavailable.as_str()))
+    });
+    if let Some(at) = unavailable {
+        let mut error = response.errors.swap_remove(at);
+        error.path.clear();
+        error.locations.clear();
+        response.data = async_graphql::Value::Null;
+        response.errors = vec![error];
+    }
 }
 
 /// The answer to a document that does not parse, or that was refused
@@ -184,6 +205,25 @@ mod tests {
             validation_code("The recursion depth of the query cannot be greater than `32`"),
             Code::ParseFailed
         );
+    }
+
+    #[test]
+    fn a_database_failing_under_a_request_fails_all_of_it() {
+        let mut unavailable = ServerError::new(crate::error::UNAVAILABLE_MESSAGE, None);
+        unavailable.path = vec![async_graphql::PathSegment::Field("territory".into())];
+        set_code(&mut unavailable, Code::DbUnavailable);
+        let mut failed = ServerError::new("connection reset by peer", None);
+        failed.path = vec![async_graphql::PathSegment::Field("deployments".into())];
+        let mut response = Response::new(async_graphql::value!({
+            "territories": { "totalCount": 3 },
+            "territory": null,
+        }));
+        response.errors = vec![failed, unavailable];
+        code_errors(&mut response);
+        assert_eq!(response.data, async_graphql::Value::Null);
+        assert_eq!(response.errors.len(), 1);
+        assert_eq!(code_of(&response.errors[0]), "\"DB_UNAVAILABLE\"");
+        assert!(response.errors[0].path.is_empty());
     }
 
     #[test]

@@ -992,22 +992,6 @@ struct Answer<'a> {
 /// execution (it did not parse or validate) has no `data`, and is a 400 for
 /// clients that understand `application/graphql-response+json`.
 fn graphql_response(response: async_graphql::Response, media: Media) -> Response {
-    let mut response = response;
-    // A database that failed under a request fails the whole request: no
-    // partial data a client could take for the answer.
-    if response
-        .errors
-        .iter()
-        .any(|e| code_of(e) == Some(Code::DbUnavailable.as_str()))
-    {
-        response.data = async_graphql::Value::Null;
-        response
-            .errors
-            .retain(|e| code_of(e) == Some(Code::DbUnavailable.as_str()));
-        response.errors.truncate(1);
-        response.errors[0].path.clear();
-        response.errors[0].locations.clear();
-    }
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -1122,30 +1106,6 @@ mod tests {
             Some(Media::Json)
         );
         assert_eq!(negotiate(Some("application/json;q=0")), None);
-    }
-
-    #[test]
-    fn a_database_failing_under_a_request_fails_all_of_it() {
-        let mut unavailable =
-            async_graphql::ServerError::new(crate::error::UNAVAILABLE_MESSAGE, None);
-        unavailable.path = vec![async_graphql::PathSegment::Field("territory".into())];
-        unavailable
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", Code::DbUnavailable.as_str());
-        let mut internal = async_graphql::ServerError::new("internal", None);
-        internal
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", Code::Internal.as_str());
-        let mut response = async_graphql::Response::new(async_graphql::value!({
-            "territories": { "totalCount": 3 },
-            "territory": null,
-        }));
-        response.errors = vec![internal, unavailable];
-        let answer = graphql_response(response, Media::Json);
-        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert!(answer.headers().contains_key(header::RETRY_AFTER));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::{
 use serde_json::{Value as Json, json};
 
 use crate::{
-    helpers::{Backend, TestDb, free_port, wait_until_healthy},
+    helpers::{Backend, TestApp, TestDb, codes, free_port, wait_until_healthy},
     live::{self, Socket},
 };
 
@@ -311,6 +311,16 @@ on_both_backends! {
             .await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{body:.300}");
         hub.still_up(before).await;
+    }
+
+    async fn refused_requests_run_no_sql(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        for (name, query, expected) in attacks() {
+            let before = app.statements();
+            let errors = app.errors(&query, json!({})).await;
+            assert_eq!(codes(&errors), [expected], "{name}");
+            assert_eq!(app.statements(), before, "{name} ran SQL");
+        }
     }
 
     async fn errors_never_echo_more_than_an_excerpt_of_the_input(backend: Backend) {

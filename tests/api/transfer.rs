@@ -143,6 +143,7 @@ on_both_backends! {
             row(&[("slug", "commune-d"), ("kind", "MUNICIPALITY"), ("population", "beaucoup")]),
             row(&[("name", "Commune E"), ("slug", "commune-e"), ("kind", "MUNICIPALITY"),
                   ("parent_id", "999999")]),
+            row(&[("name", "Commune\u{0}G"), ("slug", "commune-g"), ("kind", "MUNICIPALITY")]),
         ];
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("communes.csv").display().to_string();
@@ -157,10 +158,11 @@ on_both_backends! {
             format!("territory line {}, column name: a value is required", first + 3),
             format!("territory line {}, column population: \"beaucoup\" is not a whole number", first + 3),
             format!("territory line {}, column parent_id: names no territory with id 999999", first + 4),
+            format!("territory line {}, column name: text may not contain the NUL character", first + 5),
         ] {
             assert!(report.contains(&expected), "missing {expected:?} in:\n{report}");
         }
-        assert_eq!(report.lines().count(), 6, "one line per problem:\n{report}");
+        assert_eq!(report.lines().count(), 7, "one line per problem:\n{report}");
         assert_eq!(count(&db, "territory").await, territories, "a bad file writes nothing");
 
         // A dry run of a good file checks it and writes nothing; the real
