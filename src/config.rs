@@ -276,7 +276,7 @@ pub struct ServeArgs {
     pub max_persisted_queries: u32,
 
     /// Most mebibytes of answers kept for anonymous queries, and sent again
-    /// until a write changes the data (see the README). 0 keeps none.
+    /// until a write changes the data (see docs/api.md). 0 keeps none.
     #[arg(long, env = "VIGIE_ANSWER_CACHE_MB", default_value_t = crate::server::answers::DEFAULT_MIB)]
     pub answer_cache_mb: u32,
     /// Largest document registered as an automatic persisted query, in

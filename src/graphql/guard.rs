@@ -20,7 +20,7 @@ use async_graphql_value::{ConstValue, Value};
 use crate::error::Code;
 
 /// The bounds on one request. The defaults leave every query of the README,
-/// the widget and the dashboards far inside them (see the README's
+/// the widget and the dashboards far inside them (see docs/api.md,
 /// "Limits").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
