@@ -196,6 +196,13 @@ fn attacks() -> Vec<(&'static str, String, &'static str)> {
             filtered(relations(30)),
             "QUERY_TOO_COMPLEX",
         ),
+        // At the text's nesting bound: it parses, and the input's bound
+        // refuses it.
+        (
+            "objects nested to the text's bound",
+            filtered(format!("{}1{}", "{ a: ".repeat(62), " }".repeat(62))),
+            "QUERY_TOO_COMPLEX",
+        ),
         // Within the text's nesting bound, beyond the input's.
         ("and × 7", filtered(and(7)), "QUERY_TOO_COMPLEX"),
         ("relations × 7", filtered(relations(7)), "QUERY_TOO_COMPLEX"),
