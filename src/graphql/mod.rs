@@ -259,6 +259,11 @@ impl Api {
         self.execute_with_selection(request).await.response
     }
 
+    /// The bounds every document of this API meets.
+    pub fn bounds(&self) -> &guard::Bounds {
+        &self.bounds
+    }
+
     /// Checks a document's text before anything parses it (see
     /// [`guard::check_text`]); a text refused is answered here.
     pub fn check_text(&self, query: &str) -> Result<(), Box<async_graphql::Response>> {
