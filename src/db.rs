@@ -16,7 +16,13 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-pub use migration::MOVE_DATA_VERSION;
+/// Moves the data version (see [`data_version`]): the statement every
+/// writer runs first.
+pub const MOVE_DATA_VERSION: &str = "UPDATE data_version SET version = version + 1 WHERE id = 1";
+
+/// The table of live deployments counted by stage and territory, kept by
+/// triggers.
+pub const DEPLOYMENT_TALLY: &str = "deployment_tally";
 
 /// The mark of the `n`-th value (from 1) bound to a statement written by
 /// hand: `$n` on PostgreSQL, `?` on SQLite.
@@ -250,7 +256,7 @@ async fn refresh(conn: &DatabaseConnection, tables: Option<&[&str]>) -> anyhow::
         DatabaseBackend::Postgres => {
             let mut statements = Vec::new();
             if tables.is_none_or(|tables| tables.contains(&"deployment")) {
-                statements.push(format!("VACUUM FULL {}", migration::DEPLOYMENT_TALLY));
+                statements.push(format!("VACUUM FULL {DEPLOYMENT_TALLY}"));
             }
             statements.push(match tables {
                 Some(tables) => format!("VACUUM ANALYZE {}", tables.join(", ")),

@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod frozen;
 mod kit;
 mod m20261126_000001_domain_model;
 mod m20261126_000002_folded_text;
@@ -15,8 +16,7 @@ mod m20261127_000008_deployment_tally;
 mod m20261127_000009_tally_per_statement;
 mod m20261127_000010_persisted_query_age;
 
-pub use m20261127_000007_data_version::{BUMP as MOVE_DATA_VERSION, TABLES as VERSIONED_TABLES};
-pub use m20261127_000008_deployment_tally::TALLY as DEPLOYMENT_TALLY;
+pub use m20261127_000007_data_version::TABLES as VERSIONED_TABLES;
 
 pub struct Migrator;
 

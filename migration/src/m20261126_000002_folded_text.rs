@@ -1,9 +1,9 @@
 //! Folded copies of the text columns clients match words against: lower-
-//! cased, accents stripped (`entity::text::fold`), so that `contains:
+//! cased, accents stripped ([`crate::frozen::fold`]), so that `contains:
 //! "securite"` finds « Sécurité » alike on SQLite and PostgreSQL. Existing
 //! rows are folded here; new writes fold on save.
 
-use entity::text::fold;
+use crate::frozen::fold;
 use sea_orm_migration::{
     prelude::*,
     schema::*,

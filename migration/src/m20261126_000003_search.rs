@@ -1,5 +1,5 @@
 //! The search index: one row of search words per searchable record (see
-//! `entity::search`), indexed by FTS5 on SQLite and by a `tsvector` with a
+//! [`crate::frozen::words`]), indexed by FTS5 on SQLite and by a `tsvector` with a
 //! GIN index on PostgreSQL, and filled for the records already there.
 
 use sea_orm_migration::{prelude::*, schema::*, sea_orm::DbBackend};
@@ -60,7 +60,7 @@ impl MigrationTrait for Migration {
         for statement in statements {
             db.execute_unprepared(statement).await?;
         }
-        entity::search::rebuild(db).await
+        crate::frozen::index_search_words(db).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -504,7 +504,7 @@ struct Tally {
 
 /// Deployments by stage and territory.
 const DEPLOYMENT_TALLY: Tally = Tally {
-    table: migration::DEPLOYMENT_TALLY,
+    table: crate::db::DEPLOYMENT_TALLY,
     columns: &["status", "territory_id"],
     count: "deployments",
 };

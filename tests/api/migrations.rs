@@ -258,3 +258,30 @@ async fn on_postgres_a_statement_writes_each_deployment_count_once() {
     assert!(writes > 600, "{writes} writes");
     Migrator::up(conn, None).await.unwrap();
 }
+
+/// Migrations carry their own copies of the functions they ran (folding,
+/// search words): they must agree with the hub's today. When the hub's
+/// change parts them, it needs a migration of its own that folds or
+/// indexes again, and this test is where it is told.
+#[test]
+fn the_migrations_frozen_copies_agree_with_the_hub() {
+    for text in [
+        "« Sécurité des données »",
+        "Des algorithmes biaisés",
+        "Œuvre, Æsir, Straße, Łódź, Đakovo, Ørsted",
+        "l'opacité, l'effet « boîte noire »",
+        "",
+    ] {
+        assert_eq!(
+            migration::frozen::fold(text),
+            entity::text::fold(text),
+            "{text}"
+        );
+        assert_eq!(
+            migration::frozen::words(text),
+            entity::search::words(text),
+            "{text}"
+        );
+    }
+    assert_eq!(migration::frozen::SEARCHABLE, entity::search::SEARCHABLE);
+}
