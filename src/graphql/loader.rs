@@ -266,18 +266,9 @@ impl Columns {
     }
 }
 
-/// `startMonth` → `start_month`.
+/// A GraphQL field's column: `startMonth` → `start_month`.
 pub(super) fn snake_case(field: &str) -> String {
-    let mut snake = String::with_capacity(field.len() + 4);
-    for c in field.chars() {
-        if c.is_ascii_uppercase() {
-            snake.push('_');
-            snake.push(c.to_ascii_lowercase());
-        } else {
-            snake.push(c);
-        }
-    }
-    snake
+    heck::ToSnakeCase::to_snake_case(field)
 }
 
 /// A page of related records, and the number of all the records it is cut
