@@ -190,7 +190,7 @@ pub async fn is_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
 /// Loads (or reloads) the reference data, in one transaction. A database of
 /// synthetic data is refused: real and synthetic records never mix.
 pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Report> {
-    if crate::synthetic::is_synthetic(db).await? {
+    if entity::source::holds_synthetic(db).await? {
         anyhow::bail!(
             "this database holds synthetic data; load the reference data into another one, \
              so that real and synthetic records never mix"

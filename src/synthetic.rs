@@ -7,24 +7,11 @@
 
 use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use entity::{enums::*, text::FoldText, *};
+use entity::{enums::*, source::SYNTHETIC_DOCUMENT_PREFIX, text::FoldText, *};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, Value,
 };
-
-/// How the source of synthetic records names its document.
-pub const SYNTHETIC_DOCUMENT_PREFIX: &str = "synthetic ";
-
-/// Whether the database holds synthetic data.
-pub async fn is_synthetic(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
-    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
-    let sources = source::Entity::find()
-        .filter(source::Column::Document.starts_with(SYNTHETIC_DOCUMENT_PREFIX))
-        .count(db)
-        .await?;
-    Ok(sources > 0)
-}
 
 /// How many records a scale of 1 makes.
 pub const AT_SCALE_ONE: Counts = Counts {

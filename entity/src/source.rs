@@ -35,3 +35,17 @@ pub struct Model {
 pub enum Relation {}
 
 crate::behavior!(title => title_folded, publisher => publisher_folded);
+
+/// How the source of synthetic records names its document: every
+/// synthetic record points to such a source.
+pub const SYNTHETIC_DOCUMENT_PREFIX: &str = "synthetic ";
+
+/// Whether the database holds synthetic records (a source of synthetic
+/// records): real and synthetic records never share a database.
+pub async fn holds_synthetic(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    let sources = Entity::find()
+        .filter(Column::Document.starts_with(SYNTHETIC_DOCUMENT_PREFIX))
+        .count(db)
+        .await?;
+    Ok(sources > 0)
+}
