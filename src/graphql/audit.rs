@@ -12,10 +12,10 @@ use sea_orm::{
 };
 
 use super::{
-    connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+    engine::connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+    engine::id,
+    engine::loader::{SqlLoader, database, limited, literal, loader},
     enums::AuditAction,
-    id,
-    loader::{SqlLoader, database, limited, literal, loader},
 };
 use crate::{
     auth::Actor,
@@ -222,7 +222,9 @@ pub struct AuditRoot;
 #[Object]
 impl AuditRoot {
     /// Every write to the hub, newest first (admin keys only).
-    #[graphql(complexity = "crate::graphql::connection::cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::engine::connection::cost(first, None, child_complexity)"
+    )]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

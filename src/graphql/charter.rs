@@ -7,9 +7,9 @@ use async_graphql::Context;
 
 use super::{
     Concertation, ConcertationProgramme, Organization, Territory,
-    loader::Via,
-    node::{maybe_one, one},
-    scalars::Date,
+    engine::loader::Via,
+    engine::node::{maybe_one, one},
+    engine::scalars::Date,
 };
 
 node! {

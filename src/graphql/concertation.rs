@@ -12,13 +12,13 @@ use entity::{concertation_format, concertation_public};
 
 use super::{
     Axis, Charter, Deployment, Resource, RiskCategory, Study, StudyFinding, Territory,
+    engine::loader::{Rel, RelDef, Via},
+    engine::node::{all_related, maybe_one, one},
+    engine::scalars::Date,
     enums::{
         ConcertationFormat, ConcertationStatus, ContributionKind, ParticipationMode, Public,
         ResponseState,
     },
-    loader::{Rel, RelDef, Via},
-    node::{all_related, maybe_one, one},
-    scalars::Date,
 };
 
 node! {

@@ -8,12 +8,12 @@ use async_graphql::Context;
 
 use super::{
     Contribution, DeploymentRisk, Organization, Territory,
+    engine::loader::Via,
+    engine::node::one,
     enums::{
         AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, OrganizationRole,
         PersonalData,
     },
-    loader::Via,
-    node::one,
 };
 
 node! {

@@ -13,7 +13,7 @@ use futures_util::{Stream, StreamExt};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::broadcast;
 
-use super::{enums::AuditAction, id};
+use super::{engine::id, enums::AuditAction};
 use crate::error::AppError;
 
 /// Changes kept for slow subscribers.

@@ -29,25 +29,25 @@ macro_rules! id_argument {
 /// name of an enum.
 macro_rules! field_filter {
     (text) => {
-        $crate::graphql::filter::TextFilter
+        $crate::graphql::engine::filter::TextFilter
     };
     (string) => {
-        $crate::graphql::filter::StringFilter
+        $crate::graphql::engine::filter::StringFilter
     };
     (int) => {
-        $crate::graphql::filter::IntFilter
+        $crate::graphql::engine::filter::IntFilter
     };
     (float) => {
-        $crate::graphql::filter::FloatFilter
+        $crate::graphql::engine::filter::FloatFilter
     };
     (bool) => {
-        $crate::graphql::filter::BooleanFilter
+        $crate::graphql::engine::filter::BooleanFilter
     };
     (date) => {
-        $crate::graphql::filter::DateFilter
+        $crate::graphql::engine::filter::DateFilter
     };
     ($enum:ident) => {
-        $crate::graphql::filter::EnumFilter<$enum>
+        $crate::graphql::inputs::EnumFilter<$enum>
     };
 }
 
@@ -59,13 +59,13 @@ macro_rules! group_object {
         #[derive(async_graphql::SimpleObject, Debug)]
         pub struct $group {
             /// The values of the keys the records were grouped by.
-            pub keys: Vec<$crate::graphql::aggregate::GroupKeyValue>,
+            pub keys: Vec<$crate::graphql::engine::aggregate::GroupKeyValue>,
             /// Number of records in the group.
             pub count: i64,
         }
 
-        impl From<$crate::graphql::aggregate::GroupRow> for $group {
-            fn from(row: $crate::graphql::aggregate::GroupRow) -> Self {
+        impl From<$crate::graphql::engine::aggregate::GroupRow> for $group {
+            fn from(row: $crate::graphql::engine::aggregate::GroupRow) -> Self {
                 $group {
                     keys: row.keys,
                     count: row.count,
@@ -96,7 +96,7 @@ macro_rules! group_object {
         #[derive(async_graphql::SimpleObject, Debug)]
         pub struct $group {
             /// The values of the keys the records were grouped by.
-            pub keys: Vec<$crate::graphql::aggregate::GroupKeyValue>,
+            pub keys: Vec<$crate::graphql::engine::aggregate::GroupKeyValue>,
             /// Number of records in the group.
             pub count: i64,
             /// Sum of each number over the group (empty values left out).
@@ -109,8 +109,8 @@ macro_rules! group_object {
             pub max: $numbers,
         }
 
-        impl From<$crate::graphql::aggregate::GroupRow> for $group {
-            fn from(row: $crate::graphql::aggregate::GroupRow) -> Self {
+        impl From<$crate::graphql::engine::aggregate::GroupRow> for $group {
+            fn from(row: $crate::graphql::engine::aggregate::GroupRow) -> Self {
                 $group {
                     keys: row.keys,
                     count: row.count,
@@ -223,13 +223,13 @@ macro_rules! node {
             }
         }
 
-        impl $crate::graphql::loader::Record for entity::$model::Model {
+        impl $crate::graphql::engine::loader::Record for entity::$model::Model {
             fn id(&self) -> i64 {
                 self.id
             }
         }
 
-        impl $crate::graphql::node::NodeType for $name {
+        impl $crate::graphql::engine::node::NodeType for $name {
             const TYPE: &'static str = stringify!($name);
             const TABLE: &'static str = stringify!($model);
             type Entity = entity::$model::Entity;
@@ -251,7 +251,7 @@ macro_rules! node {
             CreatedYear,
         }
 
-        impl $crate::graphql::aggregate::GroupKeyInput for $group_key {
+        impl $crate::graphql::engine::aggregate::GroupKeyInput for $group_key {
             fn name(&self) -> &'static str {
                 <Self as async_graphql::EnumType>::items()
                     .iter()
@@ -260,8 +260,8 @@ macro_rules! node {
                     .expect("every value is an item")
             }
 
-            fn spec(&self) -> $crate::graphql::aggregate::GroupKey {
-                use $crate::graphql::aggregate::GroupKey;
+            fn spec(&self) -> $crate::graphql::engine::aggregate::GroupKey {
+                use $crate::graphql::engine::aggregate::GroupKey;
                 match self {
                     $(Self::$group_variant => $group_spec,)*
                     Self::CreatedYear => GroupKey::year_of_date("created_at"),
@@ -275,11 +275,11 @@ macro_rules! node {
         #[allow(non_upper_case_globals)]
         impl $filter {
             $(
-                pub const $rel_field: $crate::graphql::loader::Rel<
-                    <$rel_node as $crate::graphql::node::NodeType>::Entity,
-                > = $crate::graphql::loader::Rel::new($crate::graphql::loader::RelDef {
+                pub const $rel_field: $crate::graphql::engine::loader::Rel<
+                    <$rel_node as $crate::graphql::engine::node::NodeType>::Entity,
+                > = $crate::graphql::engine::loader::Rel::new($crate::graphql::engine::loader::RelDef {
                     name: concat!(stringify!($name), ".", stringify!($rel_field)),
-                    child: <$rel_node as $crate::graphql::node::NodeType>::TABLE,
+                    child: <$rel_node as $crate::graphql::engine::node::NodeType>::TABLE,
                     via: $via,
                     only: only!($($only_column = $only_value)?),
                 });
@@ -291,14 +291,14 @@ macro_rules! node {
         impl $name {
             /// Global ID of this record, for `node(id:)` and this type's look-up.
             pub async fn id(&self) -> async_graphql::ID {
-                $crate::graphql::id::encode(stringify!($name), self.0.id)
+                $crate::graphql::engine::id::encode(stringify!($name), self.0.id)
             }
 
             $($body)*
 
             $(
                 $(#[$rel_meta])*
-                #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity) + crate::graphql::connection::filter_cost(&filter)")]
+                #[graphql(complexity = "crate::graphql::engine::connection::cost(first, last, child_complexity) + crate::graphql::engine::connection::filter_cost(&filter)")]
                 #[allow(clippy::too_many_arguments)]
                 async fn $rel_field(
                     &self,
@@ -312,14 +312,14 @@ macro_rules! node {
                     #[graphql(desc = "Returns the items before this cursor.")]
                     before: Option<String>,
                     #[graphql(desc = "Only the items that match.")]
-                    filter: Option<<$rel_node as $crate::graphql::node::NodeType>::Filter>,
+                    filter: Option<<$rel_node as $crate::graphql::engine::node::NodeType>::Filter>,
                     #[graphql(desc = "Sort keys, first the most significant (at most 5); ties are broken by ID.")]
-                    order_by: Option<Vec<<$rel_node as $crate::graphql::node::NodeType>::Order>>,
+                    order_by: Option<Vec<<$rel_node as $crate::graphql::engine::node::NodeType>::Order>>,
                     #[graphql(desc = "Also list archived records (default: false).")]
                     include_archived: Option<bool>,
-                ) -> async_graphql::Result<$crate::graphql::connection::Connection<$rel_node>> {
-                    let page = $crate::graphql::connection::PageArgs { first, after, last, before };
-                    $crate::graphql::node::related(
+                ) -> async_graphql::Result<$crate::graphql::engine::connection::Connection<$rel_node>> {
+                    let page = $crate::graphql::engine::connection::PageArgs { first, after, last, before };
+                    $crate::graphql::engine::node::related(
                         ctx,
                         &$filter::$rel_field,
                         self.0.id,
@@ -339,7 +339,7 @@ macro_rules! node {
                     ctx: &async_graphql::Context<'_>,
                 ) -> async_graphql::Result<Option<$crate::graphql::source::Source>> {
                     let _ = stringify!($provenance);
-                    $crate::graphql::node::maybe_one(ctx, self.0.source_id).await
+                    $crate::graphql::engine::node::maybe_one(ctx, self.0.source_id).await
                 }
             )?
 
@@ -366,7 +366,7 @@ macro_rules! node {
             }
 
             /// Every write to this record, newest first.
-            #[graphql(complexity = "crate::graphql::connection::cost(first, None, child_complexity)")]
+            #[graphql(complexity = "crate::graphql::engine::connection::cost(first, None, child_complexity)")]
             async fn history(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -383,25 +383,25 @@ macro_rules! node {
         #[derive(async_graphql::InputObject, Default, Debug)]
         pub struct $filter {
             /// The record's global ID.
-            pub id: Option<$crate::graphql::filter::IdFilter>,
+            pub id: Option<$crate::graphql::engine::filter::IdFilter>,
             $(
                 $(#[$field_meta])*
                 pub $field: Option<field_filter!($kind)>,
             )*
             $(
                 $(#[$parent_meta])*
-                pub $parent: Option<Box<<$parent_node as $crate::graphql::node::NodeType>::Filter>>,
+                pub $parent: Option<Box<<$parent_node as $crate::graphql::engine::node::NodeType>::Filter>>,
             )*
             $(
                 $(#[$rel_meta])*
-                pub $rel_field: Option<$crate::graphql::filter::ListFilter<
-                    <$rel_node as $crate::graphql::node::NodeType>::Filter,
+                pub $rel_field: Option<$crate::graphql::inputs::ListFilter<
+                    <$rel_node as $crate::graphql::engine::node::NodeType>::Filter,
                 >>,
             )*
             /// When the record was created in the hub.
-            pub created_at: Option<$crate::graphql::filter::DateTimeFilter>,
+            pub created_at: Option<$crate::graphql::engine::filter::DateTimeFilter>,
             /// When the record last changed in the hub.
-            pub updated_at: Option<$crate::graphql::filter::DateTimeFilter>,
+            pub updated_at: Option<$crate::graphql::engine::filter::DateTimeFilter>,
             /// All of these filters match.
             pub and: Option<Vec<$filter>>,
             /// At least one of these filters matches.
@@ -411,9 +411,9 @@ macro_rules! node {
             pub not: Option<Box<$filter>>,
         }
 
-        impl $crate::graphql::filter::Filter for $filter {
-            fn to_pred(&self) -> $crate::error::AppResult<$crate::graphql::filter::Pred> {
-                use $crate::graphql::filter::{Column, FieldFilter, Filter, Pred};
+        impl $crate::graphql::engine::filter::Filter for $filter {
+            fn to_pred(&self) -> $crate::error::AppResult<$crate::graphql::engine::filter::Pred> {
+                use $crate::graphql::engine::filter::{Column, FieldFilter, Filter, Pred};
                 let mut preds = Vec::new();
                 if let Some(id) = &self.id {
                     id.preds(stringify!($name), &mut preds)?;
@@ -431,7 +431,7 @@ macro_rules! node {
                     if let Some(parent) = &self.$parent {
                         preds.push(Pred::Parent {
                             fk: $fk,
-                            table: <$parent_node as $crate::graphql::node::NodeType>::TABLE,
+                            table: <$parent_node as $crate::graphql::engine::node::NodeType>::TABLE,
                             pred: Box::new(parent.to_pred()?),
                         });
                     }
@@ -481,11 +481,11 @@ macro_rules! node {
             pub field: $order_field,
             /// Which way (ascending by default).
             #[graphql(default)]
-            pub direction: $crate::graphql::filter::OrderDirection,
+            pub direction: $crate::graphql::engine::filter::OrderDirection,
         }
 
-        impl $crate::graphql::connection::OrderInput for $order {
-            fn key(&self) -> (&'static str, $crate::graphql::filter::OrderDirection) {
+        impl $crate::graphql::engine::connection::OrderInput for $order {
+            fn key(&self) -> (&'static str, $crate::graphql::engine::filter::OrderDirection) {
                 let column = match self.field {
                     $($order_field::$variant => stringify!($column),)*
                     $order_field::CreatedAt => "created_at",
@@ -502,7 +502,7 @@ macro_rules! node {
         #[async_graphql::Object]
         impl $root {
             $(#[$list_meta])*
-            #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity) + crate::graphql::connection::filter_cost(&filter)")]
+            #[graphql(complexity = "crate::graphql::engine::connection::cost(first, last, child_complexity) + crate::graphql::engine::connection::filter_cost(&filter)")]
             #[allow(clippy::too_many_arguments)]
             async fn $list(
                 &self,
@@ -521,9 +521,9 @@ macro_rules! node {
                 order_by: Option<Vec<$order>>,
                 #[graphql(desc = "Also list archived records (default: false).")]
                 include_archived: Option<bool>,
-            ) -> async_graphql::Result<$crate::graphql::connection::Connection<$name>> {
-                let page = $crate::graphql::connection::PageArgs { first, after, last, before };
-                $crate::graphql::node::root_list(ctx, page, filter, order_by, include_archived).await
+            ) -> async_graphql::Result<$crate::graphql::engine::connection::Connection<$name>> {
+                let page = $crate::graphql::engine::connection::PageArgs { first, after, last, before };
+                $crate::graphql::engine::node::root_list(ctx, page, filter, order_by, include_archived).await
             }
 
             $(#[$one_meta])*
@@ -537,7 +537,7 @@ macro_rules! node {
                     $key: Option<String>,
                 )*
             ) -> async_graphql::Result<Option<$name>> {
-                $crate::graphql::node::lookup(ctx, id.into(), &[$((stringify!($key), $key)),*]).await
+                $crate::graphql::engine::node::lookup(ctx, id.into(), &[$((stringify!($key), $key)),*]).await
             }
         }
     };

@@ -4,36 +4,27 @@
 #[macro_use]
 mod macros;
 
-pub mod aggregate;
 pub mod audit;
 pub mod charter;
 pub mod concertation;
-pub mod connection;
 pub mod deployment;
-mod documents;
+pub mod engine;
 pub mod enums;
-mod errors;
-pub mod filter;
-pub mod guard;
-pub mod id;
+pub mod inputs;
 pub mod live;
-pub mod loader;
 pub mod network;
-pub mod node;
+pub mod nodes;
 pub mod organization;
 pub mod resource;
 pub mod risk;
-pub mod scalars;
 pub mod search;
-pub mod selection;
 pub mod source;
 pub mod study;
 pub mod territory;
 pub mod write;
 
 use async_graphql::{
-    MergedObject, Positioned, SDLExportOptions, Schema, SchemaBuilder,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
+    MergedObject, SDLExportOptions, Schema, SchemaBuilder, parser::types::OperationType,
 };
 use futures_util::{StreamExt, stream::BoxStream};
 use sea_orm::DatabaseConnection;
@@ -43,12 +34,12 @@ use tokio::time::Instant;
 pub use charter::{Charter, CharterSignature};
 pub use concertation::{Concertation, ConcertationProgramme, Contribution, ProgrammeParticipation};
 pub use deployment::{Deployment, DeploymentOrganization, Domain, Technique};
-pub use errors::timed_out;
+pub use engine::errors::timed_out;
+pub use engine::selection::Selection;
 pub use network::{Axis, Network};
 pub use organization::Organization;
 pub use resource::{Event, Resource};
 pub use risk::{DeploymentRisk, Lever, Opportunity, RiskCategory};
-pub use selection::Selection;
 pub use source::Source;
 pub use study::{Study, StudyFinding};
 pub use territory::Territory;
@@ -80,7 +71,7 @@ pub struct Query(
     resource::EventRoot,
     source::SourceRoot,
     search::SearchRoot,
-    node::NodeRoot,
+    nodes::NodeRoot,
     audit::AuditRoot,
 );
 
@@ -128,7 +119,7 @@ pub struct Limits {
     /// [`crate::db::connect_with_limits`]).
     pub time_limit: Option<Duration>,
     /// Bounds checked on the document before it is validated or run.
-    pub bounds: guard::Bounds,
+    pub bounds: engine::guard::Bounds,
 }
 
 impl Default for Limits {
@@ -137,7 +128,7 @@ impl Default for Limits {
             max_depth: 16,
             max_complexity: 100_000,
             time_limit: Some(DEFAULT_TIME_LIMIT),
-            bounds: guard::Bounds::default(),
+            bounds: engine::guard::Bounds::default(),
         }
     }
 }
@@ -160,30 +151,6 @@ pub fn sdl() -> String {
         .sdl_with_options(SDLExportOptions::new().sorted_fields().federation())
 }
 
-/// The operation of a document a request runs: the one named, or the only
-/// one.
-pub fn operation<'a>(
-    document: &'a ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'a Positioned<OperationDefinition>> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()
-        }
-        _ => None,
-    }
-}
-
-/// The type of the operation a request runs, if its document parses and
-/// designates one operation.
-pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
-    let name = request.operation_name.clone();
-    let document = request.parsed_query().ok()?;
-    Some(operation(document, name.as_deref())?.node.ty)
-}
-
 /// Runs the operations sent over WebSocket: subscriptions as streams, and
 /// queries and mutations once, as [`Api::execute`] runs them (with the
 /// request's loader). Every error is coded.
@@ -201,7 +168,7 @@ impl async_graphql::Executor for Api {
             return futures_util::stream::once(std::future::ready(*refused)).boxed();
         }
         if matches!(
-            operation_type(&mut request),
+            engine::documents::operation_type(&mut request),
             Some(OperationType::Query | OperationType::Mutation)
         ) {
             let api = self.clone();
@@ -210,7 +177,7 @@ impl async_graphql::Executor for Api {
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
             .map(|mut response| {
-                errors::code_errors(&mut response);
+                engine::errors::code_errors(&mut response);
                 response
             })
             .boxed()
@@ -222,9 +189,9 @@ impl async_graphql::Executor for Api {
 pub struct Api {
     schema: VigieSchema,
     db: DatabaseConnection,
-    documents: documents::Documents,
+    documents: engine::documents::Documents,
     time_limit: Option<Duration>,
-    bounds: guard::Bounds,
+    bounds: engine::guard::Bounds,
     /// Relays other replicas' writes to this one's subscribers while the
     /// API lives.
     _relay: Option<std::sync::Arc<live::Relay>>,
@@ -238,7 +205,7 @@ impl Api {
         Api {
             schema,
             db,
-            documents: documents::Documents::default(),
+            documents: engine::documents::Documents::default(),
             time_limit: limits.time_limit,
             bounds: limits.bounds,
             _relay: relay,
@@ -260,14 +227,14 @@ impl Api {
     }
 
     /// The bounds every document of this API meets.
-    pub fn bounds(&self) -> &guard::Bounds {
+    pub fn bounds(&self) -> &engine::guard::Bounds {
         &self.bounds
     }
 
     /// Checks a document's text before anything parses it (see
-    /// [`guard::check_text`]); a text refused is answered here.
+    /// [`engine::guard::check_text`]); a text refused is answered here.
     pub fn check_text(&self, query: &str) -> Result<(), Box<async_graphql::Response>> {
-        guard::check_text(query, &self.bounds)
+        engine::guard::check_text(query, &self.bounds)
             .map_err(|error| Box::new(async_graphql::Response::from_errors(vec![error])))
     }
 
@@ -283,9 +250,9 @@ impl Api {
         let bounds = &self.bounds;
         self.documents
             .parse(request, |document, variables| {
-                guard::check_document(document, variables, bounds)
+                engine::guard::check_document(document, variables, bounds)
             })
-            .map_err(|error| Box::new(errors::parse_failed(error)))
+            .map_err(|error| Box::new(engine::errors::parse_failed(error)))
     }
 
     /// When a query that starts now must have its answer: its time limit
@@ -318,15 +285,15 @@ impl Api {
                 query: false,
             };
         }
-        let query = operation_type(&mut request) == Some(OperationType::Query);
+        let query = engine::documents::operation_type(&mut request) == Some(OperationType::Query);
         let operation_name = request.operation_name.clone();
         let selection = request
             .parsed_query()
             .ok()
             .and_then(|doc| Selection::of_operation(doc, operation_name.as_deref()));
-        let (loader, fetches) = loader::request_loader(self.db.clone());
+        let (loader, fetches) = engine::loader::request_loader(self.db.clone());
         let request = request.data(loader);
-        let run = loader::run_batched(self.schema.execute(request), fetches);
+        let run = engine::loader::run_batched(self.schema.execute(request), fetches);
         let mut response = match deadline.filter(|_| query) {
             Some(deadline) => match tokio::time::timeout_at(deadline, run).await {
                 Ok(response) => response,
@@ -336,12 +303,12 @@ impl Api {
                         limit_ms = self.time_limit.unwrap_or_default().as_millis() as u64,
                         "a query ran past the time limit and was stopped"
                     );
-                    errors::timed_out()
+                    engine::errors::timed_out()
                 }
             },
             None => run.await,
         };
-        errors::code_errors(&mut response);
+        engine::errors::code_errors(&mut response);
         if let Some(selection) = &selection {
             selection.reorder(&mut response.data);
         }

@@ -1,7 +1,9 @@
 //! Organizations: the vendors, integrators, labs, associations and State
 //! bodies that build, supply, fund or audit the territories' AI systems.
 
-use super::{CharterSignature, DeploymentOrganization, enums::OrganizationKind, loader::Via};
+use super::{
+    CharterSignature, DeploymentOrganization, engine::loader::Via, enums::OrganizationKind,
+};
 
 node! {
     /// A vendor, integrator, lab, association or State body.

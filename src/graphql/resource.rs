@@ -3,7 +3,9 @@
 
 use async_graphql::Context;
 
-use super::{Concertation, Territory, enums::ResourceKind, node::maybe_one, scalars::Date};
+use super::{
+    Concertation, Territory, engine::node::maybe_one, engine::scalars::Date, enums::ResourceKind,
+};
 
 node! {
     /// A guide, sheet, report or template.

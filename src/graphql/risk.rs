@@ -8,9 +8,9 @@ use async_graphql::Context;
 
 use super::{
     Contribution, Deployment, StudyFinding,
+    engine::loader::Via,
+    engine::node::{maybe_one, one},
     enums::{Likelihood, MitigationStatus, Severity},
-    loader::Via,
-    node::{maybe_one, one},
 };
 
 node! {

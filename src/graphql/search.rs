@@ -12,8 +12,8 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::{
     Concertation, Contribution, Deployment, Resource, StudyFinding, Territory,
-    loader::database,
-    node::{NodeType, find},
+    engine::loader::database,
+    engine::node::{NodeType, find},
 };
 use crate::error::{AppError, AppResult};
 

@@ -6,7 +6,7 @@ use super::{
     Axis, Charter, CharterSignature, Concertation, ConcertationProgramme, Contribution, Deployment,
     DeploymentOrganization, DeploymentRisk, Domain, Event, Lever, Network, Opportunity,
     Organization, ProgrammeParticipation, Resource, RiskCategory, Study, StudyFinding, Technique,
-    Territory, loader::Via, scalars::Date,
+    Territory, engine::loader::Via, engine::scalars::Date,
 };
 
 node! {

@@ -6,10 +6,10 @@ use async_graphql::Context;
 
 use super::{
     Axis, Concertation, ConcertationProgramme, Lever, RiskCategory,
+    engine::loader::Via,
+    engine::node::{maybe_one, one},
+    engine::scalars::Date,
     enums::{ExposureLevel, FindingKind},
-    loader::Via,
-    node::{maybe_one, one},
-    scalars::Date,
 };
 
 node! {

@@ -7,7 +7,8 @@ use async_graphql::Context;
 
 use super::{
     Charter, CharterSignature, Concertation, Contribution, Deployment, Event,
-    ProgrammeParticipation, Resource, enums::TerritoryKind, loader::Via, node::maybe_one,
+    ProgrammeParticipation, Resource, engine::loader::Via, engine::node::maybe_one,
+    enums::TerritoryKind,
 };
 
 node! {

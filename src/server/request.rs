@@ -22,7 +22,7 @@ use super::{
 use crate::{
     auth,
     error::Code,
-    graphql::guard::{self, Bounds},
+    graphql::engine::guard::{self, Bounds},
 };
 
 /// The query text a request runs: given, safelisted (`id`), or persisted
@@ -64,7 +64,10 @@ async fn query_text(
                 "PERSISTED_QUERY_NOT_FOUND",
                 &format!(
                     "no safelisted operation is named or hashed {:?}",
-                    crate::graphql::guard::excerpt(id, crate::graphql::guard::EXCERPT_CHARS)
+                    crate::graphql::engine::guard::excerpt(
+                        id,
+                        crate::graphql::engine::guard::EXCERPT_CHARS
+                    )
                 ),
             )),
         };
@@ -413,7 +416,8 @@ fn record(state: &AppState, operation: Option<&str>, outcome: &str, started: Ins
 /// subscription). A document that does not parse or name its operation is
 /// left to the executor, which says what is wrong.
 fn is_query(request: &mut async_graphql::Request) -> bool {
-    crate::graphql::operation_type(request).is_none_or(|ty| ty == OperationType::Query)
+    crate::graphql::engine::documents::operation_type(request)
+        .is_none_or(|ty| ty == OperationType::Query)
 }
 
 #[cfg(test)]

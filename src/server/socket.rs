@@ -5,7 +5,7 @@
 //! limit and the address's; `--safelist-only` runs only safelisted
 //! operations; messages are no larger than a request body; and an address
 //! may keep only so many sockets and operations open at once. Documents go
-//! through the same bounds as over HTTP ([`crate::graphql::guard`]).
+//! through the same bounds as over HTTP ([`crate::graphql::engine::guard`]).
 //!
 //! Sockets are anonymous: a write needs an API key, sent over HTTP.
 
@@ -27,7 +27,7 @@ use futures_util::{StreamExt, stream::BoxStream};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{AppState, http_error, persisted::Safelist};
-use crate::{error::Code, graphql::guard};
+use crate::{error::Code, graphql::engine::guard};
 
 /// What an address may hold open over WebSocket, and how fast a socket may
 /// send operations.

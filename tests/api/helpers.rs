@@ -360,7 +360,7 @@ pub fn codes(errors: &[Json]) -> Vec<String> {
 
 /// The global ID of a record.
 pub fn gid(type_name: &str, id: i64) -> String {
-    vigie::graphql::id::encode(type_name, id).0
+    vigie::graphql::engine::id::encode(type_name, id).0
 }
 
 /// The global IDs of records of one type.

@@ -412,7 +412,7 @@ on_both_backends! {
             after = page["endCursor"].clone();
         }
         assert_eq!(paged, every);
-        let ids: Vec<i64> = every.iter().map(|e| vigie::graphql::id::decode_as(e["id"].as_str().unwrap(), "AuditEvent").unwrap()).collect();
+        let ids: Vec<i64> = every.iter().map(|e| vigie::graphql::engine::id::decode_as(e["id"].as_str().unwrap(), "AuditEvent").unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
         for (argument, field, value) in [("recordType", "recordType", "Deployment"), ("actor", "actor", "Ville de Test")] {
             let filtered = post(&router, Some(&keys.admin), &format!("query($v: String) {{ auditEvents({argument}: $v) {{ nodes {{ id actor recordType }} }} }}"), json!({ "v": value })).await;

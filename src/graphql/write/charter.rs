@@ -9,7 +9,7 @@ use super::{Checks, Draft, MAX_LINE, Writable, territory_scope, undefined_or};
 use crate::{
     auth::Writer,
     error::AppResult,
-    graphql::{CharterSignature, scalars::Date},
+    graphql::{CharterSignature, engine::scalars::Date},
 };
 
 #[async_trait::async_trait]

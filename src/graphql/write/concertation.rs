@@ -20,9 +20,9 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         Concertation,
+        engine::loader::database,
+        engine::scalars::Date,
         enums::{ConcertationFormat, ConcertationStatus, Public},
-        loader::database,
-        scalars::Date,
     },
 };
 

@@ -19,8 +19,8 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         Contribution,
+        engine::loader::database,
         enums::{ContributionKind, Public, ResponseState},
-        loader::database,
     },
 };
 

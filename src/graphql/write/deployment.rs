@@ -25,11 +25,11 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         Deployment,
+        engine::loader::database,
         enums::{
             AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, Likelihood,
             MitigationStatus, OrganizationRole, PersonalData, Severity,
         },
-        loader::database,
     },
 };
 

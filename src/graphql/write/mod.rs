@@ -125,9 +125,9 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{
-    id,
+    engine::id,
+    engine::loader::{Record, database},
     live::{Change, Changes},
-    loader::{Record, database},
 };
 use crate::{
     auth::{Actor, Writer},

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     auth::Writer,
     error::AppResult,
-    graphql::{Event, Resource, enums::ResourceKind, scalars::Date},
+    graphql::{Event, Resource, engine::scalars::Date, enums::ResourceKind},
 };
 
 #[async_trait::async_trait]

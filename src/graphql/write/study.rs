@@ -11,8 +11,8 @@ use crate::{
     error::AppResult,
     graphql::{
         Study, StudyFinding,
+        engine::scalars::Date,
         enums::{ExposureLevel, FindingKind},
-        scalars::Date,
     },
 };
 

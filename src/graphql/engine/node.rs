@@ -1,10 +1,10 @@
-//! What every record type shares: how it is looked up, listed, followed
-//! through relations, and fetched by global ID (`node`, `nodes`, and the
-//! federation `_entities`).
+//! What every record type shares: how it is looked up by id or key,
+//! listed, and followed through relations. The `Node` interface over the
+//! domain's types is declared above the engine (`graphql::nodes`).
 
 use std::{str::FromStr, sync::Arc};
 
-use async_graphql::{Context, ID, Object, OutputType};
+use async_graphql::{Context, ID, OutputType};
 use sea_orm::{EntityName, EntityTrait, ModelTrait};
 
 use super::{
@@ -267,130 +267,4 @@ pub async fn lookup<N: NodeType>(
         .load_one(ByKey::<N::Entity>::new(column, value))
         .await?
         .map(N::from))
-}
-
-/// Declares the `Node` interface over every record type, with the look-up
-/// that turns a global ID into the record it names.
-macro_rules! nodes {
-    ($($name:ident),+ $(,)?) => {
-        /// Any record of the hub, fetched by its global ID.
-        #[derive(async_graphql::Interface)]
-        #[graphql(field(name = "id", ty = "ID", desc = "Global ID of the record."))]
-        pub enum Node {
-            $($name(super::$name),)+
-        }
-
-        /// The record a global ID names, or `None` if there is none.
-        async fn resolve_node(ctx: &Context<'_>, global_id: &str) -> async_graphql::Result<Option<Node>> {
-            let global = id::decode(global_id)?;
-            match global.type_name.as_str() {
-                $(stringify!($name) => Ok(find::<super::$name>(ctx, global.id).await?.map(Node::$name)),)+
-                _ => Ok(None),
-            }
-        }
-    };
-}
-
-nodes!(
-    Axis,
-    Charter,
-    CharterSignature,
-    Concertation,
-    ConcertationProgramme,
-    Contribution,
-    Deployment,
-    DeploymentOrganization,
-    DeploymentRisk,
-    Domain,
-    Event,
-    Lever,
-    Network,
-    Opportunity,
-    Organization,
-    ProgrammeParticipation,
-    Resource,
-    RiskCategory,
-    Source,
-    Study,
-    StudyFinding,
-    Technique,
-    Territory,
-);
-
-/// Most global IDs `nodes` takes at once.
-const MAX_NODES: usize = 100;
-
-/// Relay's `node` and `nodes`, and the Apollo Federation entity look-ups.
-#[derive(Default)]
-pub struct NodeRoot;
-
-#[Object]
-impl NodeRoot {
-    /// The record with this global ID, whatever its type; `null` if none.
-    async fn node(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Global ID of the record.")] id: ID,
-    ) -> async_graphql::Result<Option<Node>> {
-        resolve_node(ctx, &id).await
-    }
-
-    /// The records with these global IDs, in the same order; `null` for an
-    /// ID that names no record.
-    async fn nodes(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Global IDs of the records (at most 100).")] ids: Vec<ID>,
-    ) -> async_graphql::Result<Vec<Option<Node>>> {
-        if ids.len() > MAX_NODES {
-            return Err(AppError::bad_argument("ids", format!("at most {MAX_NODES} ids")).into());
-        }
-        let lookups = ids.iter().map(|id| resolve_node(ctx, id));
-        futures_util::future::try_join_all(lookups).await
-    }
-
-    #[graphql(entity)]
-    async fn find_territory_by_id(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<super::Territory>> {
-        find(ctx, id::decode_as(&id, "Territory")?).await
-    }
-
-    #[graphql(entity)]
-    async fn find_territory_by_siren(
-        &self,
-        ctx: &Context<'_>,
-        siren: String,
-    ) -> async_graphql::Result<Option<super::Territory>> {
-        lookup(ctx, None, &[("siren", Some(siren))]).await
-    }
-
-    #[graphql(entity)]
-    async fn find_deployment_by_id(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<super::Deployment>> {
-        find(ctx, id::decode_as(&id, "Deployment")?).await
-    }
-
-    #[graphql(entity)]
-    async fn find_concertation_by_id(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<super::Concertation>> {
-        find(ctx, id::decode_as(&id, "Concertation")?).await
-    }
-
-    #[graphql(entity)]
-    async fn find_organization_by_id(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<super::Organization>> {
-        find(ctx, id::decode_as(&id, "Organization")?).await
-    }
 }

@@ -8,8 +8,11 @@ use std::{
 };
 
 use async_graphql::{
-    Request, ServerError, Variables,
-    parser::{parse_query, types::ExecutableDocument},
+    Positioned, Request, ServerError, Variables,
+    parser::{
+        parse_query,
+        types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
+    },
 };
 use lru::LruCache;
 
@@ -64,6 +67,30 @@ impl Documents {
     fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, ExecutableDocument>> {
         self.0.lock().expect("document cache poisoned")
     }
+}
+
+/// The operation of a document a request runs: the one named, or the only
+/// one.
+pub fn operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        _ => None,
+    }
+}
+
+/// The type of the operation a request runs, if its document parses and
+/// designates one operation.
+pub fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    Some(operation(document, name.as_deref())?.node.ty)
 }
 
 #[cfg(test)]

@@ -506,7 +506,7 @@ mod tests {
         for operation in safelist.operations() {
             assert_eq!(check(operation.query), Ok(()), "{}", operation.name);
         }
-        let introspection = include_str!("../../tests/api/abuse/introspection.graphql");
+        let introspection = include_str!("../../../tests/api/abuse/introspection.graphql");
         assert_eq!(check(introspection), Ok(()));
     }
 

@@ -23,7 +23,7 @@ impl Selection {
         doc: &ExecutableDocument,
         operation_name: Option<&str>,
     ) -> Option<Selection> {
-        let operation = super::operation(doc, operation_name)?;
+        let operation = super::documents::operation(doc, operation_name)?;
         let mut selection = Selection::default();
         selection.add(doc, &operation.node.selection_set.node, &mut HashSet::new());
         Some(selection)
