@@ -27,6 +27,7 @@ mod relations;
 mod roles;
 mod schema;
 mod search;
+mod snapshots;
 mod synthetic;
 mod time_limit;
 mod transfer;
