@@ -13,6 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod reference;
 pub mod server;
+pub mod store;
 pub mod synthetic;
 pub mod text;
 pub mod transfer;

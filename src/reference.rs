@@ -202,7 +202,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Report> {
         serde_json::from_str(CURATION).context("data/curation.json does not parse")?;
     let vocabulary: Vocabulary =
         serde_json::from_str(VOCABULARY).context("data/vocabulary.json does not parse")?;
-    let txn = crate::graphql::write::begin(db).await?;
+    let txn = crate::store::begin(db).await?;
     let mut load = Load {
         txn: &txn,
         now: Utc::now(),

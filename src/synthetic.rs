@@ -203,7 +203,7 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
     }
     let counts = Counts::at(scale);
     let mut rng = Rng(seed);
-    let txn = crate::graphql::write::begin(db).await?;
+    let txn = crate::store::begin(db).await?;
     crate::reference::load_vocabulary(&txn).await?;
     let techniques: Vec<i64> = technique::Entity::find()
         .all(&txn)

@@ -26,7 +26,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value as Json};
 
-use crate::graphql::write::is_siren;
+use crate::store::is_siren;
 
 /// One row: column name to value.
 pub type Row = Map<String, Json>;
@@ -616,7 +616,7 @@ fn check_row(table: &str, line: usize, columns: &[Column], row: &Row, report: &m
         {
             report.problem(table, line, name, "must be an http:// or https:// URL");
         }
-        if name.ends_with("_month") && !crate::graphql::write::is_month(text) {
+        if name.ends_with("_month") && !crate::store::is_month(text) {
             report.problem(table, line, name, "must be a month written YYYY-MM");
         }
     }
@@ -782,10 +782,7 @@ where
         let savepoint = txn.begin().await?;
         match E::insert_many(models).exec_with_returning(&savepoint).await {
             Ok(inserted) => {
-                let records: Vec<Json> = inserted
-                    .iter()
-                    .map(crate::graphql::write::snapshot)
-                    .collect();
+                let records: Vec<Json> = inserted.iter().map(crate::store::snapshot).collect();
                 index(&savepoint, table, &records).await?;
                 if versioned {
                     audit(&savepoint, table, &records, actor).await?;
@@ -802,7 +799,7 @@ where
         match model.insert(&savepoint).await {
             Ok(inserted) => {
                 if versioned {
-                    let record = crate::graphql::write::snapshot(&inserted);
+                    let record = crate::store::snapshot(&inserted);
                     audit(&savepoint, table, &[record], actor).await?;
                 }
                 savepoint.commit().await?;
@@ -830,7 +827,7 @@ where
 }
 
 /// Gives imported records of a searchable type (as
-/// [`crate::graphql::write::snapshot`] has them) their search words, in one
+/// [`crate::store::snapshot`] has them) their search words, in one
 /// statement; archived ones stay out of search.
 async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> anyhow::Result<()> {
     let Some(fields) = entity::search::fields(table) else {
@@ -854,7 +851,7 @@ async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> any
     Ok(())
 }
 
-/// Records imported records (as [`crate::graphql::write::snapshot`] has
+/// Records imported records (as [`crate::store::snapshot`] has
 /// them) in the audit trail, in one statement.
 async fn audit<C: ConnectionTrait>(
     db: &C,
@@ -910,7 +907,7 @@ pub async fn import(
     dry_run: bool,
     mut report: Report,
 ) -> anyhow::Result<Report> {
-    let txn = crate::graphql::write::begin(db).await?;
+    let txn = crate::store::begin(db).await?;
     for (table, rows) in parsed {
         import_type(&txn, table, rows, actor, &mut report).await?;
     }

@@ -119,7 +119,6 @@ use std::str::FromStr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter, Set,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde::Serialize;
@@ -129,6 +128,7 @@ use super::{
     engine::loader::{Record, database},
     live::{Change, Changes},
 };
+pub use crate::store::{begin, is_month, is_siren, snapshot, snapshot_with};
 use crate::{
     auth::{Actor, Writer},
     error::{AppError, AppResult, FieldErrors},
@@ -138,24 +138,6 @@ use crate::{
 pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     static ANONYMOUS: Actor = Actor::Anonymous;
     ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
-}
-
-/// Starts a write. On SQLite the transaction takes the write lock at once
-/// (`BEGIN IMMEDIATE`), so that a write which reads first never fails when
-/// another commits meanwhile; it waits for the lock instead. On PostgreSQL
-/// it moves the data version first (see [`crate::db::data_version`]): every
-/// write then locks that row before any other, so two writes queue there
-/// instead of each holding a row the other needs.
-pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    let txn = db.begin_with_options(options).await?;
-    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        txn.execute_unprepared(crate::db::MOVE_DATA_VERSION).await?;
-    }
-    Ok(txn)
 }
 
 /// The transaction of a write, and who makes it.
@@ -841,30 +823,6 @@ impl IdempotencyKey {
     }
 }
 
-/// A record as the audit trail keeps it: its stored fields, without the
-/// folded copies kept for matching.
-pub fn snapshot<M: Serialize>(model: &M) -> serde_json::Value {
-    let mut value = serde_json::to_value(model).unwrap_or(serde_json::Value::Null);
-    if let serde_json::Value::Object(fields) = &mut value {
-        fields.retain(|name, _| !name.ends_with("_folded"));
-    }
-    value
-}
-
-/// A record as the audit trail keeps it, with its lists of links.
-pub fn snapshot_with<M: Serialize, const N: usize>(
-    model: &M,
-    lists: [(&str, serde_json::Value); N],
-) -> serde_json::Value {
-    let mut value = snapshot(model);
-    if let serde_json::Value::Object(fields) = &mut value {
-        for (name, list) in lists {
-            fields.insert(name.into(), list);
-        }
-    }
-    value
-}
-
 /// Checks of input fields, gathered into one error naming every wrong field.
 #[derive(Default)]
 pub struct Checks(pub FieldErrors);
@@ -1138,37 +1096,6 @@ pub async fn check_references<C: ConnectionTrait>(db: &C, wanted: Vec<Refs<'_>>)
     }
     checks.finish()
 }
-
-pub fn is_month(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() == 7
-        && bytes[4] == b'-'
-        && bytes[..4].iter().chain(&bytes[5..]).all(u8::is_ascii_digit)
-        && matches!(text[5..].parse::<u8>(), Ok(1..=12))
-}
-
-/// Whether `text` is a SIREN: nine digits whose Luhn sum is a multiple of 10.
-pub fn is_siren(text: &str) -> bool {
-    if text.len() != 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = text
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let digit = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let doubled = digit * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                digit
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
 /// The ids among `ids` that name no live record of `table`.
 pub async fn missing<C: ConnectionTrait>(
     db: &C,
@@ -1195,28 +1122,4 @@ pub async fn missing<C: ConnectionTrait>(
         .copied()
         .filter(|id| !live.contains(id))
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sirens_need_nine_digits_and_their_luhn_key() {
-        // SIREN of the Ville de Paris, and of the Métropole de Lyon.
-        assert!(is_siren("217500016"));
-        assert!(is_siren("200046977"));
-        assert!(!is_siren("217500017"));
-        assert!(!is_siren("21750001"));
-        assert!(!is_siren("21750001a"));
-    }
-
-    #[test]
-    fn months_are_year_and_month() {
-        assert!(is_month("2024-01"));
-        assert!(is_month("2024-12"));
-        assert!(!is_month("2024-13"));
-        assert!(!is_month("2024-1"));
-        assert!(!is_month("24-01-01"));
-    }
 }

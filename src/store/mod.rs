@@ -1,0 +1,108 @@
+//! The store: how records are written, whoever writes them — the API's
+//! mutations, `vigie import`, the reference load, the synthetic seeding.
+//! Transactions that queue on the data version, records as the audit trail
+//! keeps them, and checks of values every writer applies. It uses the
+//! entities, the database and the hub's error type; nothing of GraphQL or
+//! HTTP.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+use serde::Serialize;
+
+/// Starts a write. On SQLite the transaction takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so that a write which reads first never fails when
+/// another commits meanwhile; it waits for the lock instead. On PostgreSQL
+/// it moves the data version first (see [`crate::db::data_version`]): every
+/// write then locks that row before any other, so two writes queue there
+/// instead of each holding a row the other needs.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let txn = db.begin_with_options(options).await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared(crate::db::MOVE_DATA_VERSION).await?;
+    }
+    Ok(txn)
+}
+
+/// A record as the audit trail keeps it: its stored fields, without the
+/// folded copies kept for matching.
+pub fn snapshot<M: Serialize>(model: &M) -> serde_json::Value {
+    let mut value = serde_json::to_value(model).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(fields) = &mut value {
+        fields.retain(|name, _| !name.ends_with("_folded"));
+    }
+    value
+}
+
+/// A record as the audit trail keeps it, with its lists of links.
+pub fn snapshot_with<M: Serialize, const N: usize>(
+    model: &M,
+    lists: [(&str, serde_json::Value); N],
+) -> serde_json::Value {
+    let mut value = snapshot(model);
+    if let serde_json::Value::Object(fields) = &mut value {
+        for (name, list) in lists {
+            fields.insert(name.into(), list);
+        }
+    }
+    value
+}
+
+pub fn is_month(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes[..4].iter().chain(&bytes[5..]).all(u8::is_ascii_digit)
+        && matches!(text[5..].parse::<u8>(), Ok(1..=12))
+}
+
+/// Whether `text` is a SIREN: nine digits whose Luhn sum is a multiple of 10.
+pub fn is_siren(text: &str) -> bool {
+    if text.len() != 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = text
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sirens_need_nine_digits_and_their_luhn_key() {
+        // SIREN of the Ville de Paris, and of the Métropole de Lyon.
+        assert!(is_siren("217500016"));
+        assert!(is_siren("200046977"));
+        assert!(!is_siren("217500017"));
+        assert!(!is_siren("21750001"));
+        assert!(!is_siren("21750001a"));
+    }
+
+    #[test]
+    fn months_are_year_and_month() {
+        assert!(is_month("2024-01"));
+        assert!(is_month("2024-12"));
+        assert!(!is_month("2024-13"));
+        assert!(!is_month("2024-1"));
+        assert!(!is_month("24-01-01"));
+    }
+}
