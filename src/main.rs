@@ -1,3 +1,6 @@
+//! The `vigie` command: parses the command line, sets up the log, and runs
+//! the command the library names (`vigie::run`). It uses the library only.
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
