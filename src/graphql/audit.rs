@@ -12,9 +12,9 @@ use sea_orm::{
 };
 
 use super::{
-    engine::connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
     engine::id,
     engine::loader::{SqlLoader, database, limited, literal, loader},
+    engine::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
     enums::AuditAction,
 };
 use crate::{
@@ -222,9 +222,7 @@ pub struct AuditRoot;
 #[Object]
 impl AuditRoot {
     /// Every write to the hub, newest first (admin keys only).
-    #[graphql(
-        complexity = "crate::graphql::engine::connection::cost(first, None, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::engine::paging::cost(first, None, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -7,8 +7,8 @@ use async_graphql::Context;
 
 use super::{
     Concertation, ConcertationProgramme, Organization, Territory,
-    engine::loader::Via,
     engine::node::{maybe_one, one},
+    engine::relation::Via,
     engine::scalars::Date,
 };
 

@@ -12,8 +12,8 @@ use entity::{concertation_format, concertation_public};
 
 use super::{
     Axis, Charter, Deployment, Resource, RiskCategory, Study, StudyFinding, Territory,
-    engine::loader::{Rel, RelDef, Via},
     engine::node::{all_related, maybe_one, one},
+    engine::relation::{Rel, RelDef, Via},
     engine::scalars::Date,
     enums::{
         ConcertationFormat, ConcertationStatus, ContributionKind, ParticipationMode, Public,

@@ -8,8 +8,8 @@ use async_graphql::Context;
 
 use super::{
     Contribution, DeploymentRisk, Organization, Territory,
-    engine::loader::Via,
     engine::node::one,
+    engine::relation::Via,
     enums::{
         AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, OrganizationRole,
         PersonalData,

@@ -8,7 +8,7 @@ use async_graphql::{EnumType, InputObject, InputType};
 use super::{
     engine::{
         filter::{CmpOp, Column, FieldFilter, Filter, Pred, Quantifier, Val, comparisons},
-        loader::RelDef,
+        relation::RelDef,
     },
     enums::*,
 };

@@ -223,13 +223,13 @@ macro_rules! node {
             }
         }
 
-        impl $crate::graphql::engine::loader::Record for entity::$model::Model {
+        impl $crate::graphql::engine::relation::Record for entity::$model::Model {
             fn id(&self) -> i64 {
                 self.id
             }
         }
 
-        impl $crate::graphql::engine::node::NodeType for $name {
+        impl $crate::graphql::engine::record::NodeType for $name {
             const TYPE: &'static str = stringify!($name);
             const TABLE: &'static str = stringify!($model);
             type Entity = entity::$model::Entity;
@@ -275,11 +275,11 @@ macro_rules! node {
         #[allow(non_upper_case_globals)]
         impl $filter {
             $(
-                pub const $rel_field: $crate::graphql::engine::loader::Rel<
-                    <$rel_node as $crate::graphql::engine::node::NodeType>::Entity,
-                > = $crate::graphql::engine::loader::Rel::new($crate::graphql::engine::loader::RelDef {
+                pub const $rel_field: $crate::graphql::engine::relation::Rel<
+                    <$rel_node as $crate::graphql::engine::record::NodeType>::Entity,
+                > = $crate::graphql::engine::relation::Rel::new($crate::graphql::engine::relation::RelDef {
                     name: concat!(stringify!($name), ".", stringify!($rel_field)),
-                    child: <$rel_node as $crate::graphql::engine::node::NodeType>::TABLE,
+                    child: <$rel_node as $crate::graphql::engine::record::NodeType>::TABLE,
                     via: $via,
                     only: only!($($only_column = $only_value)?),
                 });
@@ -298,7 +298,7 @@ macro_rules! node {
 
             $(
                 $(#[$rel_meta])*
-                #[graphql(complexity = "crate::graphql::engine::connection::cost(first, last, child_complexity) + crate::graphql::engine::connection::filter_cost(&filter)")]
+                #[graphql(complexity = "crate::graphql::engine::paging::cost(first, last, child_complexity) + crate::graphql::engine::paging::filter_cost(&filter)")]
                 #[allow(clippy::too_many_arguments)]
                 async fn $rel_field(
                     &self,
@@ -312,13 +312,13 @@ macro_rules! node {
                     #[graphql(desc = "Returns the items before this cursor.")]
                     before: Option<String>,
                     #[graphql(desc = "Only the items that match.")]
-                    filter: Option<<$rel_node as $crate::graphql::engine::node::NodeType>::Filter>,
+                    filter: Option<<$rel_node as $crate::graphql::engine::record::NodeType>::Filter>,
                     #[graphql(desc = "Sort keys, first the most significant (at most 5); ties are broken by ID.")]
-                    order_by: Option<Vec<<$rel_node as $crate::graphql::engine::node::NodeType>::Order>>,
+                    order_by: Option<Vec<<$rel_node as $crate::graphql::engine::record::NodeType>::Order>>,
                     #[graphql(desc = "Also list archived records (default: false).")]
                     include_archived: Option<bool>,
                 ) -> async_graphql::Result<$crate::graphql::engine::connection::Connection<$rel_node>> {
-                    let page = $crate::graphql::engine::connection::PageArgs { first, after, last, before };
+                    let page = $crate::graphql::engine::paging::PageArgs { first, after, last, before };
                     $crate::graphql::engine::node::related(
                         ctx,
                         &$filter::$rel_field,
@@ -366,7 +366,7 @@ macro_rules! node {
             }
 
             /// Every write to this record, newest first.
-            #[graphql(complexity = "crate::graphql::engine::connection::cost(first, None, child_complexity)")]
+            #[graphql(complexity = "crate::graphql::engine::paging::cost(first, None, child_complexity)")]
             async fn history(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -390,12 +390,12 @@ macro_rules! node {
             )*
             $(
                 $(#[$parent_meta])*
-                pub $parent: Option<Box<<$parent_node as $crate::graphql::engine::node::NodeType>::Filter>>,
+                pub $parent: Option<Box<<$parent_node as $crate::graphql::engine::record::NodeType>::Filter>>,
             )*
             $(
                 $(#[$rel_meta])*
                 pub $rel_field: Option<$crate::graphql::inputs::ListFilter<
-                    <$rel_node as $crate::graphql::engine::node::NodeType>::Filter,
+                    <$rel_node as $crate::graphql::engine::record::NodeType>::Filter,
                 >>,
             )*
             /// When the record was created in the hub.
@@ -431,7 +431,7 @@ macro_rules! node {
                     if let Some(parent) = &self.$parent {
                         preds.push(Pred::Parent {
                             fk: $fk,
-                            table: <$parent_node as $crate::graphql::engine::node::NodeType>::TABLE,
+                            table: <$parent_node as $crate::graphql::engine::record::NodeType>::TABLE,
                             pred: Box::new(parent.to_pred()?),
                         });
                     }
@@ -484,7 +484,7 @@ macro_rules! node {
             pub direction: $crate::graphql::engine::filter::OrderDirection,
         }
 
-        impl $crate::graphql::engine::connection::OrderInput for $order {
+        impl $crate::graphql::engine::paging::OrderInput for $order {
             fn key(&self) -> (&'static str, $crate::graphql::engine::filter::OrderDirection) {
                 let column = match self.field {
                     $($order_field::$variant => stringify!($column),)*
@@ -502,7 +502,7 @@ macro_rules! node {
         #[async_graphql::Object]
         impl $root {
             $(#[$list_meta])*
-            #[graphql(complexity = "crate::graphql::engine::connection::cost(first, last, child_complexity) + crate::graphql::engine::connection::filter_cost(&filter)")]
+            #[graphql(complexity = "crate::graphql::engine::paging::cost(first, last, child_complexity) + crate::graphql::engine::paging::filter_cost(&filter)")]
             #[allow(clippy::too_many_arguments)]
             async fn $list(
                 &self,
@@ -522,7 +522,7 @@ macro_rules! node {
                 #[graphql(desc = "Also list archived records (default: false).")]
                 include_archived: Option<bool>,
             ) -> async_graphql::Result<$crate::graphql::engine::connection::Connection<$name>> {
-                let page = $crate::graphql::engine::connection::PageArgs { first, after, last, before };
+                let page = $crate::graphql::engine::paging::PageArgs { first, after, last, before };
                 $crate::graphql::engine::node::root_list(ctx, page, filter, order_by, include_archived).await
             }
 

@@ -6,7 +6,7 @@
 
 use async_graphql::Context;
 
-use super::{ConcertationProgramme, Study, engine::loader::Via, engine::node::one};
+use super::{ConcertationProgramme, Study, engine::node::one, engine::relation::Via};
 
 node! {
     /// A network of collectivités working together on digital matters.

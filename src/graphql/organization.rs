@@ -2,7 +2,7 @@
 //! bodies that build, supply, fund or audit the territories' AI systems.
 
 use super::{
-    CharterSignature, DeploymentOrganization, engine::loader::Via, enums::OrganizationKind,
+    CharterSignature, DeploymentOrganization, engine::relation::Via, enums::OrganizationKind,
 };
 
 node! {

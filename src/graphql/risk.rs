@@ -8,8 +8,8 @@ use async_graphql::Context;
 
 use super::{
     Contribution, Deployment, StudyFinding,
-    engine::loader::Via,
     engine::node::{maybe_one, one},
+    engine::relation::Via,
     enums::{Likelihood, MitigationStatus, Severity},
 };
 

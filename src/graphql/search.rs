@@ -12,8 +12,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::{
     Concertation, Contribution, Deployment, Resource, StudyFinding, Territory,
-    engine::loader::database,
-    engine::node::{NodeType, find},
+    engine::loader::database, engine::node::find, engine::record::NodeType,
 };
 use crate::error::{AppError, AppResult};
 

@@ -6,7 +6,7 @@ use super::{
     Axis, Charter, CharterSignature, Concertation, ConcertationProgramme, Contribution, Deployment,
     DeploymentOrganization, DeploymentRisk, Domain, Event, Lever, Network, Opportunity,
     Organization, ProgrammeParticipation, Resource, RiskCategory, Study, StudyFinding, Technique,
-    Territory, engine::loader::Via, engine::scalars::Date,
+    Territory, engine::relation::Via, engine::scalars::Date,
 };
 
 node! {

@@ -6,8 +6,8 @@ use async_graphql::Context;
 
 use super::{
     Axis, Concertation, ConcertationProgramme, Lever, RiskCategory,
-    engine::loader::Via,
     engine::node::{maybe_one, one},
+    engine::relation::Via,
     engine::scalars::Date,
     enums::{ExposureLevel, FindingKind},
 };

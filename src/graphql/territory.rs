@@ -7,7 +7,7 @@ use async_graphql::Context;
 
 use super::{
     Charter, CharterSignature, Concertation, Contribution, Deployment, Event,
-    ProgrammeParticipation, Resource, engine::loader::Via, engine::node::maybe_one,
+    ProgrammeParticipation, Resource, engine::node::maybe_one, engine::relation::Via,
     enums::TerritoryKind,
 };
 

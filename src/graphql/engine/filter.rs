@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     id,
-    loader::{RelDef, Via},
+    relation::{RelDef, Via},
     scalars::Date,
 };
 use crate::error::{AppError, AppResult};

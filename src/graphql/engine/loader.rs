@@ -33,86 +33,11 @@ use sea_orm::{
 };
 
 use super::{
-    aggregate::counted_rows,
-    connection::{Position, Shape, Sort},
     filter::{Compiler, OrderDirection, Pred, root_rows},
+    paging::{Position, Shape, Sort},
+    relation::{Record, RelDef, Via, hash_rel, same_rel},
 };
 use crate::error::{AppError, AppResult};
-
-/// A model with an integer primary key named `id`.
-pub trait Record {
-    fn id(&self) -> i64;
-}
-
-/// How the rows of a relation hang from their parent record.
-#[derive(Debug)]
-pub enum Via {
-    /// The child row's own column holds the parent id.
-    Column(&'static str),
-    /// A link table holds (child id, parent id) pairs.
-    Link {
-        table: &'static str,
-        child: &'static str,
-        parent: &'static str,
-    },
-    /// The child row points (`fk`) to a row of `table`, whose `parent`
-    /// column holds the parent id.
-    Through {
-        table: &'static str,
-        fk: &'static str,
-        parent: &'static str,
-    },
-}
-
-/// A one-to-many or many-to-many relation of the graph, known by its name.
-#[derive(Debug)]
-pub struct RelDef {
-    /// `Type.field`, as in the schema.
-    pub name: &'static str,
-    /// Table of the related rows.
-    pub child: &'static str,
-    pub via: Via,
-    /// A fixed condition on the related rows: `(column, value)`.
-    pub only: Option<(&'static str, &'static str)>,
-}
-
-/// A relation whose rows are models of entity `E`.
-pub struct Rel<E> {
-    pub def: RelDef,
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E> Rel<E> {
-    pub const fn new(def: RelDef) -> Self {
-        Rel {
-            def,
-            _entity: PhantomData,
-        }
-    }
-}
-
-/// A relation is named `Type.field`, once in the schema.
-impl PartialEq for RelDef {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for RelDef {}
-
-impl Hash for RelDef {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-    }
-}
-
-fn same_rel(a: &RelDef, b: &RelDef) -> bool {
-    a == b
-}
-
-fn hash_rel<H: Hasher>(rel: &RelDef, state: &mut H) {
-    rel.hash(state);
-}
 
 /// Declares a loader key generic over an entity, with the trait impls a
 /// [`DataLoader`] needs (derives would wrongly require them of the entity).
@@ -843,47 +768,11 @@ where
     )
 }
 
-/// One page of a filtered root list, and how many rows the filter keeps.
-///
-/// When they are few (at most [`SORTED_FROM_MATCHES`]), one statement
-/// gathers them, counts them and sorts the page from them alone. When they
-/// are more, they are counted, and the page is read in order as
-/// [`table_page`] reads it: quick when matches are dense. Sorted from all
-/// its matches, a page of a filter keeping thousands of rows would sort them
-/// all; read in order, a page of a filter keeping a few hundred rows of
-/// 50,000 made PostgreSQL read thousands before the page was full (a text
-/// `contains` looks cheap to its planner).
-pub async fn counted_table_page<E>(
-    ctx: &Context<'_>,
-    shape: &Shape,
-) -> AppResult<(Vec<E::Model>, i64)>
-where
-    E: EntityTrait,
-{
-    let db = database(ctx);
-    let backend = db.get_database_backend();
-    let table = E::default().table_name();
-    let found = db
-        .query_all_raw(gathered_page(backend, table, shape))
-        .await?;
-    let total = match found.first() {
-        Some(row) => row.try_get::<i64>("", COUNT)?,
-        // No match, or none past the cursors.
-        None if !shape.window.has_cursors() => 0,
-        None => count_table(ctx, table, shape.pred.as_ref()).await?,
-    };
-    if total > SORTED_FROM_MATCHES as i64 {
-        let total = count_table(ctx, table, shape.pred.as_ref()).await?;
-        return Ok((table_page::<E>(ctx, shape).await?, total));
-    }
-    Ok((models::<E>(found)?, total))
-}
-
 /// The statement of [`counted_table_page`]: the rows matching the filter,
 /// one more than [`SORTED_FROM_MATCHES`] at most, each marked with whether
 /// it lies past the page's cursors; then the page sorted from them, each
 /// row with their number.
-fn gathered_page(backend: DbBackend, table: &'static str, shape: &Shape) -> Statement {
+pub(super) fn gathered_page(backend: DbBackend, table: &'static str, shape: &Shape) -> Statement {
     let mut matches = root_rows(backend, table, shape.pred.as_ref());
     matches.column((table, Asterisk));
     if let Some(past) = past_cursors(table, shape) {
@@ -922,7 +811,7 @@ fn gathered_page(backend: DbBackend, table: &'static str, shape: &Shape) -> Stat
 }
 
 /// Models from the rows of their table.
-fn models<E: EntityTrait>(rows: Vec<QueryResult>) -> AppResult<Vec<E::Model>> {
+pub(super) fn models<E: EntityTrait>(rows: Vec<QueryResult>) -> AppResult<Vec<E::Model>> {
     rows.iter()
         .map(|row| Ok(E::Model::from_query_result(row, "")?))
         .collect()
@@ -933,21 +822,6 @@ const MATCHES: &str = "vigie_matches";
 
 /// Whether a gathered match lies past the page's cursors.
 const PAST: &str = "vigie_past";
-
-/// Number of rows of a table matching a condition.
-pub async fn count_table(
-    ctx: &Context<'_>,
-    table: &'static str,
-    pred: Option<&Pred>,
-) -> AppResult<i64> {
-    let db = database(ctx);
-    let query = counted_rows(db.get_database_backend(), table, pred);
-    let row = db.query_one(&query).await?;
-    Ok(match row {
-        Some(row) => row.try_get("", COUNT)?,
-        None => 0,
-    })
-}
 
 #[cfg(test)]
 mod tests {

@@ -14,5 +14,8 @@ pub mod guard;
 pub mod id;
 pub mod loader;
 pub mod node;
+pub mod paging;
+pub mod record;
+pub mod relation;
 pub mod scalars;
 pub mod selection;

@@ -4,39 +4,20 @@
 
 use std::{str::FromStr, sync::Arc};
 
-use async_graphql::{Context, ID, OutputType};
+use async_graphql::{Context, ID};
 use sea_orm::{EntityName, EntityTrait, ModelTrait};
 
 use super::{
-    aggregate::{GroupKeyInput, GroupRow},
-    connection::{Connection, OrderInput, PageArgs, Position, Shape, Sort, Total, encode_cursor},
+    aggregate::counted_table_page,
+    connection::{Connection, Total},
     filter::{Filter, Pred, Val, checked},
     id,
-    loader::{
-        ById, ByKey, Columns, Page, Record, Rel, RelAll, RelPage, counted_table_page, loader,
-        table_page,
-    },
+    loader::{ById, ByKey, Columns, Page, RelAll, RelPage, loader, table_page},
+    paging::{PageArgs, Position, Shape, Sort, encode_cursor},
+    record::NodeType,
+    relation::{Record, Rel},
 };
 use crate::error::AppError;
-
-/// A record type of the graph, backed by one table.
-pub trait NodeType: From<<Self::Entity as EntityTrait>::Model> + OutputType {
-    /// The GraphQL type name, also the prefix of its global IDs.
-    const TYPE: &'static str;
-    /// The table behind it.
-    const TABLE: &'static str;
-    type Entity: EntityTrait<Model: Record + Clone + Send + Sync>;
-    /// Its filter input.
-    type Filter: Filter;
-    /// Its sort-key input.
-    type Order: OrderInput;
-    /// What its lists can be grouped by.
-    type GroupKey: GroupKeyInput;
-    /// A group of its records.
-    type Group: OutputType + From<GroupRow>;
-    /// Its numeric columns, which groups sum, average, and bound.
-    const NUMBERS: &'static [&'static str];
-}
 
 /// What a list field was asked: its page, filter and sort; archived
 /// records are left out unless asked for.

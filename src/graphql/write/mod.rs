@@ -125,7 +125,8 @@ use serde::Serialize;
 
 use super::{
     engine::id,
-    engine::loader::{Record, database},
+    engine::loader::database,
+    engine::relation::Record,
     live::{Change, Changes},
 };
 pub use crate::store::{begin, is_month, is_siren, snapshot, snapshot_with};

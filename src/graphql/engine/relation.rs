@@ -1,0 +1,84 @@
+//! The relation model: how the rows of a relation hang from their parent
+//! record (a column, a link table, or through another table), each
+//! relation known by its `Type.field` name. It uses nothing else of the
+//! engine.
+
+use std::{
+    hash::{Hash, Hasher},
+    marker::PhantomData,
+};
+
+/// A model with an integer primary key named `id`.
+pub trait Record {
+    fn id(&self) -> i64;
+}
+
+/// How the rows of a relation hang from their parent record.
+#[derive(Debug)]
+pub enum Via {
+    /// The child row's own column holds the parent id.
+    Column(&'static str),
+    /// A link table holds (child id, parent id) pairs.
+    Link {
+        table: &'static str,
+        child: &'static str,
+        parent: &'static str,
+    },
+    /// The child row points (`fk`) to a row of `table`, whose `parent`
+    /// column holds the parent id.
+    Through {
+        table: &'static str,
+        fk: &'static str,
+        parent: &'static str,
+    },
+}
+
+/// A one-to-many or many-to-many relation of the graph, known by its name.
+#[derive(Debug)]
+pub struct RelDef {
+    /// `Type.field`, as in the schema.
+    pub name: &'static str,
+    /// Table of the related rows.
+    pub child: &'static str,
+    pub via: Via,
+    /// A fixed condition on the related rows: `(column, value)`.
+    pub only: Option<(&'static str, &'static str)>,
+}
+
+/// A relation whose rows are models of entity `E`.
+pub struct Rel<E> {
+    pub def: RelDef,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Rel<E> {
+    pub const fn new(def: RelDef) -> Self {
+        Rel {
+            def,
+            _entity: PhantomData,
+        }
+    }
+}
+
+/// A relation is named `Type.field`, once in the schema.
+impl PartialEq for RelDef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for RelDef {}
+
+impl Hash for RelDef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+pub(super) fn same_rel(a: &RelDef, b: &RelDef) -> bool {
+    a == b
+}
+
+pub(super) fn hash_rel<H: Hasher>(rel: &RelDef, state: &mut H) {
+    rel.hash(state);
+}
