@@ -76,22 +76,26 @@ pub fn code_errors(response: &mut Response) {
             set_code(error, Code::Internal);
         }
     }
-    unavailable_fails_all(response);
+    failure_fails_all(response);
     bound(response);
 }
 
-/// A database that failed under a request fails the whole request: its
-/// answer is that one error, with no partial data a client could take for
-/// the answer (over HTTP, a 503 with `Retry-After`).
-fn unavailable_fails_all(response: &mut Response) {
-    let unavailable = response.errors.iter().position(|error| {
+/// A database that failed under a request, or a request stopped at its
+/// time limit (by the hub or by the database's own statement limit, which
+/// ever comes first), fails the whole request: its answer is that one
+/// error, with no partial data a client could take for the answer (over
+/// HTTP, a 503 with `Retry-After` for the database).
+fn failure_fails_all(response: &mut Response) {
+    let whole =
+        [Code::DbUnavailable, Code::Timeout].map(|code| async_graphql::Value::from(code.as_str()));
+    let failed = response.errors.iter().position(|error| {
         error
             .extensions
             .as_ref()
             .and_then(|ext| ext.get("code"))
-            .is_some_and(|code| *code == async_graphql::Value::from(Code::DbUnavailable.as_str()))
+            .is_some_and(|code| whole.contains(code))
     });
-    if let Some(at) = unavailable {
+    if let Some(at) = failed {
         let mut error = response.errors.swap_remove(at);
         error.path.clear();
         error.locations.clear();
@@ -223,6 +227,21 @@ mod tests {
         assert_eq!(response.data, async_graphql::Value::Null);
         assert_eq!(response.errors.len(), 1);
         assert_eq!(code_of(&response.errors[0]), "\"DB_UNAVAILABLE\"");
+        assert!(response.errors[0].path.is_empty());
+    }
+
+    #[test]
+    fn a_statement_stopped_at_the_time_limit_fails_the_whole_request() {
+        let mut stopped = ServerError::new(crate::error::TIMEOUT_MESSAGE, None);
+        stopped.path = vec![async_graphql::PathSegment::Field("territories".into())];
+        set_code(&mut stopped, Code::Timeout);
+        let mut response = Response::new(
+            async_graphql::value!({ "territories": null, "network": { "name": "x" } }),
+        );
+        response.errors = vec![stopped];
+        code_errors(&mut response);
+        assert_eq!(response.data, async_graphql::Value::Null);
+        assert_eq!(code_of(&response.errors[0]), "\"TIMEOUT\"");
         assert!(response.errors[0].path.is_empty());
     }
 
