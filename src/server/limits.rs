@@ -95,17 +95,14 @@ impl Limiter {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|k| !k.is_empty());
-        let by_ip = self
-            .by_ip
-            .as_ref()
-            .map(|limiter| check_key(limiter, &self.client_ip(headers, peer)));
+        let by_ip = self.check_ip(self.client_ip(headers, peer));
         let by_key = key.and_then(|key| {
             self.by_key.as_ref().map(|limiter| {
                 // The key's prefix names it; the rest is its secret.
                 check_key(limiter, &key.chars().take(24).collect())
             })
         });
-        let waits = [by_ip, by_key]
+        let waits = [Some(by_ip), by_key]
             .into_iter()
             .flatten()
             .filter_map(Result::err);
