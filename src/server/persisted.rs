@@ -45,6 +45,14 @@ pub struct Registration {
     pub keyed_only: bool,
 }
 
+impl Registration {
+    /// Whether a document of this text may be registered at all: some are
+    /// kept, and it is no larger than the largest kept.
+    pub fn takes(&self, query: &str) -> bool {
+        self.kept > 0 && query.len() <= self.max_bytes
+    }
+}
+
 impl Default for Registration {
     fn default() -> Self {
         Registration {
@@ -115,6 +123,12 @@ impl Safelist {
         self.by_key.get(id).map(|i| &self.operations[*i])
     }
 
+    /// Whether a safelist-only hub refuses this query text to a request
+    /// without an API key (see [`SAFELIST_ONLY`]).
+    pub fn refuses(&self, safelist_only: bool, anonymous: bool, query: &str) -> bool {
+        safelist_only && anonymous && !self.holds(query)
+    }
+
     /// Whether this query text is a safelisted operation's.
     pub fn holds(&self, query: &str) -> bool {
         self.find(&sha256_hex(query)).is_some()
@@ -124,6 +138,11 @@ impl Safelist {
         &self.operations
     }
 }
+
+/// What a safelist-only hub answers a request without a key that runs
+/// another operation (`PERSISTED_QUERY_REQUIRED`).
+pub const SAFELIST_ONLY: &str =
+    "this hub runs only its safelisted operations for requests without an API key";
 
 /// Hex SHA-256 of a text's UTF-8 bytes.
 pub fn sha256_hex(text: &str) -> String {
@@ -178,7 +197,7 @@ pub async fn store<C: ConnectionTrait>(
     query: &str,
     rules: &Registration,
 ) -> AppResult<()> {
-    if rules.kept == 0 || query.len() > rules.max_bytes {
+    if !rules.takes(query) {
         return Ok(());
     }
     let row = persisted_query::ActiveModel {

@@ -174,11 +174,11 @@ pub(super) fn admit(
     media: Media,
     get: bool,
 ) -> Result<async_graphql::Request, Refused> {
-    if settings.safelist_only && client.anonymous() && !persisted::Safelist::get().holds(&query) {
+    if persisted::Safelist::get().refuses(settings.safelist_only, client.anonymous(), &query) {
         return Err(Refused::http(
             StatusCode::FORBIDDEN,
             Code::PersistedQueryRequired.as_str(),
-            "this hub runs only its safelisted operations for requests without an API key",
+            persisted::SAFELIST_ONLY,
         ));
     }
     // Nothing parses a text before it is checked (the GET rule below
@@ -386,7 +386,7 @@ pub(super) async fn answer(
 /// it is logged, not answered.
 async fn register(state: &AppState, ip: IpAddr, hash: &str, query: &str) {
     let rules = &state.settings.persisted;
-    if rules.kept == 0 || query.len() > rules.max_bytes {
+    if !rules.takes(query) {
         return;
     }
     if let Some(limiter) = &state.registrations

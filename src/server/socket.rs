@@ -26,7 +26,10 @@ use axum::{
 use futures_util::{StreamExt, stream::BoxStream};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::{AppState, http_error, persisted::Safelist};
+use super::{
+    AppState, http_error,
+    persisted::{SAFELIST_ONLY, Safelist},
+};
 use crate::{error::Code, graphql::engine::guard};
 
 /// What an address may hold open over WebSocket, and how fast a socket may
@@ -197,12 +200,9 @@ impl SocketExecutor {
                 "too many operations; wait a little before sending more".into(),
             ));
         }
-        if self.state.settings.safelist_only && !Safelist::get().holds(&request.query) {
-            return Err(refused(
-                Code::PersistedQueryRequired,
-                "this hub runs only its safelisted operations for requests without an API key"
-                    .into(),
-            ));
+        // Sockets are anonymous.
+        if Safelist::get().refuses(self.state.settings.safelist_only, true, &request.query) {
+            return Err(refused(Code::PersistedQueryRequired, SAFELIST_ONLY.into()));
         }
         let most = self.state.settings.socket_limits.operations_per_ip;
         Sockets::lease(&self.state, self.ip, Kind::Operation, most).ok_or_else(|| {

@@ -7,18 +7,16 @@
 //! allowed; with `--safelist-only`, none.
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::Child,
     time::{Duration, Instant},
 };
 
 use serde_json::{Value as Json, json};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDb, codes, free_port, wait_until_healthy},
+    helpers::{Backend, TestApp, TestDb, codes, serve_process},
     live::{self, Socket},
 };
-
-const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
 /// The introspection query GraphiQL and schema tools send.
 const INTROSPECTION: &str = include_str!("abuse/introspection.graphql");
@@ -48,17 +46,7 @@ impl Drop for Hub {
 impl Hub {
     async fn start(backend: Backend, args: &[&str]) -> Hub {
         let db = TestDb::new(backend).await;
-        let port = free_port();
-        let child = Command::new(VIGIE)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .args(["--database-url", &db.url])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        wait_until_healthy(&base).await;
+        let (child, base) = serve_process(&db.url, args).await;
         Hub {
             child,
             base,

@@ -5,7 +5,7 @@
 
 use std::{
     collections::HashSet,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -13,7 +13,7 @@ use std::{
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value as Json, json};
 
-use crate::helpers::{free_port, post_graphql, succeeded, wait_until_healthy};
+use crate::helpers::{post_graphql, serve_process, succeeded};
 
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 const WRITERS: usize = 8;
@@ -21,18 +21,7 @@ const ROUNDS: usize = 4;
 
 /// Starts the hub and waits until it answers.
 async fn start(url: &str) -> (Child, String) {
-    let port = free_port();
-    let child = Command::new(VIGIE)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", url])
-        .args(["--rate-limit-ip", "0", "--rate-limit-key", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_until_healthy(&base).await;
-    (child, base)
+    serve_process(url, &["--rate-limit-ip", "0", "--rate-limit-key", "0"]).await
 }
 
 const CREATE: &str = "mutation($input: CreateDeploymentInput!, $key: String) {

@@ -438,6 +438,23 @@ pub async fn send_raw(
     )
 }
 
+/// Starts `vigie serve` on the database at `url`, with `args` besides,
+/// and waits until it answers: the process, and the hub's base URL.
+pub async fn serve_process(url: &str, args: &[&str]) -> (std::process::Child, String) {
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", url])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_healthy(&base).await;
+    (child, base)
+}
+
 /// Waits until a `vigie serve` at `base` answers on `/health` (30 s at most).
 pub async fn wait_until_healthy(base: &str) {
     let client = reqwest::Client::new();
