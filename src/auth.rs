@@ -34,7 +34,9 @@ pub enum Actor {
 /// A valid API key, and what it may write.
 #[derive(Debug, Clone)]
 pub struct Writer {
-    pub key_id: i64,
+    /// The API key it wrote with; none for the hub's own writers (the
+    /// reference load, `vigie import`).
+    pub key_id: Option<i64>,
     /// The label the key was created with; audit events name it.
     pub label: String,
     pub role: KeyRole,
@@ -43,6 +45,17 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// One of the hub's own writers, which writes everything and is named
+    /// `label` in the audit trail.
+    pub fn system(label: impl Into<String>) -> Self {
+        Writer {
+            key_id: None,
+            label: label.into(),
+            role: KeyRole::Admin,
+            territories: Vec::new(),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == KeyRole::Admin
     }
@@ -238,7 +251,7 @@ pub async fn authenticate<C: ConnectionTrait>(
         .map(|l| l.territory_id)
         .collect();
     Ok(Actor::Writer(Writer {
-        key_id: found.id,
+        key_id: Some(found.id),
         label: found.label,
         role: found.role,
         territories,

@@ -194,12 +194,12 @@ pub struct Api {
     bounds: engine::guard::Bounds,
     /// Relays other replicas' writes to this one's subscribers while the
     /// API lives.
-    _relay: Option<std::sync::Arc<live::Relay>>,
+    _relay: Option<std::sync::Arc<crate::store::changes::Relay>>,
 }
 
 impl Api {
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
-        let changes = live::Changes::default();
+        let changes = crate::store::changes::Changes::default();
         let relay = changes.relay(&db).map(std::sync::Arc::new);
         let schema = builder(limits).data(db.clone()).data(changes).finish();
         Api {

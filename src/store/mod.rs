@@ -5,6 +5,12 @@
 //! entities, the database and the hub's error type; nothing of GraphQL or
 //! HTTP.
 
+pub mod changes;
+mod checks;
+pub mod write;
+
+pub use checks::{Checks, MAX_LINE, MAX_TEXT};
+
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,

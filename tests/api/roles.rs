@@ -213,6 +213,61 @@ on_both_backends! {
     }
 }
 
+/// A field each type checks, and a value it refuses: blank where the
+/// field is required, too long where it is not.
+fn wrong_field(name: &str) -> (&'static str, Json) {
+    match name {
+        "Territory" | "Organization" => ("name", json!(" ")),
+        "Contribution" | "StudyFinding" => ("statement", json!(" ")),
+        "CharterSignature" => ("signatory", json!("x".repeat(301))),
+        _ => ("title", json!(" ")),
+    }
+}
+
+on_both_backends! {
+    async fn field_errors_come_before_scope_checks(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let outsider = outsider_key(&app).await;
+        let router = app.router();
+        for case in cases(&f, &keys) {
+            let n = case.name;
+            let (field, wrong) = wrong_field(n);
+            let mut create = case.create.clone();
+            create[field] = wrong.clone();
+            let mut update = case.update.clone();
+            update[field] = wrong;
+            update["id"] = json!(gid(n, case.target));
+            update["expectedVersion"] = json!(version(&app, &case).await);
+            let calls = [
+                ("create", json!({ "input": create })),
+                ("update", json!({ "input": update })),
+            ];
+            for (mutation, variables) in calls {
+                let query = format!(
+                    "mutation($input: {M}{n}Input!) {{ {mutation}{n}(input: $input) {{ id }} }}",
+                    M = if mutation == "create" { "Create" } else { "Update" },
+                );
+                let before = written(&app, &case).await;
+                let answer = post(&router, Some(&outsider), &query, variables).await;
+                assert_eq!(bad_fields(&answer), [format!("input.{field}")],
+                    "{mutation} {n}: the field error, not the scope");
+                assert_eq!(written(&app, &case).await, before, "{mutation} {n} wrote");
+                // With the field right, the same caller is out of scope.
+                let right = post(&router, Some(&outsider), &query,
+                    json!({ "input": if mutation == "create" { case.create.clone() } else {
+                        let mut update = case.update.clone();
+                        update["id"] = json!(gid(n, case.target));
+                        update["expectedVersion"] = json!(version(&app, &case).await);
+                        update
+                    } })).await;
+                assert_eq!(right.code(), Some("FORBIDDEN"), "{mutation} {n}: {:#}", right.body);
+            }
+        }
+    }
+}
+
 /// The `extensions.fields[].field` of a BAD_USER_INPUT answer.
 fn bad_fields(answer: &crate::writes::Answer) -> Vec<String> {
     assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{:#}", answer.body);

@@ -5,7 +5,7 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::charter_signature;
 use sea_orm::{ConnectionTrait, Set};
 
-use super::{Checks, Draft, MAX_LINE, Writable, territory_scope, undefined_or};
+use super::{Checks, Draft, InputChecks, MAX_LINE, Writable, territory_scope, undefined_or};
 use crate::{
     auth::Writer,
     error::AppResult,

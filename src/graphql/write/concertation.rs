@@ -3,30 +3,21 @@
 //! An editor's key writes the concertations its territories lead or
 //! co-organise, and creates those they lead; an admin's, all.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use chrono::Utc;
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{concertation, concertation_co_organizer};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::{
-    Checks, IdempotencyKey, Links, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor,
-    check_references, claimed, find, snapshot_with,
-};
+use super::{Checks, Draft, InputChecks, Links, MAX_LINE, MAX_TEXT, Writable, undefined_or};
 use crate::{
     auth::Writer,
     error::{AppError, AppResult},
     graphql::{
         Concertation,
-        engine::loader::database,
         engine::scalars::Date,
         enums::{ConcertationFormat, ConcertationStatus, Public},
     },
+    store::snapshot_with,
 };
-
-const TYPE: &str = "Concertation";
 
 /// A new citizen concertation on AI, led by a territory.
 #[derive(InputObject)]
@@ -120,32 +111,28 @@ pub(super) async fn organisers<C: ConnectionTrait>(
     Ok(territories)
 }
 
-fn forbidden() -> AppError {
-    AppError::Forbidden(
-        "this key may not write for the territories that run this concertation".into(),
-    )
-}
-
 #[async_trait::async_trait]
 impl Writable for concertation::Model {
-    const TYPE: &'static str = TYPE;
+    const TYPE: &'static str = "Concertation";
     const TABLE: &'static str = "concertation";
 
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
         if writer.is_admin() || writer.covers_any(&organisers(db, self).await?) {
             Ok(())
         } else {
-            Err(forbidden())
+            Err(AppError::Forbidden(
+                "this key may not write for the territories that run this concertation".into(),
+            ))
         }
     }
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
+        use entity::{concertation_format as cf, concertation_public as cp};
         let co_organizers: Vec<i64> = organisers(db, self).await?.split_off(1);
-        let parent = "concertation_id";
         let formats: Vec<String> =
-            Links::read(db, "concertation_format", parent, "format", self.id).await?;
+            Links::read(db, cf::Column::ConcertationId, cf::Column::Format, self.id).await?;
         let publics: Vec<String> =
-            Links::read(db, "concertation_public", parent, "public", self.id).await?;
+            Links::read(db, cp::Column::ConcertationId, cp::Column::Public, self.id).await?;
         Ok(snapshot_with(
             self,
             [
@@ -157,33 +144,36 @@ impl Writable for concertation::Model {
     }
 }
 
-/// The lists of a concertation, as given.
-struct Lists {
-    co_organizers: Option<Vec<i64>>,
-    formats: Option<Vec<ConcertationFormat>>,
-    publics: Option<Vec<Public>>,
-}
-
-/// Makes the concertation's lists those given (lists not given stay).
-async fn write_lists(write: &Write<'_>, id: i64, lists: Lists) -> AppResult<()> {
-    let parent = "concertation_id";
-    let links = [
-        lists
-            .co_organizers
-            .map(|t| Links::to("concertation_co_organizer", parent, "territory_id", t)),
-        lists.formats.map(|f| {
-            let values = f.into_iter().map(entity::enums::ConcertationFormat::from);
-            Links::to("concertation_format", parent, "format", values)
-        }),
-        lists.publics.map(|p| {
-            let values = p.into_iter().map(entity::enums::Public::from);
-            Links::to("concertation_public", parent, "public", values)
-        }),
-    ];
-    for links in links.into_iter().flatten() {
-        links.replace(&write.txn, id).await?;
-    }
-    Ok(())
+/// The lists of a concertation's input, checked into its draft: lists
+/// given replace the concertation's.
+fn concertation_lists(
+    draft: Draft<concertation::ActiveModel>,
+    checks: &mut Checks,
+    co_organizers: Option<&[ID]>,
+    formats: Option<&[ConcertationFormat]>,
+    publics: Option<&[Public]>,
+) -> Draft<concertation::ActiveModel> {
+    use entity::{
+        concertation_co_organizer as cco, concertation_format as cf, concertation_public as cp,
+    };
+    let co_organizers = co_organizers.map(|ids| {
+        let ids = checks.ids("input.coOrganizers", ids, "Territory");
+        Links::to(cco::Column::ConcertationId, cco::Column::TerritoryId, ids)
+    });
+    let formats = formats.map(|formats| {
+        let values = unique(formats)
+            .into_iter()
+            .map(entity::enums::ConcertationFormat::from);
+        Links::to(cf::Column::ConcertationId, cf::Column::Format, values)
+    });
+    let publics = publics.map(|publics| {
+        let values = unique(publics).into_iter().map(entity::enums::Public::from);
+        Links::to(cp::Column::ConcertationId, cp::Column::Public, values)
+    });
+    draft
+        .linked("input.coOrganizers", "territory", co_organizers)
+        .with(formats)
+        .with(publics)
 }
 
 /// Unique values, in the order first given.
@@ -197,204 +187,113 @@ fn unique<T: PartialEq + Copy>(values: &[T]) -> Vec<T> {
     out
 }
 
-/// References of a concertation's input that must name live records.
-fn references(
-    territory: Option<i64>,
-    programme: Option<i64>,
-    co: &Option<Vec<i64>>,
-) -> Vec<Refs<'static>> {
-    let mut wanted = Vec::new();
-    if let Some(territory) = territory {
-        wanted.push(Refs::One("input.territory", "territory", territory));
-    }
-    if let Some(programme) = programme {
-        wanted.push(Refs::One(
-            "input.programme",
-            "concertation_programme",
-            programme,
-        ));
-    }
-    if let Some(co) = co {
-        wanted.push(Refs::Many("input.coOrganizers", "territory", co.clone()));
-    }
-    wanted
+fn concertation_draft(
+    input: CreateConcertationInput,
+    checks: &mut Checks,
+) -> Draft<concertation::ActiveModel> {
+    let territory = checks.id("input.territory", &input.territory, "Territory");
+    let programme = checks.maybe_id(
+        "input.programme",
+        input.programme.as_ref(),
+        "ConcertationProgramme",
+    );
+    let (start, end) = (input.start_date.map(|d| d.0), input.end_date.map(|d| d.0));
+    checks.ordered("input.endDate", start, end);
+    let row = concertation::ActiveModel {
+        territory_id: Set(territory.unwrap_or_default()),
+        programme_id: Set(programme),
+        title: Set(checks.required("input.title", &input.title, MAX_LINE)),
+        summary: Set(checks.optional("input.summary", input.summary.as_deref(), MAX_TEXT)),
+        status: Set(input.status.into()),
+        start_date: Set(start),
+        end_date: Set(end),
+        participant_count: Set(
+            checks.not_negative("input.participantCount", input.participant_count)
+        ),
+        hours: Set(checks.not_negative("input.hours", input.hours)),
+        report_url: Set(checks.url("input.reportUrl", input.report_url.as_deref())),
+        produced_local_charter: Set(input.produced_local_charter.unwrap_or(false)),
+        ..Default::default()
+    };
+    let draft = Draft::new(row)
+        .names("input.territory", "territory", territory)
+        .names("input.programme", "concertation_programme", programme)
+        .within(territory);
+    concertation_lists(
+        draft,
+        checks,
+        Some(&input.co_organizers),
+        Some(&input.formats),
+        Some(&input.publics),
+    )
 }
 
-/// Mutations of concertations.
-#[derive(Default)]
-pub struct ConcertationMutation;
+fn concertation_change(
+    input: UpdateConcertationInput,
+    current: &concertation::Model,
+    checks: &mut Checks,
+) -> Draft<concertation::ActiveModel> {
+    let territory = input
+        .territory
+        .as_ref()
+        .and_then(|t| checks.id("input.territory", t, "Territory"));
+    let programme = checks.change_id("input.programme", &input.programme, "ConcertationProgramme");
+    let title = input
+        .title
+        .as_deref()
+        .map(|t| checks.required("input.title", t, MAX_LINE));
+    let summary = checks.change_text("input.summary", &input.summary, MAX_TEXT);
+    let report_url = checks.change_url("input.reportUrl", &input.report_url);
+    let start_date = undefined_or::<Date, Date>(input.start_date).map(|d| d.map(|d| d.0));
+    let end_date = undefined_or::<Date, Date>(input.end_date).map(|d| d.map(|d| d.0));
+    checks.ordered(
+        "input.endDate",
+        start_date.unwrap_or(current.start_date),
+        end_date.unwrap_or(current.end_date),
+    );
+    let participants = undefined_or::<i32, i32>(input.participant_count);
+    checks.not_negative("input.participantCount", participants.flatten());
+    let hours = undefined_or::<f64, f64>(input.hours);
+    checks.not_negative("input.hours", hours.flatten());
+    let mut row = concertation::ActiveModel::default();
+    patch!(row {
+        territory_id: territory,
+        programme_id: programme,
+        title: title,
+        summary: summary,
+        report_url: report_url,
+        start_date: start_date,
+        end_date: end_date,
+        participant_count: participants,
+        hours: hours,
+        status: input.status.map(Into::into),
+        produced_local_charter: input.produced_local_charter,
+    });
+    let draft = Draft::new(row)
+        .names("input.territory", "territory", territory)
+        .names(
+            "input.programme",
+            "concertation_programme",
+            programme.flatten(),
+        )
+        .within(territory);
+    concertation_lists(
+        draft,
+        checks,
+        input.co_organizers.as_deref(),
+        input.formats.as_deref(),
+        input.publics.as_deref(),
+    )
+}
 
-#[Object]
-impl ConcertationMutation {
+writing! {
+    ConcertationMutation for concertation::Model as Concertation;
     /// Records a new concertation led by one of your territories. With an
     /// `idempotencyKey`, a retried request returns the concertation the
     /// first one created instead of a duplicate.
-    async fn create_concertation(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateConcertationInput,
-        #[graphql(
-            desc = "A key of your choosing, unique for each new record: a retry with the same key returns the first result."
-        )]
-        idempotency_key: Option<String>,
-    ) -> async_graphql::Result<Concertation> {
-        let writer = actor(ctx).writer()?;
-        let idempotency = IdempotencyKey::new(idempotency_key, "createConcertation")?;
-        let db = database(ctx);
-        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
-            return Ok(Concertation(earlier));
-        }
-        let mut checks = Checks::default();
-        let territory = checks.id("input.territory", &input.territory, "Territory");
-        let programme = input
-            .programme
-            .as_ref()
-            .and_then(|p| checks.id("input.programme", p, "ConcertationProgramme"));
-        let title = checks.required("input.title", &input.title, MAX_LINE);
-        let summary = checks.optional("input.summary", input.summary.as_deref(), MAX_TEXT);
-        let (start, end) = (input.start_date.map(|d| d.0), input.end_date.map(|d| d.0));
-        checks.ordered("input.endDate", start, end);
-        let participants = checks.not_negative("input.participantCount", input.participant_count);
-        let hours = checks.not_negative("input.hours", input.hours);
-        let report_url = checks.url("input.reportUrl", input.report_url.as_deref());
-        let co_organizers =
-            Some(checks.ids("input.coOrganizers", &input.co_organizers, "Territory"));
-        if let Some(territory) = territory
-            && !writer.covers(territory)
-        {
-            return Err(forbidden().into());
-        }
-        checks.finish()?;
-        let territory = territory.expect("checked");
-        check_references(db, references(Some(territory), programme, &co_organizers)).await?;
-
-        let write = Write::begin(ctx, writer).await?;
-        let now = Utc::now();
-        let model = concertation::ActiveModel {
-            territory_id: Set(territory),
-            programme_id: Set(programme),
-            title: Set(title),
-            summary: Set(summary),
-            status: Set(input.status.into()),
-            start_date: Set(start),
-            end_date: Set(end),
-            participant_count: Set(participants),
-            hours: Set(hours),
-            report_url: Set(report_url),
-            produced_local_charter: Set(input.produced_local_charter.unwrap_or(false)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(&write.txn)
-        .await
-        .map_err(AppError::from)?;
-        let lists = Lists {
-            co_organizers,
-            formats: Some(unique(&input.formats)),
-            publics: Some(unique(&input.publics)),
-        };
-        write_lists(&write, model.id, lists).await?;
-        Ok(Concertation(
-            write.finish_create(db, &idempotency, model).await?,
-        ))
-    }
-
+    "createConcertation"(CreateConcertationInput) => concertation_draft;
     /// Changes a concertation: the fields given, at the version you read.
-    async fn update_concertation(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateConcertationInput,
-    ) -> async_graphql::Result<Concertation> {
-        let writer = actor(ctx).writer()?;
-        let db = database(ctx);
-        let current: concertation::Model = find(db, &input.id).await?;
-        current.check_scope(db, writer).await?;
-
-        let mut checks = Checks::default();
-        let territory = input
-            .territory
-            .as_ref()
-            .and_then(|t| checks.id("input.territory", t, "Territory"));
-        if let Some(territory) = territory
-            && !writer.covers(territory)
-        {
-            return Err(forbidden().into());
-        }
-        let programme = match &input.programme {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(p) => {
-                Some(checks.id("input.programme", p, "ConcertationProgramme"))
-            }
-        };
-        let title = input
-            .title
-            .as_deref()
-            .map(|t| checks.required("input.title", t, MAX_LINE));
-        let summary = checks.change_text("input.summary", &input.summary, MAX_TEXT);
-        let report_url = checks.change_url("input.reportUrl", &input.report_url);
-        let start_date =
-            super::undefined_or::<Date, Date>(input.start_date).map(|d| d.map(|d| d.0));
-        let end_date = super::undefined_or::<Date, Date>(input.end_date).map(|d| d.map(|d| d.0));
-        let start = start_date.unwrap_or(current.start_date);
-        let end = end_date.unwrap_or(current.end_date);
-        checks.ordered("input.endDate", start, end);
-        let participants = super::undefined_or::<i32, i32>(input.participant_count);
-        checks.not_negative("input.participantCount", participants.flatten());
-        let hours = super::undefined_or::<f64, f64>(input.hours);
-        checks.not_negative("input.hours", hours.flatten());
-        let co_organizers = input
-            .co_organizers
-            .as_deref()
-            .map(|ids| checks.ids("input.coOrganizers", ids, "Territory"));
-        checks.finish()?;
-        check_references(
-            db,
-            references(territory, programme.flatten(), &co_organizers),
-        )
-        .await?;
-
-        let write = Write::begin(ctx, writer).await?;
-        let (current, version, before) =
-            claimed::<concertation::Model>(&write, current.id, input.expected_version).await?;
-        let mut row = current.into_active_model();
-        if let Some(territory) = territory {
-            row.territory_id = Set(territory);
-        }
-        if let Some(title) = title {
-            row.title = Set(title);
-        }
-        macro_rules! set {
-            ($($field:ident = $value:expr;)*) => {
-                $(if let Some(value) = $value { row.$field = Set(value); })*
-            };
-        }
-        set! {
-            programme_id = programme;
-            summary = summary;
-            report_url = report_url;
-            start_date = start_date;
-            end_date = end_date;
-            participant_count = participants;
-            hours = hours;
-            status = input.status.map(Into::into);
-            produced_local_charter = input.produced_local_charter;
-        }
-        row.version = Set(version);
-        row.updated_at = Set(Utc::now());
-        let model = row.update(&write.txn).await.map_err(AppError::from)?;
-        let lists = Lists {
-            co_organizers,
-            formats: input.formats.as_deref().map(unique),
-            publics: input.publics.as_deref().map(unique),
-        };
-        write_lists(&write, model.id, lists).await?;
-        Ok(Concertation(
-            write.finish_update(version, before, model).await?,
-        ))
-    }
+    "updateConcertation"(UpdateConcertationInput) => concertation_change;
 }
 
 archiving! {

@@ -5,26 +5,20 @@
 //! the concertation (its leading or co-organising territories); a
 //! programme-level one (a concern of the whole programme) by admins only.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use chrono::Utc;
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{concertation, contribution};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
+use sea_orm::{ConnectionTrait, Set};
 
-use super::{
-    Checks, IdempotencyKey, Links, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, find, snapshot_with, undefined_or,
-};
+use super::{Checks, Draft, InputChecks, Links, MAX_TEXT, Writable, load, undefined_or};
 use crate::{
     auth::Writer,
     error::{AppError, AppResult},
     graphql::{
         Contribution,
-        engine::loader::database,
         enums::{ContributionKind, Public, ResponseState},
     },
+    store::snapshot_with,
 };
-
-const TYPE: &str = "Contribution";
 
 /// A new contribution: something a concertation (or, for admins, a whole
 /// programme) raised.
@@ -89,11 +83,23 @@ pub struct UpdateContributionInput {
 
 #[async_trait::async_trait]
 impl Writable for contribution::Model {
-    const TYPE: &'static str = TYPE;
+    const TYPE: &'static str = "Contribution";
     const TABLE: &'static str = "contribution";
 
+    /// A contribution of a concertation may be written by whoever may
+    /// write the concertation; a programme-level one by admins.
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
-        in_scope(db, writer, self.concertation_id).await
+        match self.concertation_id {
+            None if writer.is_admin() => Ok(()),
+            None => Err(AppError::Forbidden(
+                "only an admin key may write programme-level contributions".into(),
+            )),
+            Some(id) => match load::<concertation::Model, _>(db, id).await? {
+                Some(concertation) => concertation.check_scope(db, writer).await,
+                // Checked as a reference with the other fields.
+                None => Ok(()),
+            },
+        }
     }
 
     /// The territory that leads its concertation.
@@ -101,26 +107,24 @@ impl Writable for contribution::Model {
         let Some(id) = self.concertation_id else {
             return Ok(None);
         };
-        Ok(super::load::<concertation::Model, _>(db, id)
+        Ok(load::<concertation::Model, _>(db, id)
             .await?
             .map(|c| c.territory_id))
     }
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
-        let parent = "contribution_id";
+        use entity::{contribution_deployment as cd, contribution_risk_category as cr};
         let risk_categories: Vec<i64> = Links::read(
             db,
-            "contribution_risk_category",
-            parent,
-            "risk_category_id",
+            cr::Column::ContributionId,
+            cr::Column::RiskCategoryId,
             self.id,
         )
         .await?;
         let deployments: Vec<i64> = Links::read(
             db,
-            "contribution_deployment",
-            parent,
-            "deployment_id",
+            cd::Column::ContributionId,
+            cd::Column::DeploymentId,
             self.id,
         )
         .await?;
@@ -134,214 +138,112 @@ impl Writable for contribution::Model {
     }
 }
 
-/// A contribution of `concertation` may be written by whoever may write the
-/// concertation; a programme-level one (`None`) by admins.
-async fn in_scope<C: ConnectionTrait>(
-    db: &C,
-    writer: &Writer,
-    concertation: Option<i64>,
-) -> AppResult<()> {
-    match concertation {
-        None if writer.is_admin() => Ok(()),
-        None => Err(AppError::Forbidden(
-            "only an admin key may write programme-level contributions".into(),
+/// The lists of a contribution's input, checked into its draft: lists
+/// given replace the contribution's.
+fn contribution_lists(
+    draft: Draft<contribution::ActiveModel>,
+    checks: &mut Checks,
+    risk_categories: Option<&[ID]>,
+    deployments: Option<&[ID]>,
+) -> Draft<contribution::ActiveModel> {
+    use entity::{contribution_deployment as cd, contribution_risk_category as cr};
+    let risk_categories = risk_categories.map(|ids| {
+        let ids = checks.ids("input.riskCategories", ids, "RiskCategory");
+        Links::to(cr::Column::ContributionId, cr::Column::RiskCategoryId, ids)
+    });
+    let deployments = deployments.map(|ids| {
+        let ids = checks.ids("input.deployments", ids, "Deployment");
+        Links::to(cd::Column::ContributionId, cd::Column::DeploymentId, ids)
+    });
+    draft
+        .linked("input.riskCategories", "risk_category", risk_categories)
+        .linked("input.deployments", "deployment", deployments)
+}
+
+fn contribution_draft(
+    input: CreateContributionInput,
+    checks: &mut Checks,
+) -> Draft<contribution::ActiveModel> {
+    let concertation = checks.maybe_id(
+        "input.concertation",
+        input.concertation.as_ref(),
+        "Concertation",
+    );
+    let programme = checks.maybe_id(
+        "input.programme",
+        input.programme.as_ref(),
+        "ConcertationProgramme",
+    );
+    if input.concertation.is_some() == input.programme.is_some() {
+        checks.add(
+            "input.concertation",
+            "give either a concertation or a programme",
+        );
+    }
+    let row = contribution::ActiveModel {
+        concertation_id: Set(concertation),
+        programme_id: Set(programme),
+        kind: Set(input.kind.into()),
+        rank: Set(checks.at_least("input.rank", input.rank, 1)),
+        statement: Set(checks.required("input.statement", &input.statement, MAX_TEXT)),
+        salience: Set(checks.within("input.salience", input.salience, 1, 5)),
+        public: Set(input.public.map(Into::into)),
+        response_state: Set(input
+            .response_state
+            .map_or(entity::enums::ResponseState::Open, Into::into)),
+        response: Set(checks.optional("input.response", input.response.as_deref(), MAX_TEXT)),
+        ..Default::default()
+    };
+    let draft = Draft::new(row)
+        .names("input.concertation", "concertation", concertation)
+        .names("input.programme", "concertation_programme", programme);
+    contribution_lists(
+        draft,
+        checks,
+        Some(&input.risk_categories),
+        Some(&input.deployments),
+    )
+}
+
+fn contribution_change(
+    input: UpdateContributionInput,
+    _current: &contribution::Model,
+    checks: &mut Checks,
+) -> Draft<contribution::ActiveModel> {
+    let rank = undefined_or::<i32, i32>(input.rank);
+    checks.at_least("input.rank", rank.flatten(), 1);
+    let salience = undefined_or::<i32, i32>(input.salience);
+    checks.within("input.salience", salience.flatten(), 1, 5);
+    let mut row = contribution::ActiveModel::default();
+    patch!(row {
+        statement: input.statement.as_deref().map(|s| checks.required(
+            "input.statement",
+            s,
+            MAX_TEXT
         )),
-        Some(id) => match super::load::<concertation::Model, _>(db, id).await? {
-            Some(concertation) => concertation.check_scope(db, writer).await,
-            // Checked as a reference with the other fields.
-            None => Ok(()),
-        },
-    }
+        rank: rank,
+        salience: salience,
+        response: checks.change_text("input.response", &input.response, MAX_TEXT),
+        kind: input.kind.map(Into::into),
+        public: undefined_or(input.public),
+        response_state: input.response_state.map(Into::into),
+    });
+    contribution_lists(
+        Draft::new(row),
+        checks,
+        input.risk_categories.as_deref(),
+        input.deployments.as_deref(),
+    )
 }
 
-/// Makes the contribution's lists those given (lists not given stay).
-async fn write_lists(
-    write: &Write<'_>,
-    id: i64,
-    risk_categories: Option<Vec<i64>>,
-    deployments: Option<Vec<i64>>,
-) -> AppResult<()> {
-    let parent = "contribution_id";
-    let links = [
-        risk_categories
-            .map(|c| Links::to("contribution_risk_category", parent, "risk_category_id", c)),
-        deployments.map(|d| Links::to("contribution_deployment", parent, "deployment_id", d)),
-    ];
-    for links in links.into_iter().flatten() {
-        links.replace(&write.txn, id).await?;
-    }
-    Ok(())
-}
-
-fn references(
-    parent: Option<Refs<'static>>,
-    categories: &Option<Vec<i64>>,
-    deployments: &Option<Vec<i64>>,
-) -> Vec<Refs<'static>> {
-    let mut wanted: Vec<Refs<'static>> = parent.into_iter().collect();
-    if let Some(categories) = categories {
-        wanted.push(Refs::Many(
-            "input.riskCategories",
-            "risk_category",
-            categories.clone(),
-        ));
-    }
-    if let Some(deployments) = deployments {
-        wanted.push(Refs::Many(
-            "input.deployments",
-            "deployment",
-            deployments.clone(),
-        ));
-    }
-    wanted
-}
-
-/// Mutations of contributions.
-#[derive(Default)]
-pub struct ContributionMutation;
-
-#[Object]
-impl ContributionMutation {
+writing! {
+    ContributionMutation for contribution::Model as Contribution;
     /// Records what a concertation raised. With an `idempotencyKey`, a
     /// retried request returns the contribution the first one created
     /// instead of a duplicate.
-    async fn create_contribution(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateContributionInput,
-        #[graphql(
-            desc = "A key of your choosing, unique for each new record: a retry with the same key returns the first result."
-        )]
-        idempotency_key: Option<String>,
-    ) -> async_graphql::Result<Contribution> {
-        let writer = actor(ctx).writer()?;
-        let idempotency = IdempotencyKey::new(idempotency_key, "createContribution")?;
-        let db = database(ctx);
-        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
-            return Ok(Contribution(earlier));
-        }
-        let mut checks = Checks::default();
-        let concertation = input
-            .concertation
-            .as_ref()
-            .and_then(|c| checks.id("input.concertation", c, "Concertation"));
-        let programme = input
-            .programme
-            .as_ref()
-            .and_then(|p| checks.id("input.programme", p, "ConcertationProgramme"));
-        if input.concertation.is_some() == input.programme.is_some() {
-            checks.add(
-                "input.concertation",
-                "give either a concertation or a programme",
-            );
-        }
-        let statement = checks.required("input.statement", &input.statement, MAX_TEXT);
-        checks.at_least("input.rank", input.rank, 1);
-        checks.within("input.salience", input.salience, 1, 5);
-        let response = checks.optional("input.response", input.response.as_deref(), MAX_TEXT);
-        let categories = Some(checks.ids(
-            "input.riskCategories",
-            &input.risk_categories,
-            "RiskCategory",
-        ));
-        let deployments = Some(checks.ids("input.deployments", &input.deployments, "Deployment"));
-        if concertation.is_some() || programme.is_some() {
-            in_scope(db, writer, concertation).await?;
-        }
-        checks.finish()?;
-        let parent = match (concertation, programme) {
-            (Some(c), _) => Refs::One("input.concertation", "concertation", c),
-            (_, Some(p)) => Refs::One("input.programme", "concertation_programme", p),
-            _ => unreachable!("checked"),
-        };
-        check_references(db, references(Some(parent), &categories, &deployments)).await?;
-
-        let write = Write::begin(ctx, writer).await?;
-        let now = Utc::now();
-        let model = contribution::ActiveModel {
-            concertation_id: Set(concertation),
-            programme_id: Set(programme),
-            kind: Set(input.kind.into()),
-            rank: Set(input.rank),
-            statement: Set(statement),
-            salience: Set(input.salience),
-            public: Set(input.public.map(Into::into)),
-            response_state: Set(input
-                .response_state
-                .map_or(entity::enums::ResponseState::Open, Into::into)),
-            response: Set(response),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(&write.txn)
-        .await
-        .map_err(AppError::from)?;
-        write_lists(&write, model.id, categories, deployments).await?;
-        Ok(Contribution(
-            write.finish_create(db, &idempotency, model).await?,
-        ))
-    }
-
+    "createContribution"(CreateContributionInput) => contribution_draft;
     /// Changes a contribution: the fields given, at the version you read.
-    async fn update_contribution(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateContributionInput,
-    ) -> async_graphql::Result<Contribution> {
-        let writer = actor(ctx).writer()?;
-        let db = database(ctx);
-        let current: contribution::Model = find(db, &input.id).await?;
-        current.check_scope(db, writer).await?;
-
-        let mut checks = Checks::default();
-        let statement = input
-            .statement
-            .as_deref()
-            .map(|s| checks.required("input.statement", s, MAX_TEXT));
-        let rank = undefined_or::<i32, i32>(input.rank);
-        checks.at_least("input.rank", rank.flatten(), 1);
-        let salience = undefined_or::<i32, i32>(input.salience);
-        checks.within("input.salience", salience.flatten(), 1, 5);
-        let response = checks.change_text("input.response", &input.response, MAX_TEXT);
-        let categories = input
-            .risk_categories
-            .as_deref()
-            .map(|ids| checks.ids("input.riskCategories", ids, "RiskCategory"));
-        let deployments = input
-            .deployments
-            .as_deref()
-            .map(|ids| checks.ids("input.deployments", ids, "Deployment"));
-        checks.finish()?;
-        check_references(db, references(None, &categories, &deployments)).await?;
-
-        let write = Write::begin(ctx, writer).await?;
-        let (current, version, before) =
-            claimed::<contribution::Model>(&write, current.id, input.expected_version).await?;
-        let mut row = current.into_active_model();
-        macro_rules! set {
-            ($($field:ident = $value:expr;)*) => {
-                $(if let Some(value) = $value { row.$field = Set(value); })*
-            };
-        }
-        set! {
-            statement = statement;
-            rank = rank;
-            salience = salience;
-            response = response;
-            kind = input.kind.map(Into::into);
-            public = undefined_or(input.public);
-            response_state = input.response_state.map(Into::into);
-        }
-        row.version = Set(version);
-        row.updated_at = Set(Utc::now());
-        let model = row.update(&write.txn).await.map_err(AppError::from)?;
-        write_lists(&write, model.id, categories, deployments).await?;
-        Ok(Contribution(
-            write.finish_update(version, before, model).await?,
-        ))
-    }
+    "updateContribution"(UpdateContributionInput) => contribution_change;
 }
 
 archiving! {

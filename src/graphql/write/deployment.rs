@@ -6,34 +6,23 @@
 //! organization's part left out is archived (kept, hidden), one given again
 //! is brought back.
 
-use std::collections::HashMap;
-
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use chrono::Utc;
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{deployment, deployment_organization, deployment_risk};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::{
-    Checks, IdempotencyKey, MAX_LINE, MAX_TEXT, Refs, Writable, Write, actor, check_references,
-    claimed, find, snapshot, undefined_or,
-};
+use super::{Checks, Draft, InputChecks, Links, MAX_LINE, MAX_TEXT, Writable, undefined_or};
 use crate::{
     auth::Writer,
     error::{AppError, AppResult},
     graphql::{
         Deployment,
-        engine::loader::database,
         enums::{
             AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, Likelihood,
             MitigationStatus, OrganizationRole, PersonalData, Severity,
         },
     },
+    store::{snapshot, snapshot_with},
 };
-
-const TYPE: &str = "Deployment";
 
 /// A risk declared for a deployment.
 #[derive(InputObject, Clone)]
@@ -167,27 +156,28 @@ pub struct UpdateDeploymentInput {
     pub organizations: Option<Vec<DeploymentOrganizationInput>>,
 }
 
-/// The links of a deployment, as ids.
-#[derive(Default)]
-struct Links {
-    domains: Option<Vec<i64>>,
-    techniques: Option<Vec<i64>>,
-    risks: Option<Vec<(i64, DeploymentRiskInput)>>,
-    organizations: Option<Vec<(i64, OrganizationRole)>>,
-}
-
-/// Checks the link inputs under `prefix` (`input`), resolving their IDs.
-fn check_links(
+/// A deployment's draft: its row, the territory given (if any), and the
+/// links of its input, checked (lists given replace the deployment's).
+fn deployment_links(
+    row: deployment::ActiveModel,
+    territory: Option<i64>,
     checks: &mut Checks,
     domains: Option<&[ID]>,
     techniques: Option<&[ID]>,
     risks: Option<&[DeploymentRiskInput]>,
     organizations: Option<&[DeploymentOrganizationInput]>,
-) -> Links {
-    let domains = domains.map(|d| checks.ids("input.domains", d, "Domain"));
-    let techniques = techniques.map(|t| checks.ids("input.techniques", t, "Technique"));
+) -> Draft<deployment::ActiveModel> {
+    use entity::{deployment_domain as dd, deployment_technique as dt};
+    let domains = domains.map(|ids| {
+        let ids = checks.ids("input.domains", ids, "Domain");
+        Links::to(dd::Column::DeploymentId, dd::Column::DomainId, ids)
+    });
+    let techniques = techniques.map(|ids| {
+        let ids = checks.ids("input.techniques", ids, "Technique");
+        Links::to(dt::Column::DeploymentId, dt::Column::TechniqueId, ids)
+    });
     let risks = risks.map(|risks| {
-        let mut out: Vec<(i64, DeploymentRiskInput)> = Vec::new();
+        let mut out: Vec<(i64, deployment_risk::ActiveModel)> = Vec::new();
         for (i, risk) in risks.iter().enumerate() {
             let field = format!("input.risks.{i}");
             let mitigation = checks.optional(
@@ -201,81 +191,70 @@ fn check_links(
                 if out.iter().any(|(c, _)| *c == id) {
                     checks.add(format!("{field}.category"), "is declared twice");
                 }
-                let mut risk = risk.clone();
-                risk.mitigation = mitigation;
-                out.push((id, risk));
+                let row = deployment_risk::ActiveModel {
+                    severity: Set(risk.severity.map(Into::into)),
+                    likelihood: Set(risk.likelihood.map(Into::into)),
+                    mitigation_status: Set(risk
+                        .mitigation_status
+                        .map_or(entity::enums::MitigationStatus::None, Into::into)),
+                    mitigation: Set(mitigation),
+                    ..Default::default()
+                };
+                out.push((id, row));
             }
         }
         out
     });
     let organizations = organizations.map(|orgs| {
-        let mut out: Vec<(i64, OrganizationRole)> = Vec::new();
+        let mut out: Vec<(i64, deployment_organization::ActiveModel)> = Vec::new();
         for (i, org) in orgs.iter().enumerate() {
             let field = format!("input.organizations.{i}.organization");
             if let Some(id) = checks.id(&field, &org.organization, "Organization") {
                 if out.iter().any(|(o, _)| *o == id) {
                     checks.add(field, "is given twice");
                 }
-                out.push((id, org.role));
+                let row = deployment_organization::ActiveModel {
+                    role: Set(org.role.into()),
+                    ..Default::default()
+                };
+                out.push((id, row));
             }
         }
         out
     });
-    Links {
-        domains,
-        techniques,
-        risks,
-        organizations,
-    }
+    use {deployment_organization as dor, deployment_risk as dr};
+    Draft::new(row)
+        .names("input.territory", "territory", territory)
+        .within(territory)
+        .linked("input.domains", "domain", domains)
+        .linked("input.techniques", "technique", techniques)
+        .rows::<dr::Entity>(
+            ("input.risks", "risk_category"),
+            (dr::Column::DeploymentId, dr::Column::RiskCategoryId),
+            risks,
+        )
+        .rows::<dor::Entity>(
+            ("input.organizations", "organization"),
+            (dor::Column::DeploymentId, dor::Column::OrganizationId),
+            organizations,
+        )
 }
 
-/// Every referenced record exists and is not archived.
-async fn check_deployment_references<C: ConnectionTrait>(
-    db: &C,
-    territory: Option<i64>,
-    links: &Links,
-) -> AppResult<()> {
-    let mut wanted = Vec::new();
-    if let Some(territory) = territory {
-        wanted.push(Refs::One("input.territory", "territory", territory));
-    }
-    if let Some(domains) = &links.domains {
-        wanted.push(Refs::Many("input.domains", "domain", domains.clone()));
-    }
-    if let Some(techniques) = &links.techniques {
-        wanted.push(Refs::Many(
-            "input.techniques",
-            "technique",
-            techniques.clone(),
-        ));
-    }
-    if let Some(risks) = &links.risks {
-        wanted.push(Refs::Many(
-            "input.risks",
-            "risk_category",
-            risks.iter().map(|(id, _)| *id).collect(),
-        ));
-    }
-    if let Some(orgs) = &links.organizations {
-        wanted.push(Refs::Many(
-            "input.organizations",
-            "organization",
-            orgs.iter().map(|(id, _)| *id).collect(),
-        ));
-    }
-    check_references(db, wanted).await
-}
-
-/// A deployment and its live links, as the audit trail keeps them.
+/// A deployment and its live links, as the audit trail keeps it.
 async fn deployment_snapshot<C: ConnectionTrait>(
     db: &C,
     model: &deployment::Model,
 ) -> AppResult<serde_json::Value> {
-    let parent = "deployment_id";
+    use entity::{deployment_domain as dd, deployment_technique as dt};
     let domains: Vec<i64> =
-        super::Links::read(db, "deployment_domain", parent, "domain_id", model.id).await?;
-    let techniques: Vec<i64> =
-        super::Links::read(db, "deployment_technique", parent, "technique_id", model.id).await?;
+        Links::read(db, dd::Column::DeploymentId, dd::Column::DomainId, model.id).await?;
+    let techniques: Vec<i64> = Links::read(
+        db,
+        dt::Column::DeploymentId,
+        dt::Column::TechniqueId,
+        model.id,
+    )
+    .await?;
     let risks: Vec<serde_json::Value> = deployment_risk::Entity::find()
         .filter(deployment_risk::Column::DeploymentId.eq(model.id))
         .filter(deployment_risk::Column::ArchivedAt.is_null())
@@ -294,7 +273,7 @@ async fn deployment_snapshot<C: ConnectionTrait>(
         .iter()
         .map(snapshot)
         .collect();
-    Ok(super::snapshot_with(
+    Ok(snapshot_with(
         model,
         [
             ("domains", domains.into()),
@@ -305,121 +284,19 @@ async fn deployment_snapshot<C: ConnectionTrait>(
     ))
 }
 
-/// Makes a deployment's rows of one kind those given, each keyed by the
-/// record at its other end (`$key`): a row given again is updated (and
-/// brought back if archived), a new one inserted, one left out archived.
-macro_rules! sync_rows {
-    (
-        $txn:expr, $now:expr, $deployment_id:expr, $module:ident, $key:ident, $given:expr,
-        |$row:ident, $value:ident| $apply:block
-    ) => {{
-        let mut existing: HashMap<i64, $module::Model> = $module::Entity::find()
-            .filter($module::Column::DeploymentId.eq($deployment_id))
-            .all($txn)
-            .await?
-            .into_iter()
-            .map(|r| (r.$key, r))
-            .collect();
-        for (key, $value) in $given {
-            let mut $row = match existing.remove(&key) {
-                Some(old) => {
-                    let version = old.version;
-                    let mut row = old.into_active_model();
-                    row.version = Set(version + 1);
-                    row
-                }
-                None => $module::ActiveModel {
-                    deployment_id: Set($deployment_id),
-                    $key: Set(key),
-                    created_at: Set($now),
-                    ..Default::default()
-                },
-            };
-            $apply
-            $row.archived_at = Set(None);
-            $row.updated_at = Set($now);
-            $row.save($txn).await?;
-        }
-        let left_out = existing.into_values().filter(|r| r.archived_at.is_none());
-        for old in left_out {
-            let version = old.version;
-            let mut row = old.into_active_model();
-            row.archived_at = Set(Some($now));
-            row.version = Set(version + 1);
-            row.updated_at = Set($now);
-            row.update($txn).await?;
-        }
-    }};
-}
-
-/// Makes the deployment's links those given (lists not given stay).
-async fn write_links(write: &Write<'_>, deployment_id: i64, links: Links) -> AppResult<()> {
-    let txn = &write.txn;
-    let now = Utc::now();
-    let parent = "deployment_id";
-    let plain = [
-        links
-            .domains
-            .map(|d| super::Links::to("deployment_domain", parent, "domain_id", d)),
-        links
-            .techniques
-            .map(|t| super::Links::to("deployment_technique", parent, "technique_id", t)),
-    ];
-    for plain in plain.into_iter().flatten() {
-        plain.replace(txn, deployment_id).await?;
-    }
-    if let Some(risks) = links.risks {
-        sync_rows!(
-            txn,
-            now,
-            deployment_id,
-            deployment_risk,
-            risk_category_id,
-            risks,
-            |row, risk| {
-                row.severity = Set(risk.severity.map(Into::into));
-                row.likelihood = Set(risk.likelihood.map(Into::into));
-                row.mitigation_status = Set(risk
-                    .mitigation_status
-                    .map_or(entity::enums::MitigationStatus::None, Into::into));
-                row.mitigation = Set(risk.mitigation);
-            }
-        );
-    }
-    if let Some(organizations) = links.organizations {
-        sync_rows!(
-            txn,
-            now,
-            deployment_id,
-            deployment_organization,
-            organization_id,
-            organizations,
-            |row, role| {
-                row.role = Set(role.into());
-            }
-        );
-    }
-    Ok(())
-}
-
-/// The territory of a deployment the writer may change; FORBIDDEN otherwise.
-fn in_scope(writer: &Writer, territory_id: i64) -> AppResult<()> {
-    if writer.covers(territory_id) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "this key may not write for this deployment's territory".into(),
-        ))
-    }
-}
-
 #[async_trait::async_trait]
 impl Writable for deployment::Model {
-    const TYPE: &'static str = TYPE;
+    const TYPE: &'static str = "Deployment";
     const TABLE: &'static str = "deployment";
 
     async fn check_scope<C: ConnectionTrait>(&self, _db: &C, writer: &Writer) -> AppResult<()> {
-        in_scope(writer, self.territory_id)
+        if writer.covers(self.territory_id) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "this key may not write for this deployment's territory".into(),
+            ))
+        }
     }
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
@@ -427,209 +304,135 @@ impl Writable for deployment::Model {
     }
 }
 
-/// Mutations of deployments.
-#[derive(Default)]
-pub struct DeploymentMutation;
-
-#[Object]
-impl DeploymentMutation {
-    /// Records a new AI use in a territory, with its links. With an
-    /// `idempotencyKey`, a retried request returns the deployment the first
-    /// one created instead of a duplicate.
-    async fn create_deployment(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateDeploymentInput,
-        #[graphql(
-            desc = "A key of your choosing, unique for each new record: a retry with the same key returns the first result."
-        )]
-        idempotency_key: Option<String>,
-    ) -> async_graphql::Result<Deployment> {
-        let writer = actor(ctx).writer()?;
-        let idempotency = IdempotencyKey::new(idempotency_key, "createDeployment")?;
-        let db = database(ctx);
-        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, db, writer).await? {
-            return Ok(Deployment(earlier));
-        }
-        let mut checks = Checks::default();
-        let territory = checks.id("input.territory", &input.territory, "Territory");
-        let title = checks.required("input.title", &input.title, MAX_LINE);
-        let summary = checks.optional("input.summary", input.summary.as_deref(), MAX_TEXT);
-        let purpose = checks.optional("input.purpose", input.purpose.as_deref(), MAX_TEXT);
-        let start_month = checks.month("input.startMonth", input.start_month.as_deref());
-        let end_month = checks.month("input.endMonth", input.end_month.as_deref());
-        checks.ordered(
-            "input.endMonth",
-            start_month.as_deref(),
-            end_month.as_deref(),
-        );
-        let human_oversight = checks.optional(
+fn deployment_draft(
+    input: CreateDeploymentInput,
+    checks: &mut Checks,
+) -> Draft<deployment::ActiveModel> {
+    let territory = checks.id("input.territory", &input.territory, "Territory");
+    let start_month = checks.month("input.startMonth", input.start_month.as_deref());
+    let end_month = checks.month("input.endMonth", input.end_month.as_deref());
+    checks.ordered(
+        "input.endMonth",
+        start_month.as_deref(),
+        end_month.as_deref(),
+    );
+    let row = deployment::ActiveModel {
+        territory_id: Set(territory.unwrap_or_default()),
+        title: Set(checks.required("input.title", &input.title, MAX_LINE)),
+        summary: Set(checks.optional("input.summary", input.summary.as_deref(), MAX_TEXT)),
+        purpose: Set(checks.optional("input.purpose", input.purpose.as_deref(), MAX_TEXT)),
+        status: Set(input.status.into()),
+        start_month: Set(start_month),
+        end_month: Set(end_month),
+        decision_role: Set(input.decision_role.map(Into::into)),
+        audience: Set(input.audience.map(Into::into)),
+        personal_data: Set(input.personal_data.map(Into::into)),
+        ai_act_tier: Set(input
+            .ai_act_tier
+            .map_or(entity::enums::AiActTier::Unassessed, Into::into)),
+        annex_iii_area: Set(input.annex_iii_area.map(Into::into)),
+        human_oversight: Set(checks.optional(
             "input.humanOversight",
             input.human_oversight.as_deref(),
             MAX_TEXT,
-        );
-        let objection_procedure = checks.optional(
+        )),
+        objection_procedure: Set(checks.optional(
             "input.objectionProcedure",
             input.objection_procedure.as_deref(),
             MAX_TEXT,
-        );
-        let dpia_url = checks.url("input.dpiaUrl", input.dpia_url.as_deref());
-        let impact_assessment_url = checks.url(
+        )),
+        dpia_url: Set(checks.url("input.dpiaUrl", input.dpia_url.as_deref())),
+        impact_assessment_url: Set(checks.url(
             "input.impactAssessmentUrl",
             input.impact_assessment_url.as_deref(),
-        );
-        let code_url = checks.url("input.codeUrl", input.code_url.as_deref());
-        let algorithm_register_url = checks.url(
+        )),
+        code_url: Set(checks.url("input.codeUrl", input.code_url.as_deref())),
+        algorithm_register_url: Set(checks.url(
             "input.algorithmRegisterUrl",
             input.algorithm_register_url.as_deref(),
-        );
-        let links = check_links(
-            &mut checks,
-            Some(&input.domains),
-            Some(&input.techniques),
-            Some(&input.risks),
-            Some(&input.organizations),
-        );
-        if let Some(territory) = territory {
-            in_scope(writer, territory)?;
-        }
-        checks.finish()?;
-        let territory = territory.expect("checked");
-        check_deployment_references(db, Some(territory), &links).await?;
+        )),
+        ..Default::default()
+    };
+    deployment_links(
+        row,
+        territory,
+        checks,
+        Some(&input.domains),
+        Some(&input.techniques),
+        Some(&input.risks),
+        Some(&input.organizations),
+    )
+}
 
-        let write = Write::begin(ctx, writer).await?;
-        let now = Utc::now();
-        let model = deployment::ActiveModel {
-            territory_id: Set(territory),
-            title: Set(title),
-            summary: Set(summary),
-            purpose: Set(purpose),
-            status: Set(input.status.into()),
-            start_month: Set(start_month),
-            end_month: Set(end_month),
-            decision_role: Set(input.decision_role.map(Into::into)),
-            audience: Set(input.audience.map(Into::into)),
-            personal_data: Set(input.personal_data.map(Into::into)),
-            ai_act_tier: Set(input
-                .ai_act_tier
-                .map_or(entity::enums::AiActTier::Unassessed, Into::into)),
-            annex_iii_area: Set(input.annex_iii_area.map(Into::into)),
-            human_oversight: Set(human_oversight),
-            objection_procedure: Set(objection_procedure),
-            dpia_url: Set(dpia_url),
-            impact_assessment_url: Set(impact_assessment_url),
-            code_url: Set(code_url),
-            algorithm_register_url: Set(algorithm_register_url),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(&write.txn)
-        .await
-        .map_err(AppError::from)?;
-        write_links(&write, model.id, links).await?;
-        Ok(Deployment(
-            write.finish_create(db, &idempotency, model).await?,
-        ))
+fn deployment_change(
+    input: UpdateDeploymentInput,
+    current: &deployment::Model,
+    checks: &mut Checks,
+) -> Draft<deployment::ActiveModel> {
+    let territory = input
+        .territory
+        .as_ref()
+        .and_then(|t| checks.id("input.territory", t, "Territory"));
+    let start_month = checks.change_month("input.startMonth", &input.start_month);
+    let end_month = checks.change_month("input.endMonth", &input.end_month);
+    {
+        let start = start_month.clone().unwrap_or(current.start_month.clone());
+        let end = end_month.clone().unwrap_or(current.end_month.clone());
+        checks.ordered("input.endMonth", start.as_deref(), end.as_deref());
     }
-
-    /// Changes a deployment: the fields given, at the version you read.
-    async fn update_deployment(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateDeploymentInput,
-    ) -> async_graphql::Result<Deployment> {
-        let writer = actor(ctx).writer()?;
-        let db = database(ctx);
-        let current: deployment::Model = find(db, &input.id).await?;
-        in_scope(writer, current.territory_id)?;
-
-        let mut checks = Checks::default();
-        let territory = input
-            .territory
-            .as_ref()
-            .and_then(|t| checks.id("input.territory", t, "Territory"));
-        if let Some(territory) = territory {
-            in_scope(writer, territory)?;
-        }
-        let title = input
+    let mut row = deployment::ActiveModel::default();
+    patch!(row {
+        territory_id: territory,
+        title: input
             .title
             .as_deref()
-            .map(|t| checks.required("input.title", t, MAX_LINE));
-        let summary = checks.change_text("input.summary", &input.summary, MAX_TEXT);
-        let purpose = checks.change_text("input.purpose", &input.purpose, MAX_TEXT);
-        let start_month = checks.change_month("input.startMonth", &input.start_month);
-        let end_month = checks.change_month("input.endMonth", &input.end_month);
-        let human_oversight =
-            checks.change_text("input.humanOversight", &input.human_oversight, MAX_TEXT);
-        let objection_procedure = checks.change_text(
+            .map(|t| checks.required("input.title", t, MAX_LINE)),
+        summary: checks.change_text("input.summary", &input.summary, MAX_TEXT),
+        purpose: checks.change_text("input.purpose", &input.purpose, MAX_TEXT),
+        start_month: start_month,
+        end_month: end_month,
+        human_oversight: checks.change_text(
+            "input.humanOversight",
+            &input.human_oversight,
+            MAX_TEXT
+        ),
+        objection_procedure: checks.change_text(
             "input.objectionProcedure",
             &input.objection_procedure,
-            MAX_TEXT,
-        );
-        let dpia_url = checks.change_url("input.dpiaUrl", &input.dpia_url);
-        let impact_assessment_url =
-            checks.change_url("input.impactAssessmentUrl", &input.impact_assessment_url);
-        let code_url = checks.change_url("input.codeUrl", &input.code_url);
-        let algorithm_register_url =
-            checks.change_url("input.algorithmRegisterUrl", &input.algorithm_register_url);
-        {
-            let start = start_month.clone().unwrap_or(current.start_month.clone());
-            let end = end_month.clone().unwrap_or(current.end_month.clone());
-            checks.ordered("input.endMonth", start.as_deref(), end.as_deref());
-        }
-        let links = check_links(
-            &mut checks,
-            input.domains.as_deref(),
-            input.techniques.as_deref(),
-            input.risks.as_deref(),
-            input.organizations.as_deref(),
-        );
-        checks.finish()?;
-        check_deployment_references(db, territory, &links).await?;
+            MAX_TEXT
+        ),
+        dpia_url: checks.change_url("input.dpiaUrl", &input.dpia_url),
+        impact_assessment_url: checks
+            .change_url("input.impactAssessmentUrl", &input.impact_assessment_url),
+        code_url: checks.change_url("input.codeUrl", &input.code_url),
+        algorithm_register_url: checks
+            .change_url("input.algorithmRegisterUrl", &input.algorithm_register_url),
+        status: input.status.map(Into::into),
+        ai_act_tier: input.ai_act_tier.map(Into::into),
+        decision_role: undefined_or(input.decision_role),
+        audience: undefined_or(input.audience),
+        personal_data: undefined_or(input.personal_data),
+        annex_iii_area: undefined_or(input.annex_iii_area),
+    });
+    deployment_links(
+        row,
+        territory,
+        checks,
+        input.domains.as_deref(),
+        input.techniques.as_deref(),
+        input.risks.as_deref(),
+        input.organizations.as_deref(),
+    )
+}
 
-        let write = Write::begin(ctx, writer).await?;
-        let (current, version, before) =
-            claimed::<deployment::Model>(&write, current.id, input.expected_version).await?;
-        let mut row = current.into_active_model();
-        if let Some(territory) = territory {
-            row.territory_id = Set(territory);
-        }
-        if let Some(title) = title {
-            row.title = Set(title);
-        }
-        macro_rules! set {
-            ($($field:ident = $value:expr;)*) => {
-                $(if let Some(value) = $value { row.$field = Set(value); })*
-            };
-        }
-        set! {
-            summary = summary;
-            purpose = purpose;
-            start_month = start_month;
-            end_month = end_month;
-            human_oversight = human_oversight;
-            objection_procedure = objection_procedure;
-            dpia_url = dpia_url;
-            impact_assessment_url = impact_assessment_url;
-            code_url = code_url;
-            algorithm_register_url = algorithm_register_url;
-            status = input.status.map(Into::into);
-            ai_act_tier = input.ai_act_tier.map(Into::into);
-            decision_role = undefined_or(input.decision_role);
-            audience = undefined_or(input.audience);
-            personal_data = undefined_or(input.personal_data);
-            annex_iii_area = undefined_or(input.annex_iii_area);
-        }
-        row.version = Set(version);
-        row.updated_at = Set(Utc::now());
-        let model = row.update(&write.txn).await.map_err(AppError::from)?;
-        write_links(&write, model.id, links).await?;
-        Ok(Deployment(
-            write.finish_update(version, before, model).await?,
-        ))
-    }
+writing! {
+    DeploymentMutation for deployment::Model as Deployment;
+    /// Records a new AI use in a territory, with its links. With an
+    /// `idempotencyKey`, a retried request returns the deployment the first
+    /// one created instead of a duplicate.
+    "createDeployment"(CreateDeploymentInput) => deployment_draft;
+    /// Changes a deployment: the fields given, at the version you read.
+    "updateDeployment"(UpdateDeploymentInput) => deployment_change;
 }
 
 archiving! {

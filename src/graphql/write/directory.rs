@@ -5,7 +5,7 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{organization, territory};
 use sea_orm::{ConnectionTrait, Set};
 
-use super::{Checks, Draft, MAX_LINE, MAX_TEXT, Writable, undefined_or};
+use super::{Checks, Draft, InputChecks, MAX_LINE, MAX_TEXT, Writable, undefined_or};
 use crate::{
     error::AppResult,
     graphql::{

@@ -8,8 +8,8 @@ use entity::{event, resource};
 use sea_orm::{ConnectionTrait, Set};
 
 use super::{
-    Checks, Draft, MAX_LINE, MAX_TEXT, Writable, concertation::organisers, load, territory_scope,
-    undefined_or,
+    Checks, Draft, InputChecks, MAX_LINE, MAX_TEXT, Writable, concertation::organisers, load,
+    territory_scope, undefined_or,
 };
 use crate::{
     auth::Writer,

@@ -6,7 +6,8 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use entity::{study, study_finding};
 use sea_orm::{ConnectionTrait, Set};
 
-use super::{Checks, Draft, Links, MAX_LINE, MAX_TEXT, Writable, snapshot_with, undefined_or};
+use super::{Checks, Draft, InputChecks, Links, MAX_LINE, MAX_TEXT, Writable, undefined_or};
+use crate::store::snapshot_with;
 use crate::{
     error::AppResult,
     graphql::{
@@ -30,22 +31,22 @@ impl Writable for study_finding::Model {
     const ADMIN_ONLY: bool = true;
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
-        let parent = "finding_id";
+        use entity::{
+            finding_concertation as fc, finding_lever as fl, finding_risk_category as fr,
+        };
         let concertations: Vec<i64> = Links::read(
             db,
-            "finding_concertation",
-            parent,
-            "concertation_id",
+            fc::Column::FindingId,
+            fc::Column::ConcertationId,
             self.id,
         )
         .await?;
         let levers: Vec<i64> =
-            Links::read(db, "finding_lever", parent, "lever_id", self.id).await?;
+            Links::read(db, fl::Column::FindingId, fl::Column::LeverId, self.id).await?;
         let risk_categories: Vec<i64> = Links::read(
             db,
-            "finding_risk_category",
-            parent,
-            "risk_category_id",
+            fr::Column::FindingId,
+            fr::Column::RiskCategoryId,
             self.id,
         )
         .await?;
@@ -246,27 +247,19 @@ fn finding_links(
     levers: Option<&[ID]>,
     risk_categories: Option<&[ID]>,
 ) -> Draft<study_finding::ActiveModel> {
-    let mut links = |field: &str, ids: Option<&[ID]>, type_name, table, child| {
-        ids.map(|ids| {
-            let ids = checks.ids(field, ids, type_name);
-            Links::to(table, "finding_id", child, ids)
-        })
-    };
-    let concertations = links(
-        "input.concertations",
-        concertations,
-        "Concertation",
-        "finding_concertation",
-        "concertation_id",
-    );
-    let levers = links("input.levers", levers, "Lever", "finding_lever", "lever_id");
-    let risk_categories = links(
-        "input.riskCategories",
-        risk_categories,
-        "RiskCategory",
-        "finding_risk_category",
-        "risk_category_id",
-    );
+    use entity::{finding_concertation as fc, finding_lever as fl, finding_risk_category as fr};
+    let concertations = concertations.map(|ids| {
+        let ids = checks.ids("input.concertations", ids, "Concertation");
+        Links::to(fc::Column::FindingId, fc::Column::ConcertationId, ids)
+    });
+    let levers = levers.map(|ids| {
+        let ids = checks.ids("input.levers", ids, "Lever");
+        Links::to(fl::Column::FindingId, fl::Column::LeverId, ids)
+    });
+    let risk_categories = risk_categories.map(|ids| {
+        let ids = checks.ids("input.riskCategories", ids, "RiskCategory");
+        Links::to(fr::Column::FindingId, fr::Column::RiskCategoryId, ids)
+    });
     draft
         .linked("input.concertations", "concertation", concertations)
         .linked("input.levers", "lever", levers)
