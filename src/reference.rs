@@ -7,7 +7,7 @@
 //! (slug, key, rank…) and updated in place, so re-running it never
 //! duplicates anything. It runs in one transaction: all or nothing.
 
-use std::{collections::HashMap, str::FromStr};
+use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
@@ -15,11 +15,14 @@ use entity::{enums::*, *};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, PrimaryKeyToColumn,
-    PrimaryKeyTrait, QueryFilter, Select, Value,
+    PrimaryKeyTrait, QueryFilter, Select,
 };
 use serde::Deserialize;
 
-use crate::text::slug;
+use crate::{
+    store::bulk::{self, Author, Outcome},
+    text::slug,
+};
 
 const REFERENCE: &str = include_str!("../data/reference.json");
 const CURATION: &str = include_str!("../data/curation.json");
@@ -234,50 +237,34 @@ struct Load<'a> {
     report: Report,
 }
 
-fn column<E: EntityTrait>(name: &str) -> E::Column {
-    E::Column::from_str(name)
-        .unwrap_or_else(|_| panic!("table {} has no column {name}", E::default().table_name()))
-}
-
 impl Load<'_> {
+    /// Who writes, as the audit trail names it.
+    fn author(&self) -> Author<'static> {
+        Author {
+            label: "reference load",
+            at: self.now,
+        }
+    }
+
     /// Inserts `desired`, or, if `existing` finds a row, sets on it the
-    /// columns `desired` sets that differ.
+    /// columns `desired` sets that differ (see [`bulk::upsert`]).
     async fn upsert<A>(
         &mut self,
         existing: Select<A::Entity>,
-        mut desired: A,
+        desired: A,
     ) -> anyhow::Result<<A::Entity as EntityTrait>::Model>
     where
         A: ActiveModelTrait + ActiveModelBehavior + Send,
-        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
     {
-        let now: Value = self.now.into();
-        match existing.one(self.txn).await? {
-            None => {
-                desired.set(column::<A::Entity>("created_at"), now.clone());
-                desired.set(column::<A::Entity>("updated_at"), now);
-                self.report.inserted += 1;
-                Ok(desired.insert(self.txn).await?)
-            }
-            Some(model) => {
-                let mut current = model.clone().into_active_model();
-                for col in <<A::Entity as EntityTrait>::Column as sea_orm::Iterable>::iter() {
-                    if let sea_orm::ActiveValue::Set(value) = desired.get(col)
-                        && current.get(col).into_value() != Some(value.clone())
-                    {
-                        current.set(col, value);
-                    }
-                }
-                if current.is_changed() {
-                    current.set(column::<A::Entity>("updated_at"), now);
-                    self.report.updated += 1;
-                    Ok(current.update(self.txn).await?)
-                } else {
-                    self.report.unchanged += 1;
-                    Ok(model)
-                }
-            }
+        let existing = existing.one(self.txn).await?;
+        let (model, outcome) = bulk::upsert(self.txn, existing, desired, self.author()).await?;
+        match outcome {
+            Outcome::Inserted => self.report.inserted += 1,
+            Outcome::Updated => self.report.updated += 1,
+            Outcome::Unchanged => self.report.unchanged += 1,
         }
+        Ok(model)
     }
 
     /// Links `from` to `to` in the link table of `A`, whose primary key is
@@ -285,7 +272,7 @@ impl Load<'_> {
     async fn link<A>(&mut self, from: i64, to: i64) -> anyhow::Result<()>
     where
         A: ActiveModelTrait + ActiveModelBehavior + Send,
-        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
         <<A::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<(i64, i64)>,
     {
         if <A::Entity as EntityTrait>::find_by_id((from, to))
@@ -305,8 +292,7 @@ impl Load<'_> {
                 .into_column();
             link.set(column, id.into());
         }
-        link.set(column::<A::Entity>("created_at"), self.now.into());
-        link.insert(self.txn).await?;
+        bulk::insert(self.txn, vec![link], self.author()).await?;
         self.report.inserted += 1;
         Ok(())
     }

@@ -7,11 +7,13 @@
 
 use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use entity::{enums::*, source::SYNTHETIC_DOCUMENT_PREFIX, text::FoldText, *};
+use entity::{enums::*, source::SYNTHETIC_DOCUMENT_PREFIX, *};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, Value,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel,
 };
+
+use crate::store::bulk::{self, Author};
 
 /// How many records a scale of 1 makes.
 pub const AT_SCALE_ONE: Counts = Counts {
@@ -142,34 +144,18 @@ fn epoch() -> DateTime<Utc> {
         .expect("a valid instant")
 }
 
-/// Rows inserted at once: within the bind-parameter limits of both
-/// databases for the widest table.
-const CHUNK: usize = 500;
-
+/// Writes generated rows through the store's bulk path (see
+/// [`crate::store::bulk`]), dated at the generator's epoch.
 async fn insert_all<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> anyhow::Result<()>
 where
-    A: ActiveModelTrait + FoldText + Send,
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
 {
-    let created: Value = epoch().into();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows
-            .by_ref()
-            .take(CHUNK)
-            .map(|mut row| {
-                row.fold_text();
-                for name in ["created_at", "updated_at"] {
-                    if let Ok(column) = name.parse::<<A::Entity as EntityTrait>::Column>() {
-                        row.set(column, created.clone());
-                    }
-                }
-                row
-            })
-            .collect();
-        A::Entity::insert_many(chunk)
-            .exec_without_returning(txn)
-            .await?;
-    }
+    let author = Author {
+        label: "seed-synthetic",
+        at: epoch(),
+    };
+    bulk::insert(txn, rows, author).await?;
     Ok(())
 }
 
@@ -576,7 +562,6 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             .await?;
         }
     }
-    entity::search::rebuild(&txn).await?;
     txn.commit().await?;
     // Fresh statistics, so that the planner knows the new tables' shape.
     crate::db::analyze(db).await?;

@@ -15,13 +15,13 @@ use std::{
     path::Path,
 };
 
+use crate::store::bulk::{self, Author};
 use anyhow::{Context as _, bail};
 use chrono::Utc;
-use entity::{audit_event, enums::AuditAction};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait,
     DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic, Iterable,
-    PrimaryKeyToColumn, QueryOrder, Set, TransactionTrait,
+    PrimaryKeyToColumn, QueryOrder, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde_json::{Map, Value as Json};
@@ -194,12 +194,12 @@ macro_rules! types {
             txn: &DatabaseTransaction,
             table: &'static str,
             rows: Vec<(usize, Row)>,
-            actor: &str,
+            author: Author<'_>,
             report: &mut Report,
         ) -> anyhow::Result<()> {
             match table {
                 $(stringify!($table) => {
-                    import_rows::<entity::$table::Entity>(txn, table, rows, actor, report).await
+                    import_rows::<entity::$table::Entity>(txn, table, rows, author, report).await
                 })+
                 _ => bail!(unknown_type(table)),
             }
@@ -646,7 +646,7 @@ async fn import_rows<E: EntityTrait>(
     txn: &DatabaseTransaction,
     table: &'static str,
     rows: Vec<(usize, Row)>,
-    actor: &str,
+    author: Author<'_>,
     report: &mut Report,
 ) -> anyhow::Result<()>
 where
@@ -678,8 +678,7 @@ where
     for (target, ids) in wanted {
         known.insert(target, existing_ids(txn, target, &ids).await?);
     }
-    let now = Utc::now();
-    let versioned = columns.iter().any(|c| c.name == "version");
+    let now = author.at;
     // Every row is checked, then the sound ones are written in batches:
     // with a problem anywhere the import is undone, but the database has
     // had its say on every sound row (a duplicate slug…), and the types
@@ -725,10 +724,8 @@ where
         }
     }
     let mut written = 0;
-    // Rows giving the same columns go in one statement, within the number
-    // of values a statement may bind (every column of the table, the
-    // folded copies included, at most).
-    let most = (MAX_BINDS / E::Column::iter().count().max(1)).clamp(1, MAX_BATCH);
+    // Rows giving the same columns go in one statement.
+    let most = bulk::rows_per_statement::<E>();
     let mut ready = ready.into_iter().peekable();
     while let Some(first) = ready.next() {
         let mut batch = vec![first];
@@ -737,16 +734,11 @@ where
         {
             batch.push(next);
         }
-        written += insert_batch::<E>(txn, table, batch, versioned, actor, report).await?;
+        written += insert_batch::<E>(txn, batch, author, report).await?;
     }
     report.rows.insert(table.to_owned(), written);
     Ok(())
 }
-
-/// Most values one import statement binds: within SQLite's limit (32,766).
-const MAX_BINDS: usize = 30_000;
-/// Most rows one import statement writes.
-const MAX_BATCH: usize = 1_000;
 
 /// A row checked and ready to be written.
 struct Ready<A> {
@@ -756,37 +748,26 @@ struct Ready<A> {
     model: A,
 }
 
-/// Writes rows that give the same columns in one statement, and their audit
-/// events in another. If the database refuses the statement, the rows are
-/// written one at a time instead, so that each refused row is reported.
-/// Returns the number of rows written.
+/// Writes rows that give the same columns through the store's bulk path,
+/// in one statement (see [`crate::store::bulk`]). If the database refuses
+/// it, the rows are written one at a time instead, so that each refused row
+/// is reported. Returns the number of rows written.
 async fn insert_batch<E: EntityTrait>(
     txn: &DatabaseTransaction,
-    table: &'static str,
     batch: Vec<Ready<E::ActiveModel>>,
-    versioned: bool,
-    actor: &str,
+    author: Author<'_>,
     report: &mut Report,
 ) -> anyhow::Result<usize>
 where
     E::Model: serde::Serialize + sea_orm::IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
+    let table = E::default().table_name();
     if batch.len() > 1 {
-        // What saving one record does before and after its statement,
-        // done here for all: their folded copies, then their search words.
-        let mut models = Vec::with_capacity(batch.len());
-        for ready in &batch {
-            models.push(ready.model.clone().before_save(txn, true).await?);
-        }
+        let models: Vec<E::ActiveModel> = batch.iter().map(|ready| ready.model.clone()).collect();
         let savepoint = txn.begin().await?;
-        match E::insert_many(models).exec_with_returning(&savepoint).await {
+        match bulk::insert(&savepoint, models, author).await {
             Ok(inserted) => {
-                let records: Vec<Json> = inserted.iter().map(crate::store::snapshot).collect();
-                index(&savepoint, table, &records).await?;
-                if versioned {
-                    audit(&savepoint, table, &records, actor).await?;
-                }
                 savepoint.commit().await?;
                 return Ok(inserted.len());
             }
@@ -796,12 +777,8 @@ where
     let mut written = 0;
     for Ready { line, model, .. } in batch {
         let savepoint = txn.begin().await?;
-        match model.insert(&savepoint).await {
-            Ok(inserted) => {
-                if versioned {
-                    let record = crate::store::snapshot(&inserted);
-                    audit(&savepoint, table, &[record], actor).await?;
-                }
+        match bulk::insert(&savepoint, vec![model], author).await {
+            Ok(_) => {
                 savepoint.commit().await?;
                 written += 1;
             }
@@ -826,76 +803,6 @@ where
     Ok(written)
 }
 
-/// Gives imported records of a searchable type (as
-/// [`crate::store::snapshot`] has them) their search words, in one
-/// statement; archived ones stay out of search.
-async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> anyhow::Result<()> {
-    let Some(fields) = entity::search::fields(table) else {
-        return Ok(());
-    };
-    let entries: Vec<(i64, Vec<Option<&str>>)> = records
-        .iter()
-        .filter(|record| record.get("archived_at").is_none_or(Json::is_null))
-        .filter_map(|record| {
-            let id = record.get("id").and_then(Json::as_i64)?;
-            Some((
-                id,
-                fields
-                    .iter()
-                    .map(|field| record.get(*field).and_then(Json::as_str))
-                    .collect(),
-            ))
-        })
-        .collect();
-    entity::search::store_many(db, table, &entries).await?;
-    Ok(())
-}
-
-/// Records imported records (as [`crate::store::snapshot`] has
-/// them) in the audit trail, in one statement.
-async fn audit<C: ConnectionTrait>(
-    db: &C,
-    table: &str,
-    records: &[Json],
-    actor: &str,
-) -> anyhow::Result<()> {
-    let at = Utc::now();
-    let events = records.iter().map(|after| {
-        let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
-        let version = after.get("version").and_then(Json::as_i64).unwrap_or(1);
-        audit_event::ActiveModel {
-            at: Set(at),
-            api_key_id: Set(None),
-            actor: Set(actor.to_owned()),
-            action: Set(AuditAction::Create),
-            record_type: Set(record_type(table)),
-            record_id: Set(id),
-            version: Set(i32::try_from(version).unwrap_or(1)),
-            before: Set(None),
-            after: Set(Some(after.to_string())),
-            ..Default::default()
-        }
-    });
-    audit_event::Entity::insert_many(events)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
-}
-
-/// The GraphQL type of a table's records (`study_finding` → `StudyFinding`).
-fn record_type(table: &str) -> String {
-    table
-        .split('_')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 /// Imports what `read` found, all or nothing: on any problem, or in a dry
 /// run, nothing is written. Once written, the tables it wrote have their
 /// statistics refreshed (see [`crate::db::analyze`]); a failure there is
@@ -908,8 +815,12 @@ pub async fn import(
     mut report: Report,
 ) -> anyhow::Result<Report> {
     let txn = crate::store::begin(db).await?;
+    let author = Author {
+        label: actor,
+        at: Utc::now(),
+    };
     for (table, rows) in parsed {
-        import_type(&txn, table, rows, actor, &mut report).await?;
+        import_type(&txn, table, rows, author, &mut report).await?;
     }
     if dry_run || !report.problems.is_empty() {
         txn.rollback().await?;

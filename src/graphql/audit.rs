@@ -39,7 +39,8 @@ impl AuditEvent {
         self.0.at
     }
 
-    /// The label of the API key that wrote.
+    /// Who wrote: the label of the API key, or the hub's own writer
+    /// (`reference load`, `seed-synthetic`, `import of FILE`).
     async fn actor(&self) -> &str {
         &self.0.actor
     }

@@ -5,6 +5,7 @@
 //! entities, the database and the hub's error type; nothing of GraphQL or
 //! HTTP.
 
+pub mod bulk;
 pub mod changes;
 mod checks;
 pub mod write;

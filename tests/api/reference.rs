@@ -199,12 +199,28 @@ on_both_backends! {
         )
         .await
         .unwrap();
+        let audit = app.count_rows("audit_event").await;
         let report = vigie::reference::load(&app.db.conn).await.unwrap();
         assert_eq!(report.updated, 1, "{report:?}");
         assert_eq!(report.inserted, 0, "{report:?}");
         let data = app
-            .query(r#"{ territory(slug: "nantes-metropole") { name } }"#, json!({}))
+            .query(r#"{ territory(slug: "nantes-metropole") { name version
+                history(first: 5) { nodes { action actor version before after } } } }"#, json!({}))
             .await;
         assert_eq!(data["territory"]["name"], "Nantes Métropole");
+        // Written through the store: a new version, and its history says
+        // who changed what.
+        assert_eq!(data["territory"]["version"], 2);
+        assert_eq!(app.count_rows("audit_event").await, audit + 1);
+        let events = data["territory"]["history"]["nodes"].as_array().unwrap();
+        let update = events.iter().find(|e| e["action"] == "UPDATE").expect("an UPDATE event");
+        assert_eq!(update["actor"], "reference load");
+        assert_eq!(update["version"], 2);
+        assert!(update["before"].to_string().contains("Renamed"), "{update}");
+        assert!(update["after"].to_string().contains("Nantes Métropole"), "{update}");
+        // Loaded again: nothing to change, nothing written.
+        let report = vigie::reference::load(&app.db.conn).await.unwrap();
+        assert_eq!((report.inserted, report.updated), (0, 0), "{report:?}");
+        assert_eq!(app.count_rows("audit_event").await, audit + 1);
     }
 }

@@ -38,6 +38,12 @@ on_both_backends! {
                 assert!(node[field].as_str().unwrap().contains("synthétique"), "{list}: {node}");
             }
         }
+        // Written through the store: every record has its creation in the
+        // audit trail.
+        let records = counts.territories + counts.deployments + counts.concertations
+            + counts.contributions + counts.organizations;
+        let audited = app.count_rows("audit_event").await;
+        assert!(audited > records, "{audited} events for more than {records} records");
         // Linked as the real thing is, and searchable.
         assert!(app.count_rows("deployment_risk").await >= counts.deployments);
         let hits = app.query(r#"{ search(query: "synthétique usage", first: 5) { score } }"#, json!({})).await;

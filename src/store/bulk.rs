@@ -1,0 +1,239 @@
+//! Writing many rows at once, under the rules of the write path: the
+//! loaders and `vigie import` write here. Each row gets its folded copies,
+//! its timestamps and version 1 when it does not bring its own, each
+//! searchable record its search words, and each record (a row with a
+//! version) a CREATE event in the audit trail, named after `author`. Rows
+//! go in statements within the number of values a statement may bind.
+//! It uses the entities and the database; nothing of GraphQL or HTTP.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event, enums::AuditAction};
+use heck::ToUpperCamelCase;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DbErr, EntityName, EntityTrait,
+    IntoActiveModel, Iterable, ModelTrait, Set,
+};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::snapshot;
+
+/// Most values one statement binds: within SQLite's limit (32,766).
+const MAX_BINDS: usize = 30_000;
+/// Most rows one statement writes.
+const MAX_BATCH: usize = 1_000;
+
+/// Who writes a bulk of rows, and when.
+#[derive(Clone, Copy)]
+pub struct Author<'a> {
+    /// The name the audit trail gives the writer (`vigie import`…).
+    pub label: &'a str,
+    /// When the rows were written (their `created_at` and `updated_at`
+    /// unless they bring their own).
+    pub at: DateTime<Utc>,
+}
+
+/// Inserts `rows`, all of one table and setting the same columns, with
+/// their search words and audit events; returns the rows as stored.
+pub async fn insert<A, C>(
+    db: &C,
+    rows: Vec<A>,
+    author: Author<'_>,
+) -> Result<Vec<<A::Entity as EntityTrait>::Model>, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Serialize,
+    C: ConnectionTrait,
+{
+    let most = rows_per_statement::<A::Entity>();
+    let mut stored = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut batch = Vec::with_capacity(most);
+        for row in rows.by_ref().take(most) {
+            // What saving one row does before its statement: the folded
+            // copies follow their text.
+            batch.push(stamp(row.before_save(db, true).await?, author.at));
+        }
+        let inserted = <A::Entity as EntityTrait>::insert_many(batch)
+            .exec_with_returning(db)
+            .await?;
+        let records: Vec<Json> = inserted.iter().map(snapshot).collect();
+        let table = <A::Entity as Default>::default().table_name();
+        index(db, table, &records).await?;
+        if versioned::<A::Entity>() {
+            audit(db, table, &records, author).await?;
+        }
+        stored.extend(inserted);
+    }
+    Ok(stored)
+}
+
+/// What [`upsert`] did to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// Makes a row what `desired` sets: inserts it when `existing` is none
+/// (as [`insert`] does); otherwise sets on `existing` the columns
+/// `desired` sets that differ, if any, moving a record to its next version
+/// with an UPDATE event (before and after) in the audit trail. A row
+/// already as desired is left alone: no write, no event.
+pub async fn upsert<A, C>(
+    db: &C,
+    existing: Option<<A::Entity as EntityTrait>::Model>,
+    desired: A,
+    author: Author<'_>,
+) -> Result<(<A::Entity as EntityTrait>::Model, Outcome), DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Serialize,
+    C: ConnectionTrait,
+{
+    let Some(model) = existing else {
+        let mut inserted = insert(db, vec![desired], author).await?;
+        let model = inserted.pop().expect("one row inserted");
+        return Ok((model, Outcome::Inserted));
+    };
+    let mut current = model.clone().into_active_model();
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        if let sea_orm::ActiveValue::Set(value) = desired.get(column)
+            && current.get(column).into_value() != Some(value.clone())
+        {
+            current.set(column, value);
+        }
+    }
+    if !current.is_changed() {
+        return Ok((model, Outcome::Unchanged));
+    }
+    let columns = |name: &str| <A::Entity as EntityTrait>::Column::from_str(name).ok();
+    if let Some(updated_at) = columns("updated_at") {
+        current.set(updated_at, author.at.into());
+    }
+    let before = snapshot(&model);
+    let version = match columns("version").map(|column| model.get(column)) {
+        Some(sea_orm::Value::Int(Some(version))) => Some(version + 1),
+        _ => None,
+    };
+    if let (Some(column), Some(version)) = (columns("version"), version) {
+        current.set(column, version.into());
+    }
+    let updated = current.update(db).await?;
+    if let Some(version) = version {
+        let table = <A::Entity as Default>::default().table_name();
+        let after = snapshot(&updated);
+        let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
+        event(table, id, version, Some(&before), &after, author)
+            .insert(db)
+            .await?;
+    }
+    Ok((updated, Outcome::Updated))
+}
+
+/// How many rows of `E` one statement writes: within the number of values
+/// a statement may bind, every column of the table (the folded copies
+/// included) given.
+pub fn rows_per_statement<E: EntityTrait>() -> usize {
+    (MAX_BINDS / E::Column::iter().count().max(1)).clamp(1, MAX_BATCH)
+}
+
+/// Whether the rows of `E` are records, with a version.
+fn versioned<E: EntityTrait>() -> bool {
+    E::Column::from_str("version").is_ok()
+}
+
+/// Gives a row the timestamps and version it does not bring.
+fn stamp<A: ActiveModelTrait>(mut row: A, at: DateTime<Utc>) -> A {
+    let defaults: [(&str, sea_orm::Value); 3] = [
+        ("created_at", at.into()),
+        ("updated_at", at.into()),
+        ("version", 1_i32.into()),
+    ];
+    for (name, value) in defaults {
+        if let Ok(column) = <A::Entity as EntityTrait>::Column::from_str(name)
+            && row.get(column).is_not_set()
+        {
+            row.set(column, value);
+        }
+    }
+    row
+}
+
+/// Gives records of a searchable table (as [`snapshot`] has them) their
+/// search words, in one statement; archived ones stay out of search.
+async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> Result<(), DbErr> {
+    let Some(fields) = entity::search::fields(table) else {
+        return Ok(());
+    };
+    let entries: Vec<(i64, Vec<Option<&str>>)> = records
+        .iter()
+        .filter(|record| record.get("archived_at").is_none_or(Json::is_null))
+        .filter_map(|record| {
+            let id = record.get("id").and_then(Json::as_i64)?;
+            Some((
+                id,
+                fields
+                    .iter()
+                    .map(|field| record.get(*field).and_then(Json::as_str))
+                    .collect(),
+            ))
+        })
+        .collect();
+    entity::search::store_many(db, table, &entries).await
+}
+
+/// Records the creation of records (as [`snapshot`] has them) in the audit
+/// trail, in one statement.
+async fn audit<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    records: &[Json],
+    author: Author<'_>,
+) -> Result<(), DbErr> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let events = records.iter().map(|after| {
+        let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
+        let version = after.get("version").and_then(Json::as_i64).unwrap_or(1);
+        let version = i32::try_from(version).unwrap_or(1);
+        event(table, id, version, None, after, author)
+    });
+    audit_event::Entity::insert_many(events)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The audit event of a bulk write of one record: a creation when there
+/// is no `before`, an update otherwise.
+fn event(
+    table: &str,
+    id: i64,
+    version: i32,
+    before: Option<&Json>,
+    after: &Json,
+    author: Author<'_>,
+) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
+        at: Set(author.at),
+        api_key_id: Set(None),
+        actor: Set(author.label.to_owned()),
+        action: Set(if before.is_some() {
+            AuditAction::Update
+        } else {
+            AuditAction::Create
+        }),
+        record_type: Set(table.to_upper_camel_case()),
+        record_id: Set(id),
+        version: Set(version),
+        before: Set(before.map(Json::to_string)),
+        after: Set(Some(after.to_string())),
+        ..Default::default()
+    }
+}
