@@ -9,8 +9,8 @@ use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entity::{enums::*, source::SYNTHETIC_DOCUMENT_PREFIX, *};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel,
 };
 
 use crate::store::bulk::{self, Author};
@@ -158,21 +158,6 @@ where
     bulk::insert(txn, rows, author).await?;
     Ok(())
 }
-
-/// Tables whose ids the generator sets itself.
-const TABLES_WITH_IDS: &[&str] = &[
-    "source",
-    "risk_category",
-    "concertation_programme",
-    "territory",
-    "organization",
-    "deployment",
-    "deployment_organization",
-    "deployment_risk",
-    "programme_participation",
-    "concertation",
-    "contribution",
-];
 
 /// Fills an empty database with synthetic data at `scale` (1 ≈ 1,000
 /// territories, 50,000 deployments, 2,000 concertations and 200,000
@@ -553,15 +538,8 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
     insert_all(&txn, contribution_risks).await?;
     insert_all(&txn, contribution_deployments).await?;
 
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Ids were set here: the sequences must move past them.
-        for table in TABLES_WITH_IDS {
-            txn.execute_unprepared(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-            ))
-            .await?;
-        }
-    }
+    // Ids were set here: new records must get ids after them.
+    bulk::ids_given(&txn).await?;
     txn.commit().await?;
     // Fresh statistics, so that the planner knows the new tables' shape.
     crate::db::analyze(db).await?;

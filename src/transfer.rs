@@ -20,8 +20,8 @@ use anyhow::{Context as _, bail};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait,
-    DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic, Iterable,
-    PrimaryKeyToColumn, QueryOrder, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
+    QueryOrder, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde_json::{Map, Value as Json};
@@ -826,18 +826,8 @@ pub async fn import(
         txn.rollback().await?;
         return Ok(report);
     }
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        // Rows came with their ids: new records must get ids after them.
-        for table in TYPES {
-            if columns(table)?.iter().any(|c| c.name == "id") {
-                txn.execute_unprepared(&format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                ))
-                .await?;
-            }
-        }
-    }
+    // Rows came with their ids: new records must get ids after them.
+    bulk::ids_given(&txn).await?;
     txn.commit().await?;
     let written: Vec<&str> = report
         .rows

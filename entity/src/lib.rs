@@ -3,6 +3,7 @@
 //! Plain data only: the GraphQL types of the hub convert from these models.
 
 pub mod enums;
+pub mod records;
 pub mod search;
 pub mod text;
 

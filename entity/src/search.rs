@@ -8,13 +8,15 @@
 //! Every save of a searchable record refreshes its row (see `behavior!`),
 //! in the same transaction as the save.
 
-use std::{str::FromStr, sync::OnceLock};
+use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityName, EntityTrait, ModelTrait, Value,
+    ConnectionTrait, DbErr, ModelTrait, Value,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
+
+use crate::records::Declared;
 
 /// The index table.
 pub const TABLE: &str = "search_entry";
@@ -43,37 +45,25 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// The text fields that make up the search words of the records of
-/// `kind`, if it is searchable (its entry of [`SEARCHABLE`]).
+/// `kind` (a table), if it is searchable (see [`crate::records`]).
 pub fn fields(kind: &str) -> Option<&'static [&'static str]> {
-    SEARCHABLE
-        .iter()
-        .find(|(searchable, _)| *searchable == kind)
-        .map(|(_, fields)| *fields)
+    crate::records::of_table(kind)
+        .map(|record| record.search.as_slice())
+        .filter(|fields| !fields.is_empty())
 }
 
-/// Makes the search index follow record `id`, just saved: its search
-/// words from its text fields (as [`SEARCHABLE`] lists them for its
-/// table), or no entry at all once it is archived.
-pub async fn follow<C, M>(db: &C, model: &M, id: i64, archived: bool) -> Result<(), DbErr>
+/// Makes the search index follow record `id` of `E`, just saved: its
+/// search words from the columns its declaration names, or no entry at
+/// all once it is archived.
+pub async fn follow<C, E>(db: &C, model: &E::Model, id: i64, archived: bool) -> Result<(), DbErr>
 where
     C: ConnectionTrait,
-    M: ModelTrait,
+    E: Declared,
 {
-    let kind = M::Entity::default().table_name();
     if archived {
-        return remove(db, kind, id).await;
+        return remove(db, E::TABLE, id).await;
     }
-    let Some(names) = fields(kind) else {
-        return Err(DbErr::Custom(format!("{kind} is not searchable")));
-    };
-    let values = names
-        .iter()
-        .map(|name| {
-            let column = <M::Entity as EntityTrait>::Column::from_str(name)
-                .map_err(|_| DbErr::Custom(format!("{kind} has no column {name}")))?;
-            Ok(model.get(column))
-        })
-        .collect::<Result<Vec<Value>, DbErr>>()?;
+    let values: Vec<Value> = E::SEARCH.iter().map(|column| model.get(*column)).collect();
     let texts: Vec<Option<&str>> = values
         .iter()
         .map(|value| match value {
@@ -81,7 +71,7 @@ where
             _ => None,
         })
         .collect();
-    store(db, kind, id, &texts).await
+    store(db, E::TABLE, id, &texts).await
 }
 
 /// Sets the search words of record `id` of `kind` from its text fields.
@@ -140,33 +130,35 @@ pub async fn remove<C: ConnectionTrait>(db: &C, kind: &str, id: i64) -> Result<(
 mod tests {
     use super::*;
 
-    /// Every field [`SEARCHABLE`] lists is a text column of its table.
-    fn check_searchable<E: EntityTrait>() {
-        use sea_orm::{ColumnTrait, ColumnType};
-        let kind = E::default().table_name();
-        let names = fields(kind).unwrap_or_else(|| panic!("{kind} is not searchable"));
-        for name in names {
-            let column =
-                E::Column::from_str(name).unwrap_or_else(|_| panic!("{kind} has no column {name}"));
-            assert!(
-                matches!(
-                    column.def().get_column_type(),
-                    ColumnType::Text | ColumnType::String(_)
-                ),
-                "{kind}.{name} is not text"
-            );
-        }
-    }
-
+    /// Every search column of a declared type is a text column.
     #[test]
-    fn every_searchable_field_is_a_text_column_of_its_table() {
-        check_searchable::<crate::territory::Entity>();
-        check_searchable::<crate::deployment::Entity>();
-        check_searchable::<crate::concertation::Entity>();
-        check_searchable::<crate::contribution::Entity>();
-        check_searchable::<crate::study_finding::Entity>();
-        check_searchable::<crate::resource::Entity>();
-        assert_eq!(SEARCHABLE.len(), 6);
+    fn every_search_column_is_text() {
+        use sea_orm::{ColumnTrait, ColumnType, IdenStatic};
+        fn check<E: Declared>() -> usize {
+            for column in E::SEARCH {
+                assert!(
+                    matches!(
+                        column.def().get_column_type(),
+                        ColumnType::Text | ColumnType::String(_)
+                    ),
+                    "{}.{} is not text",
+                    E::TABLE,
+                    column.as_str()
+                );
+            }
+            E::SEARCH.len()
+        }
+        let columns = check::<crate::territory::Entity>()
+            + check::<crate::deployment::Entity>()
+            + check::<crate::concertation::Entity>()
+            + check::<crate::contribution::Entity>()
+            + check::<crate::study_finding::Entity>()
+            + check::<crate::resource::Entity>();
+        let declared: usize = crate::records::all().iter().map(|r| r.search.len()).sum();
+        assert_eq!(
+            columns, declared,
+            "a searchable type is left out of this test"
+        );
     }
 
     #[test]
@@ -180,62 +172,4 @@ mod tests {
         assert!(words("de la et les").is_empty());
         assert_eq!(words("l'opacité"), words("opacite"));
     }
-}
-
-/// The searchable tables: each with the kind its records are indexed under
-/// and the text fields that make up their search words.
-pub const SEARCHABLE: &[(&str, &[&str])] = &[
-    ("territory", &["name", "region"]),
-    ("deployment", &["title", "summary", "purpose"]),
-    ("concertation", &["title", "summary"]),
-    ("contribution", &["statement", "response"]),
-    ("study_finding", &["statement", "job_family", "metric"]),
-    ("resource", &["title", "description"]),
-];
-
-/// Rows read and written at once while rebuilding.
-const REBUILD_BATCH: u64 = 1_000;
-
-/// Recomputes the search words of every searchable record: after bulk
-/// writes, which skip the save hooks. Records are indexed under their
-/// table's name.
-pub async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    use sea_orm::sea_query::{Expr, ExprTrait, Order};
-
-    for (table, fields) in SEARCHABLE {
-        let mut after = 0_i64;
-        loop {
-            let select = Query::select()
-                .column("id")
-                .columns(fields.iter().copied())
-                .from(*table)
-                .and_where(Expr::col("id").gt(after))
-                .order_by("id", Order::Asc)
-                .limit(REBUILD_BATCH)
-                .to_owned();
-            let rows = db.query_all(&select).await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get("", "id")?;
-            let mut insert = Query::insert();
-            insert
-                .into_table(TABLE)
-                .columns(["kind", "record_id", "words"]);
-            for row in &rows {
-                let mut record_words = Vec::new();
-                for field in *fields {
-                    let text: Option<String> = row.try_get("", field)?;
-                    record_words.extend(text.as_deref().map(words).unwrap_or_default());
-                }
-                let id: i64 = row.try_get("", "id")?;
-                insert.values_panic([(*table).into(), id.into(), record_words.join(" ").into()]);
-            }
-            insert.on_conflict(
-                OnConflict::columns(["kind", "record_id"])
-                    .update_column("words")
-                    .to_owned(),
-            );
-            db.execute(&insert).await?;
-        }
-    }
-    Ok(())
 }

@@ -45,7 +45,7 @@ pub trait FoldText {
 /// The behaviour of a table's active model: before every save, the folded
 /// copies follow the columns they copy; after it, a searchable record's
 /// search words follow its text (`; searchable`: the fields listed for its
-/// table in [`crate::search::SEARCHABLE`]), and an archived record leaves
+/// type in [`crate::records`]), and an archived record leaves
 /// search. Bulk inserts, which skip these hooks, call
 /// [`FoldText::fold_text`] themselves and rebuild the search index after.
 #[macro_export]
@@ -60,7 +60,7 @@ macro_rules! behavior {
                 C: ConnectionTrait,
             {
                 let archived = model.archived_at.is_some();
-                $crate::search::follow(db, &model, model.id, archived).await?;
+                $crate::search::follow::<C, Entity>(db, &model, model.id, archived).await?;
                 Ok(model)
             }
         );

@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use super::{engine::id, enums::AuditAction};
 use crate::{
     error::AppError,
-    store::changes::{Change, Changes, TYPES},
+    store::changes::{Change, Changes},
 };
 
 /// A write that committed: which record, what was done, at which version.
@@ -72,13 +72,13 @@ impl Subscription {
         if let Some(unknown) = types
             .iter()
             .flatten()
-            .find(|t| !TYPES.contains(&t.as_str()))
+            .find(|t| !entity::records::written().any(|written| written == t.as_str()))
         {
             return Err(AppError::bad_argument(
                 "types",
                 format!(
                     "{unknown:?} is not a record type; the types are {}",
-                    TYPES.join(", ")
+                    entity::records::written().collect::<Vec<_>>().join(", ")
                 ),
             )
             .into());

@@ -229,9 +229,15 @@ macro_rules! node {
             }
         }
 
+        const _: () = assert!(
+            $crate::graphql::engine::record::same_name(
+                stringify!($name),
+                <entity::$model::Entity as entity::records::Declared>::TYPE,
+            ),
+            concat!(stringify!($name), " is not the name its entity declares"),
+        );
+
         impl $crate::graphql::engine::record::NodeType for $name {
-            const TYPE: &'static str = stringify!($name);
-            const TABLE: &'static str = stringify!($model);
             type Entity = entity::$model::Entity;
             type Filter = $filter;
             type Order = $order;

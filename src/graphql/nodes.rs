@@ -22,6 +22,10 @@ macro_rules! nodes {
             $($name(super::$name),)+
         }
 
+        /// The record types `node` finds.
+        #[cfg(test)]
+        const NODE_TYPES: &[&str] = &[$(stringify!($name)),+];
+
         /// The record a global ID names, or `None` if there is none.
         async fn resolve_node(ctx: &Context<'_>, global_id: &str) -> async_graphql::Result<Option<Node>> {
             let global = id::decode(global_id)?;
@@ -134,5 +138,20 @@ impl NodeRoot {
         id: ID,
     ) -> async_graphql::Result<Option<super::Organization>> {
         find(ctx, id::decode_as(&id, "Organization")?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NODE_TYPES;
+
+    #[test]
+    fn node_finds_every_declared_record_type() {
+        let mut declared: Vec<&str> = entity::records::all()
+            .iter()
+            .map(|record| record.type_name)
+            .collect();
+        declared.sort_unstable();
+        assert_eq!(NODE_TYPES, declared.as_slice());
     }
 }

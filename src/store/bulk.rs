@@ -142,6 +142,24 @@ pub fn rows_per_statement<E: EntityTrait>() -> usize {
     (MAX_BINDS / E::Column::iter().count().max(1)).clamp(1, MAX_BATCH)
 }
 
+/// After rows written with ids of their own: on PostgreSQL, moves the id
+/// sequence of every record table past its largest id, so that new
+/// records get ids after them. (SQLite takes the next id from the table.)
+pub async fn ids_given<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    for record in entity::records::all() {
+        let table = record.table;
+        db.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+             COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Whether the rows of `E` are records, with a version.
 fn versioned<E: EntityTrait>() -> bool {
     E::Column::from_str("version").is_ok()

@@ -16,20 +16,6 @@ use tokio::sync::broadcast;
 /// Changes kept for slow subscribers.
 const BUFFER: usize = 1024;
 
-/// The record types a subscription can follow.
-pub const TYPES: &[&str] = &[
-    "Territory",
-    "Organization",
-    "Deployment",
-    "Concertation",
-    "Contribution",
-    "CharterSignature",
-    "Study",
-    "StudyFinding",
-    "Resource",
-    "Event",
-];
-
 /// The PostgreSQL channel writes are announced on.
 pub const CHANNEL: &str = "vigie_changes";
 
@@ -58,7 +44,9 @@ struct Notified {
 
 impl Notified {
     fn change(self) -> Option<Change> {
-        let record_type = TYPES.iter().copied().find(|t| *t == self.record_type)?;
+        let record_type = entity::records::of_type(&self.record_type)
+            .filter(|record| record.written)?
+            .type_name;
         Some(Change {
             record_type,
             id: self.id,

@@ -21,7 +21,7 @@
 use std::{collections::HashMap, str::FromStr};
 
 use chrono::Utc;
-use entity::{audit_event, enums::AuditAction, idempotency_key};
+use entity::{audit_event, enums::AuditAction, idempotency_key, records::Declared};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, EntityName, EntityTrait, IntoActiveModel, Iterable,
@@ -45,17 +45,17 @@ use crate::{
 /// `created_at`, `updated_at` and `archived_at` columns.
 #[async_trait::async_trait]
 pub trait Writable:
-    ModelTrait<Entity: EntityTrait<Model = Self, ActiveModel: Send>>
+    ModelTrait<Entity: EntityTrait<Model = Self, ActiveModel: Send> + Declared>
     + IntoActiveModel<<Self::Entity as EntityTrait>::ActiveModel>
     + Serialize
     + Sized
     + Send
     + Sync
 {
-    /// Its GraphQL type, also the prefix of its IDs.
-    const TYPE: &'static str;
+    /// Its GraphQL type, also the prefix of its IDs (as declared).
+    const TYPE: &'static str = <Self::Entity as Declared>::TYPE;
     /// Its table.
-    const TABLE: &'static str;
+    const TABLE: &'static str = <Self::Entity as Declared>::TABLE;
     /// Whether only admin keys write it (nothing of it belongs to a
     /// territory).
     const ADMIN_ONLY: bool = false;

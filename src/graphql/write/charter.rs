@@ -14,9 +14,6 @@ use crate::{
 
 #[async_trait::async_trait]
 impl Writable for charter_signature::Model {
-    const TYPE: &'static str = "CharterSignature";
-    const TABLE: &'static str = "charter_signature";
-
     async fn check_scope<C: ConnectionTrait>(&self, _db: &C, writer: &Writer) -> AppResult<()> {
         let territories: Vec<i64> = self.territory_id.into_iter().collect();
         territory_scope(writer, &territories, "charter signatures")

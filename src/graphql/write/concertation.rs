@@ -113,9 +113,6 @@ pub(super) async fn organisers<C: ConnectionTrait>(
 
 #[async_trait::async_trait]
 impl Writable for concertation::Model {
-    const TYPE: &'static str = "Concertation";
-    const TABLE: &'static str = "concertation";
-
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
         if writer.is_admin() || writer.covers_any(&organisers(db, self).await?) {
             Ok(())

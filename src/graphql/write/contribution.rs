@@ -83,9 +83,6 @@ pub struct UpdateContributionInput {
 
 #[async_trait::async_trait]
 impl Writable for contribution::Model {
-    const TYPE: &'static str = "Contribution";
-    const TABLE: &'static str = "contribution";
-
     /// A contribution of a concertation may be written by whoever may
     /// write the concertation; a programme-level one by admins.
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {

@@ -286,9 +286,6 @@ async fn deployment_snapshot<C: ConnectionTrait>(
 
 #[async_trait::async_trait]
 impl Writable for deployment::Model {
-    const TYPE: &'static str = "Deployment";
-    const TABLE: &'static str = "deployment";
-
     async fn check_scope<C: ConnectionTrait>(&self, _db: &C, writer: &Writer) -> AppResult<()> {
         if writer.covers(self.territory_id) {
             Ok(())

@@ -16,8 +16,6 @@ use crate::{
 
 #[async_trait::async_trait]
 impl Writable for territory::Model {
-    const TYPE: &'static str = "Territory";
-    const TABLE: &'static str = "territory";
     const ADMIN_ONLY: bool = true;
 
     async fn territory<C: ConnectionTrait>(&self, _db: &C) -> AppResult<Option<i64>> {
@@ -27,8 +25,6 @@ impl Writable for territory::Model {
 
 #[async_trait::async_trait]
 impl Writable for organization::Model {
-    const TYPE: &'static str = "Organization";
-    const TABLE: &'static str = "organization";
     const ADMIN_ONLY: bool = true;
 }
 

@@ -19,9 +19,6 @@ use crate::{
 
 #[async_trait::async_trait]
 impl Writable for resource::Model {
-    const TYPE: &'static str = "Resource";
-    const TABLE: &'static str = "resource";
-
     async fn check_scope<C: ConnectionTrait>(&self, db: &C, writer: &Writer) -> AppResult<()> {
         let mut territories: Vec<i64> = self.territory_id.into_iter().collect();
         if let Some(id) = self.concertation_id
@@ -35,9 +32,6 @@ impl Writable for resource::Model {
 
 #[async_trait::async_trait]
 impl Writable for event::Model {
-    const TYPE: &'static str = "Event";
-    const TABLE: &'static str = "event";
-
     async fn check_scope<C: ConnectionTrait>(&self, _db: &C, writer: &Writer) -> AppResult<()> {
         let territories: Vec<i64> = self.territory_id.into_iter().collect();
         territory_scope(writer, &territories, "events")

@@ -19,15 +19,11 @@ use crate::{
 
 #[async_trait::async_trait]
 impl Writable for study::Model {
-    const TYPE: &'static str = "Study";
-    const TABLE: &'static str = "study";
     const ADMIN_ONLY: bool = true;
 }
 
 #[async_trait::async_trait]
 impl Writable for study_finding::Model {
-    const TYPE: &'static str = "StudyFinding";
-    const TABLE: &'static str = "study_finding";
     const ADMIN_ONLY: bool = true;
 
     async fn snapshot<C: ConnectionTrait>(&self, db: &C) -> AppResult<serde_json::Value> {
