@@ -8,6 +8,8 @@
 pub mod bulk;
 pub mod changes;
 mod checks;
+pub mod draft;
+pub mod idempotency;
 pub mod write;
 
 pub use checks::{Checks, MAX_LINE, MAX_TEXT};
@@ -34,6 +36,13 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_o
         txn.execute_unprepared(crate::db::MOVE_DATA_VERSION).await?;
     }
     Ok(txn)
+}
+
+/// A column every record table has (`id`, `version`, `created_at`,
+/// `updated_at`, `archived_at`).
+fn column<E: sea_orm::EntityTrait>(name: &str) -> E::Column {
+    use std::str::FromStr;
+    E::Column::from_str(name).unwrap_or_else(|_| panic!("every record table has a column {name}"))
 }
 
 /// A record as the audit trail keeps it: its stored fields, without the

@@ -18,14 +18,11 @@
 //! It uses the entities, the database, the keys' scopes and the hub's
 //! error type; nothing of GraphQL or HTTP.
 
-use std::{collections::HashMap, str::FromStr};
-
 use chrono::Utc;
-use entity::{audit_event, enums::AuditAction, idempotency_key, records::Declared};
+use entity::{audit_event, enums::AuditAction, records::Declared};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityName, EntityTrait, IntoActiveModel, Iterable,
-    ModelTrait, QueryFilter, Set,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter, Set,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde::Serialize;
@@ -33,6 +30,9 @@ use serde::Serialize;
 use super::{
     Checks, begin,
     changes::{Change, Changes, announce},
+    column,
+    draft::{Draft, check_references},
+    idempotency::IdempotencyKey,
     snapshot,
 };
 use crate::{
@@ -96,11 +96,6 @@ fn id_of<W: Writable>(model: &W) -> i64 {
 
 fn admin_only<W: Writable>() -> AppError {
     AppError::Forbidden(format!("only admin keys write {} records", W::TYPE))
-}
-
-/// A column every record table has.
-fn column<E: EntityTrait>(name: &str) -> E::Column {
-    E::Column::from_str(name).unwrap_or_else(|_| panic!("every record table has a column {name}"))
 }
 
 /// The record with this id, archived or not.
@@ -274,285 +269,6 @@ fn stamp<E: EntityTrait>(row: &mut E::ActiveModel, version: i32) {
     row.set(column::<E>("updated_at"), Utc::now().into());
 }
 
-/// What a record holds beside its row, written with it: its link rows.
-#[async_trait::async_trait]
-pub trait Children: Send {
-    /// Makes these the record's rows of this kind.
-    async fn write(self: Box<Self>, txn: &DatabaseTransaction, record: i64) -> AppResult<()>;
-}
-
-/// A record as a create or an update makes it, once its input is checked:
-/// its row (for an update, only the columns that change), the records it
-/// names, the territories the writer must write for, and the link rows
-/// that replace its own.
-pub struct Draft<A> {
-    pub row: A,
-    refs: Vec<Refs<'static>>,
-    children: Vec<Box<dyn Children>>,
-    /// Values no other record of the table may hold: (field, column, value).
-    unique: Vec<(&'static str, &'static str, sea_orm::Value)>,
-    /// Territories the writer must write for.
-    within: Vec<i64>,
-}
-
-impl<A> Draft<A> {
-    pub fn new(row: A) -> Self {
-        Draft {
-            row,
-            refs: Vec::new(),
-            children: Vec::new(),
-            unique: Vec::new(),
-            within: Vec::new(),
-        }
-    }
-
-    /// No other record may hold this value (when `Some`) in `column`.
-    pub fn unique<V: Into<sea_orm::Value>>(
-        mut self,
-        field: &'static str,
-        column: &'static str,
-        value: Option<V>,
-    ) -> Self {
-        if let Some(value) = value {
-            self.unique.push((field, column, value.into()));
-        }
-        self
-    }
-
-    /// The record names this one (`Some`) record of `table`, under `field`.
-    pub fn names(mut self, field: &'static str, table: &'static str, id: Option<i64>) -> Self {
-        if let Some(id) = id {
-            self.refs.push(Refs::One(field, table, id));
-        }
-        self
-    }
-
-    /// The record names these (`Some`) records of `table`, under `field`.
-    pub fn names_all(
-        mut self,
-        field: &'static str,
-        table: &'static str,
-        ids: Option<Vec<i64>>,
-    ) -> Self {
-        if let Some(ids) = ids {
-            self.refs.push(Refs::Many(field, table, ids));
-        }
-        self
-    }
-
-    /// The writer must write for this (`Some`) territory: FORBIDDEN
-    /// otherwise, once the fields are checked.
-    pub fn within(mut self, territory: Option<i64>) -> Self {
-        self.within.extend(territory);
-        self
-    }
-
-    /// The record names these records of `table`, under `field`, and is
-    /// linked to them alone through `links`.
-    pub fn linked(
-        mut self,
-        field: &'static str,
-        table: &'static str,
-        links: Option<Links>,
-    ) -> Self {
-        if let Some(links) = links {
-            let ids = links.values.iter().filter_map(|v| match v {
-                sea_orm::Value::BigInt(Some(id)) => Some(*id),
-                _ => None,
-            });
-            self.refs.push(Refs::Many(field, table, ids.collect()));
-            self.children.push(Box::new(links));
-        }
-        self
-    }
-
-    /// The record's rows of one kind become these (when `Some`).
-    pub fn with<R: Children + 'static>(mut self, rows: Option<R>) -> Self {
-        if let Some(rows) = rows {
-            self.children.push(Box::new(rows));
-        }
-        self
-    }
-
-    /// The record names these (`Some`) records of `table`, under `field`,
-    /// and its rows of `E` (whose `parent` column names the record and
-    /// `key` column one of those records) become those given, with their
-    /// values (see [`Rows`]).
-    pub fn rows<E>(
-        self,
-        (field, table): (&'static str, &'static str),
-        (parent, key): (E::Column, E::Column),
-        given: Option<Vec<(i64, E::ActiveModel)>>,
-    ) -> Self
-    where
-        E: EntityTrait,
-        Rows<E>: Children,
-    {
-        let ids = given
-            .as_ref()
-            .map(|rows| rows.iter().map(|(id, _)| *id).collect());
-        self.names_all(field, table, ids)
-            .with(given.map(|given| Rows { parent, key, given }))
-    }
-}
-
-/// The link rows of one kind a write gives a record: the rows of `table`
-/// whose `parent` column names the record become one per value, held in
-/// `child`.
-pub struct Links {
-    pub table: &'static str,
-    pub parent: &'static str,
-    pub child: &'static str,
-    pub values: Vec<sea_orm::Value>,
-}
-
-impl Links {
-    /// Links through the table of `parent` and `child`, two columns of one
-    /// link entity, to these values (ids of records, or vocabulary values).
-    pub fn to<C: ColumnTrait, V: Into<sea_orm::Value>>(
-        parent: C,
-        child: C,
-        values: impl IntoIterator<Item = V>,
-    ) -> Self {
-        Links {
-            table: C::EntityName::default().table_name(),
-            parent: parent.as_str(),
-            child: child.as_str(),
-            values: values.into_iter().map(Into::into).collect(),
-        }
-    }
-
-    /// The values a record is linked to through the table of `parent` and
-    /// `child`, sorted (for the audit trail).
-    pub async fn read<T, L, C>(db: &C, parent: L, child: L, record: i64) -> AppResult<Vec<T>>
-    where
-        T: sea_orm::TryGetable + Ord,
-        L: ColumnTrait,
-        C: ConnectionTrait,
-    {
-        let query = Query::select()
-            .column(child)
-            .from(L::EntityName::default())
-            .and_where(Expr::col(parent).eq(record))
-            .to_owned();
-        let mut values = db
-            .query_all(&query)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<T>("", child.as_str()))
-            .collect::<Result<Vec<T>, _>>()?;
-        values.sort_unstable();
-        Ok(values)
-    }
-}
-
-#[async_trait::async_trait]
-impl Children for Links {
-    async fn write(self: Box<Self>, txn: &DatabaseTransaction, record: i64) -> AppResult<()> {
-        let delete = Query::delete()
-            .from_table(Alias::new(self.table))
-            .and_where(Expr::col(Alias::new(self.parent)).eq(record))
-            .to_owned();
-        txn.execute(&delete).await?;
-        if self.values.is_empty() {
-            return Ok(());
-        }
-        let mut insert = Query::insert()
-            .into_table(Alias::new(self.table))
-            .columns([
-                Alias::new(self.parent),
-                Alias::new(self.child),
-                Alias::new("created_at"),
-            ])
-            .to_owned();
-        let now = Utc::now();
-        for value in self.values {
-            insert.values_panic([record.into(), value.into(), now.into()]);
-        }
-        txn.execute(&insert).await?;
-        Ok(())
-    }
-}
-
-/// The rows of one kind a write gives a record when they carry values of
-/// their own (a deployment's risks, with their severity): each is keyed by
-/// the record at its other end, in `key`. A row given again is updated
-/// (and brought back if archived), a new one inserted, one left out
-/// archived — kept, with its values, should it be given again.
-pub struct Rows<E: EntityTrait> {
-    parent: E::Column,
-    key: E::Column,
-    given: Vec<(i64, E::ActiveModel)>,
-}
-
-#[async_trait::async_trait]
-impl<E> Children for Rows<E>
-where
-    E: EntityTrait,
-    E::Model: IntoActiveModel<E::ActiveModel>,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-{
-    async fn write(self: Box<Self>, txn: &DatabaseTransaction, record: i64) -> AppResult<()> {
-        let key_of = |model: &E::Model| match model.get(self.key) {
-            sea_orm::Value::BigInt(Some(key)) => key,
-            other => unreachable!("a row's key is an id, not {other:?}"),
-        };
-        let version_of = |model: &E::Model| match model.get(column::<E>("version")) {
-            sea_orm::Value::Int(Some(version)) => version,
-            other => unreachable!("a version is an integer, not {other:?}"),
-        };
-        let mut existing: HashMap<i64, E::Model> = E::find()
-            .filter(self.parent.eq(record))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|row| (key_of(&row), row))
-            .collect();
-        let now = Utc::now();
-        for (key, values) in self.given {
-            let mut row = match existing.remove(&key) {
-                Some(old) => {
-                    let version = version_of(&old);
-                    let mut row = old.into_active_model();
-                    row.set(column::<E>("version"), (version + 1).into());
-                    row
-                }
-                None => {
-                    let mut row = E::ActiveModel::default();
-                    row.set(self.parent, record.into());
-                    row.set(self.key, key.into());
-                    row.set(column::<E>("created_at"), now.into());
-                    row
-                }
-            };
-            for field in E::Column::iter() {
-                if let ActiveValue::Set(value) = values.get(field) {
-                    row.set(field, value);
-                }
-            }
-            row.set(
-                column::<E>("archived_at"),
-                None::<chrono::DateTime<Utc>>.into(),
-            );
-            row.set(column::<E>("updated_at"), now.into());
-            row.save(txn).await?;
-        }
-        let archived = column::<E>("archived_at");
-        for old in existing.into_values() {
-            if old.get(archived).is_some() {
-                continue;
-            }
-            let version = version_of(&old);
-            let mut row = old.into_active_model();
-            row.set(archived, Some(now).into());
-            row.set(column::<E>("version"), (version + 1).into());
-            row.set(column::<E>("updated_at"), now.into());
-            row.update(txn).await?;
-        }
-        Ok(())
-    }
-}
-
 /// BAD_USER_INPUT naming every field whose value another record of the
 /// table (other than `except`) already holds.
 async fn check_unique<W: Writable>(
@@ -631,8 +347,10 @@ impl<'a> Store<'a> {
         idempotency: Option<IdempotencyKey>,
         draft: impl FnOnce(&mut Checks) -> Draft<<W::Entity as EntityTrait>::ActiveModel>,
     ) -> AppResult<W> {
-        if let Some(earlier) = IdempotencyKey::earlier(&idempotency, self.db, self.writer).await? {
-            return Ok(earlier);
+        if let Some(key) = &idempotency
+            && let Some(earlier) = key.done_before(self.db, self.writer).await?
+        {
+            return existing(self.db, earlier).await;
         }
         let mut checks = Checks::default();
         let draft = draft(&mut checks);
@@ -651,7 +369,11 @@ impl<'a> Store<'a> {
         for children in draft.children {
             children.write(&write.txn, id).await?;
         }
-        if let Err(err) = remember(&write, &idempotency, W::TYPE, id).await {
+        let remembered = match &idempotency {
+            Some(key) => key.remember(&write.txn, self.writer, W::TYPE, id).await,
+            None => Ok(()),
+        };
+        if let Err(err) = remembered {
             write.txn.rollback().await?;
             let Some(key) = idempotency else {
                 return Err(err);
@@ -743,151 +465,4 @@ impl<'a> Store<'a> {
         write.finish(&model, action, version, Some(&before)).await?;
         Ok(model)
     }
-}
-
-/// Notes that `key` made this record, so that a retry finds it. Fails
-/// when another request with the same key won the race.
-async fn remember(
-    write: &Write<'_>,
-    key: &Option<IdempotencyKey>,
-    record_type: &str,
-    record_id: i64,
-) -> AppResult<()> {
-    if let (Some(key), Some(key_id)) = (key, write.writer.key_id) {
-        idempotency_key::ActiveModel {
-            api_key_id: Set(key_id),
-            key: Set(key.key.clone()),
-            operation: Set(key.operation.to_owned()),
-            record_type: Set(record_type.to_owned()),
-            record_id: Set(record_id),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&write.txn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Longest idempotency key accepted.
-const MAX_IDEMPOTENCY_KEY: usize = 200;
-
-/// A client's idempotency key for one create.
-pub struct IdempotencyKey {
-    key: String,
-    operation: &'static str,
-}
-
-impl IdempotencyKey {
-    pub fn new(key: Option<String>, operation: &'static str) -> AppResult<Option<Self>> {
-        key.map(|key| {
-            if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY {
-                return Err(AppError::bad_argument(
-                    "idempotencyKey",
-                    format!("`idempotencyKey` has 1 to {MAX_IDEMPOTENCY_KEY} characters"),
-                ));
-            }
-            Ok(IdempotencyKey { key, operation })
-        })
-        .transpose()
-    }
-
-    /// The record an earlier create with `key` (if given) made, if any: a
-    /// retry answers it.
-    async fn earlier<W: Writable>(
-        key: &Option<Self>,
-        db: &DatabaseConnection,
-        writer: &Writer,
-    ) -> AppResult<Option<W>> {
-        match key {
-            Some(key) => match key.done_before(db, writer).await? {
-                Some(id) => Ok(Some(existing(db, id).await?)),
-                None => Ok(None),
-            },
-            None => Ok(None),
-        }
-    }
-
-    /// The record an earlier request with this key created, if any.
-    async fn done_before<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        writer: &Writer,
-    ) -> AppResult<Option<i64>> {
-        let Some(key_id) = writer.key_id else {
-            return Ok(None);
-        };
-        let found = idempotency_key::Entity::find()
-            .filter(idempotency_key::Column::ApiKeyId.eq(key_id))
-            .filter(idempotency_key::Column::Key.eq(&self.key))
-            .one(db)
-            .await?;
-        match found {
-            None => Ok(None),
-            Some(found) if found.operation == self.operation => Ok(Some(found.record_id)),
-            Some(found) => Err(AppError::bad_argument(
-                "idempotencyKey",
-                format!(
-                    "this idempotency key was already used for {}; use a new key for each create",
-                    found.operation
-                ),
-            )),
-        }
-    }
-}
-
-/// References an input makes: under a field, to records of a table.
-pub enum Refs<'a> {
-    /// One record (`input.territory`).
-    One(&'a str, &'static str, i64),
-    /// A list of records (`input.domains`: errors name `input.domains.N`).
-    Many(&'a str, &'static str, Vec<i64>),
-}
-
-/// BAD_USER_INPUT naming every reference that names no live record.
-pub async fn check_references<C: ConnectionTrait>(db: &C, wanted: Vec<Refs<'_>>) -> AppResult<()> {
-    let mut checks = Checks::default();
-    for refs in wanted {
-        let (field, table, ids, many) = match refs {
-            Refs::One(field, table, id) => (field, table, vec![id], false),
-            Refs::Many(field, table, ids) => (field, table, ids, true),
-        };
-        for id in missing(db, table, &ids).await? {
-            let path = if many {
-                let position = ids.iter().position(|i| *i == id).unwrap_or_default();
-                format!("{field}.{position}")
-            } else {
-                field.to_owned()
-            };
-            checks.add(path, format!("names no live {table} (absent or archived)"));
-        }
-    }
-    checks.finish()
-}
-
-/// The ids among `ids` that name no live record of `table`.
-pub async fn missing<C: ConnectionTrait>(
-    db: &C,
-    table: &'static str,
-    ids: &[i64],
-) -> AppResult<Vec<i64>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let live = Query::select()
-        .column(Alias::new("id"))
-        .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new("archived_at")).is_null())
-        .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
-        .to_owned();
-    let live: std::collections::HashSet<i64> = db
-        .query_all(&live)
-        .await?
-        .into_iter()
-        .map(|row| row.try_get::<i64>("", "id"))
-        .collect::<Result<_, _>>()?;
-    Ok(ids
-        .iter()
-        .copied()
-        .filter(|id| !live.contains(id))
-        .collect())
 }

@@ -7,122 +7,47 @@
 //! cut one page per parent in SQL (`ORDER BY … LIMIT` when a level has a
 //! single parent).
 
-use std::{
-    collections::HashMap,
-    future::Future,
-    hash::{Hash, Hasher},
-    marker::PhantomData,
-    str::FromStr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    task::{Wake, Waker},
-    time::Duration,
-};
+use std::{collections::HashMap, str::FromStr};
 
-use async_graphql::{Context, dataloader::DataLoader, dataloader::Loader};
-use futures_util::future::BoxFuture;
+use async_graphql::{Context, dataloader::Loader};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, ModelTrait, QueryFilter, QueryResult, Statement, StatementBuilder, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    ModelTrait, QueryFilter, QueryResult, Statement, StatementBuilder, Value,
     sea_query::{
         Alias, Asterisk, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query,
         SelectStatement, WindowStatement,
     },
 };
 
+use super::selection::snake_case;
+pub use super::{
+    batch::{Fetches, SqlLoader, database, loader, request_loader, run_batched},
+    keys::{ById, ByKey, Columns, Page, RelAll, RelCount, RelPage},
+};
 use super::{
-    filter::{Compiler, OrderDirection, Pred, root_rows},
+    filter::{Compiler, OrderDirection, root_rows},
     paging::{Position, Shape, Sort},
-    relation::{Record, RelDef, Via, hash_rel, same_rel},
+    relation::{Record, RelDef, Via, same_rel},
 };
 use crate::error::{AppError, AppResult};
 
-/// Declares a loader key generic over an entity, with the trait impls a
-/// [`DataLoader`] needs (derives would wrongly require them of the entity).
-macro_rules! key {
-    ($(#[$meta:meta])* $name:ident { $($field:ident: $ty:ty),+ $(,)? } eq: |$a:ident, $b:ident| $eq:expr; hash: |$k:ident, $state:ident| $hash:expr;) => {
-        $(#[$meta])*
-        pub struct $name<E> {
-            $(pub $field: $ty,)+
-            _entity: PhantomData<fn() -> E>,
-        }
-
-        impl<E> $name<E> {
-            pub fn new($($field: $ty),+) -> Self {
-                $name { $($field,)+ _entity: PhantomData }
-            }
-        }
-
-        impl<E> Clone for $name<E> {
-            fn clone(&self) -> Self {
-                $name { $($field: self.$field.clone(),)+ _entity: PhantomData }
-            }
-        }
-
-        impl<E> PartialEq for $name<E> {
-            fn eq(&self, other: &Self) -> bool {
-                let ($a, $b) = (self, other);
-                $eq
-            }
-        }
-
-        impl<E> Eq for $name<E> {}
-
-        impl<E> Hash for $name<E> {
-            fn hash<H: Hasher>(&self, state: &mut H) {
-                let ($k, $state) = (self, state);
-                $hash
-            }
-        }
-    };
+/// A page size or a rank bound, written into the SQL as a number rather
+/// than bound as a parameter. SQLite plans with the value of a bound LIMIT
+/// (or of a bound rank compared with `ROW_NUMBER()`), so it prepares the
+/// statement again each time that parameter is bound: more work than
+/// reading a page of a few rows. The numbers are page sizes the API has
+/// already checked, never text from a client.
+pub fn literal(n: u64) -> Expr {
+    Expr::cust(n.to_string())
 }
 
-key!(
-    /// One record by its id.
-    ById { id: i64 }
-    eq: |a, b| a.id == b.id;
-    hash: |k, state| k.id.hash(state);
-);
-
-key!(
-    /// One record by the value of a unique text column (slug, SIREN, key).
-    ByKey { column: &'static str, value: String }
-    eq: |a, b| a.column == b.column && a.value == b.value;
-    hash: |k, state| (k.column, &k.value).hash(state);
-);
-
-key!(
-    /// One page of the records related to one parent, read as far as
-    /// `columns` go; `counted`: with the number of all the records the page
-    /// is cut from.
-    RelPage { rel: &'static RelDef, parent: i64, shape: Arc<Shape>, counted: bool, columns: Columns }
-    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent && a.shape == b.shape && a.counted == b.counted && a.columns == b.columns;
-    hash: |k, state| { hash_rel(k.rel, state); (k.parent, &k.shape, k.counted, &k.columns).hash(state) };
-);
-
-/// The columns of a table a list's statement reads; it reads the others as
-/// NULL. Only columns that may be NULL are left out, so that every row still
-/// makes a whole model, and a resolver reading a column left out would see
-/// an empty value: [`Columns::selected`] keeps every column a field reads.
-#[derive(Clone, Debug)]
-pub struct Columns(Arc<[&'static str]>);
-
-/// The keys of one list field share one `Columns`: compared by pointer
-/// first, and hashed by length alone (the keys' other parts tell them apart).
-impl PartialEq for Columns {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
-    }
-}
-
-impl Eq for Columns {}
-
-impl Hash for Columns {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.len().hash(state);
-    }
+/// `query` for at most `limit` rows, the limit written as a number (see
+/// [`literal`]). `query` has no LIMIT of its own, so the one added here
+/// ends the statement, where SQL puts it.
+pub fn limited(backend: DbBackend, query: &impl StatementBuilder, limit: u64) -> Statement {
+    let mut statement = backend.build(query);
+    statement.sql.push_str(&format!(" LIMIT {limit}"));
+    statement
 }
 
 impl Columns {
@@ -189,186 +114,6 @@ impl Columns {
             }
         }
     }
-}
-
-/// A GraphQL field's column: `startMonth` → `start_month`.
-pub(super) fn snake_case(field: &str) -> String {
-    heck::ToSnakeCase::to_snake_case(field)
-}
-
-/// A page of related records, and the number of all the records it is cut
-/// from when that was asked for.
-#[derive(Clone)]
-pub struct Page<M> {
-    pub rows: Vec<M>,
-    pub total: Option<i64>,
-}
-
-impl<M> Default for Page<M> {
-    fn default() -> Self {
-        Page {
-            rows: Vec::new(),
-            total: None,
-        }
-    }
-}
-
-key!(
-    /// All the records related to one parent, for short closed lists.
-    RelAll { rel: &'static RelDef, parent: i64 }
-    eq: |a, b| same_rel(a.rel, b.rel) && a.parent == b.parent;
-    hash: |k, state| { hash_rel(k.rel, state); k.parent.hash(state) };
-);
-
-/// How many records matching a condition are related to one parent.
-#[derive(Clone)]
-pub struct RelCount {
-    pub rel: &'static RelDef,
-    pub parent: i64,
-    pub pred: Option<Arc<Pred>>,
-}
-
-impl PartialEq for RelCount {
-    fn eq(&self, other: &Self) -> bool {
-        same_rel(self.rel, other.rel) && self.parent == other.parent && self.pred == other.pred
-    }
-}
-
-impl Eq for RelCount {}
-
-impl Hash for RelCount {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_rel(self.rel, state);
-        (self.parent, &self.pred).hash(state);
-    }
-}
-
-/// Answers the keys of one request against the database.
-pub struct SqlLoader {
-    pub(crate) db: DatabaseConnection,
-    /// The columns each list field of the request reads, by the field's
-    /// place in the document and its table: the same for all its parents.
-    columns: Mutex<HashMap<(usize, &'static str), Columns>>,
-}
-
-/// The fetches a request's loader has queued and not started yet.
-///
-/// A batch must hold every key of one level of the query. Waiting a fixed
-/// delay for the keys to arrive does not ensure it: on a busy machine, or
-/// with a long list, the delay can end while sibling fields are still being
-/// polled, and the level splits into several statements. Instead, the
-/// loader queues its fetches here, and [`run_batched`] starts them only
-/// when the request is idle — polled, and waiting without having asked to
-/// be polled again — for by then every field that can ask for a key has.
-#[derive(Clone, Default)]
-pub struct Fetches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
-
-impl Fetches {
-    fn queue(&self, fetch: BoxFuture<'static, ()>) {
-        self.0.lock().expect("fetch queue poisoned").push(fetch);
-    }
-
-    fn start_all(&self) {
-        let queued = std::mem::take(&mut *self.0.lock().expect("fetch queue poisoned"));
-        for fetch in queued {
-            tokio::spawn(fetch);
-        }
-    }
-}
-
-/// A waker that notes whether it was woken, and passes the wake on.
-struct NotingWaker {
-    woken: AtomicBool,
-    inner: Waker,
-}
-
-impl Wake for NotingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.inner.wake_by_ref();
-    }
-}
-
-/// The loader of one request: batches are never shared between requests.
-/// Its fetches only start within [`run_batched`], which decides when a
-/// batch is complete, so they wait for no delay of their own. (With
-/// async-graphql's `tokio-timer` feature a zero delay would still wait for
-/// the next millisecond tick of tokio's timer, per level of every query;
-/// its default timer completes a zero delay at once.)
-pub fn request_loader(db: DatabaseConnection) -> (DataLoader<SqlLoader>, Fetches) {
-    let fetches = Fetches::default();
-    let queue = fetches.clone();
-    let loader = DataLoader::new(
-        SqlLoader {
-            db,
-            columns: Mutex::default(),
-        },
-        move |fetch| queue.queue(fetch),
-    )
-    .delay(Duration::ZERO)
-    .max_batch_size(MAX_BATCH);
-    (loader, fetches)
-}
-
-/// Most keys one statement takes: well within the bind-parameter limits of
-/// SQLite (32,766) and PostgreSQL (65,535).
-const MAX_BATCH: usize = 10_000;
-
-/// A page size or a rank bound, written into the SQL as a number rather
-/// than bound as a parameter. SQLite plans with the value of a bound LIMIT
-/// (or of a bound rank compared with `ROW_NUMBER()`), so it prepares the
-/// statement again each time that parameter is bound: more work than
-/// reading a page of a few rows. The numbers are page sizes the API has
-/// already checked, never text from a client.
-pub fn literal(n: u64) -> Expr {
-    Expr::cust(n.to_string())
-}
-
-/// `query` for at most `limit` rows, the limit written as a number (see
-/// [`literal`]). `query` has no LIMIT of its own, so the one added here
-/// ends the statement, where SQL puts it.
-pub fn limited(backend: DbBackend, query: &impl StatementBuilder, limit: u64) -> Statement {
-    let mut statement = backend.build(query);
-    statement.sql.push_str(&format!(" LIMIT {limit}"));
-    statement
-}
-
-/// Runs `request`, starting the loader's queued fetches each time it has
-/// gone as far as it can without them.
-///
-/// Futures that poll many children (as GraphQL lists do) wake themselves to
-/// let other tasks run, and finish polling their children on the next
-/// poll; a poll that ends with such a wake is not the end of a level.
-pub async fn run_batched<F: Future>(request: F, fetches: Fetches) -> F::Output {
-    let mut request = std::pin::pin!(request);
-    std::future::poll_fn(|cx| {
-        let waker = Arc::new(NotingWaker {
-            woken: AtomicBool::new(false),
-            inner: cx.waker().clone(),
-        });
-        let polled = request
-            .as_mut()
-            .poll(&mut std::task::Context::from_waker(&Waker::from(
-                waker.clone(),
-            )));
-        if polled.is_pending() && !waker.woken.load(Ordering::Acquire) {
-            fetches.start_all();
-        }
-        polled
-    })
-    .await
-}
-
-pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<SqlLoader> {
-    ctx.data_unchecked::<DataLoader<SqlLoader>>()
-}
-
-pub fn database<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
 }
 
 /// The id column of entity `E`.

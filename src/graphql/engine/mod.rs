@@ -6,15 +6,19 @@
 //! domain modules above it declare their record types with it.
 
 pub mod aggregate;
+pub mod batch;
 pub mod connection;
 pub mod documents;
 pub mod errors;
 pub mod filter;
+pub mod grouping;
 pub mod guard;
 pub mod id;
+pub mod keys;
 pub mod loader;
 pub mod node;
 pub mod paging;
+pub mod predicate;
 pub mod record;
 pub mod relation;
 pub mod scalars;

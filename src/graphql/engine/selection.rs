@@ -100,6 +100,11 @@ impl Selection {
     }
 }
 
+/// A GraphQL field's column: `startMonth` → `start_month`.
+pub fn snake_case(field: &str) -> String {
+    heck::ToSnakeCase::to_snake_case(field)
+}
+
 #[cfg(test)]
 mod tests {
     use async_graphql::{parser::parse_query, value};

@@ -115,8 +115,11 @@ use async_graphql::{Context, ID, MaybeUndefined};
 
 use super::engine::{id, loader::database};
 pub use crate::store::{
-    Checks, MAX_LINE, MAX_TEXT, is_month, is_siren,
-    write::{Draft, IdempotencyKey, Links, Store, Writable, existing, load, territory_scope},
+    Checks, MAX_LINE, MAX_TEXT,
+    draft::{Draft, Links},
+    idempotency::IdempotencyKey,
+    is_month, is_siren,
+    write::{Store, Writable, existing, load, territory_scope},
 };
 use crate::{auth::Actor, error::AppResult};
 
