@@ -8,7 +8,6 @@ use async_graphql::Context;
 use super::{
     Concertation, ConcertationProgramme, Organization, Territory,
     engine::node::{maybe_one, one},
-    engine::relation::Via,
     engine::scalars::Date,
 };
 
@@ -30,11 +29,11 @@ node! {
         adopted_on: date;
     } parents {
         /// The programme matches.
-        programme: ConcertationProgramme = "programme_id";
+        programme: ConcertationProgramme = programme_id;
         /// The territory matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
         /// The concertation that produced it matches.
-        concertation: Concertation = "concertation_id";
+        concertation: Concertation = concertation_id;
     }
     order CharterOrder by CharterOrderField {
         /// Title.
@@ -86,7 +85,7 @@ node! {
     }
     relations {
         /// Who signed it.
-        signatures: CharterSignature = Via::Column("charter_id");
+        signatures: CharterSignature = column(charter_id);
     }
 }
 
@@ -106,11 +105,11 @@ node! {
         signed_on: date;
     } parents {
         /// The charter matches.
-        charter: Charter = "charter_id";
+        charter: Charter = charter_id;
         /// The signing territory matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
         /// The signing organization matches.
-        organization: Organization = "organization_id";
+        organization: Organization = organization_id;
     }
     order CharterSignatureOrder by CharterSignatureOrderField {
         /// When it was signed.

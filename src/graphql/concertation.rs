@@ -13,7 +13,7 @@ use entity::{concertation_format, concertation_public};
 use super::{
     Axis, Charter, Deployment, Resource, RiskCategory, Study, StudyFinding, Territory,
     engine::node::{all_related, maybe_one, one},
-    engine::relation::{Rel, RelDef, Via},
+    engine::relation::{Rel, RelDef},
     engine::scalars::Date,
     enums::{
         ConcertationFormat, ConcertationStatus, ContributionKind, ParticipationMode, Public,
@@ -35,7 +35,7 @@ node! {
         title: text;
     } parents {
         /// The work axis matches.
-        axis: Axis = "axis_id";
+        axis: Axis = axis_id;
     }
     order ConcertationProgrammeOrder by ConcertationProgrammeOrderField {
         /// Title.
@@ -73,17 +73,17 @@ node! {
     }
     relations {
         /// The territories engaged in the programme, and how.
-        participations: ProgrammeParticipation = Via::Column("programme_id");
+        participations: ProgrammeParticipation = column(programme_id);
         /// Concertations held within the programme.
-        concertations: Concertation = Via::Column("programme_id");
+        concertations: Concertation = column(programme_id);
         /// What the programme as a whole raised (not tied to one concertation).
-        contributions: Contribution = Via::Column("programme_id");
+        contributions: Contribution = column(programme_id);
         /// The citizen concerns the programme as a whole raised.
-        concerns: Contribution = Via::Column("programme_id"), only("kind" = "CONCERN");
+        concerns: Contribution = column(programme_id), only("kind" = "CONCERN");
         /// The programme's charters.
-        charters: Charter = Via::Column("programme_id");
+        charters: Charter = column(programme_id);
         /// Studies drawn from the programme.
-        studies: Study = Via::Column("programme_id");
+        studies: Study = column(programme_id);
     }
 }
 
@@ -101,9 +101,9 @@ node! {
         mode: ParticipationMode;
     } parents {
         /// The programme matches.
-        programme: ConcertationProgramme = "programme_id";
+        programme: ConcertationProgramme = programme_id;
         /// The territory matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
     }
     order ProgrammeParticipationOrder by ProgrammeParticipationOrderField {
         /// How the territory takes part (alphabetically by value).
@@ -141,14 +141,14 @@ node! {
 static FORMATS: Rel<concertation_format::Entity> = Rel::new(RelDef {
     name: "Concertation.formats",
     child: "concertation_format",
-    via: Via::Column("concertation_id"),
+    via: via!(concertation_format::Entity; column(concertation_id)),
     only: None,
 });
 
 static PUBLICS: Rel<concertation_public::Entity> = Rel::new(RelDef {
     name: "Concertation.publics",
     child: "concertation_public",
-    via: Via::Column("concertation_id"),
+    via: via!(concertation_public::Entity; column(concertation_id)),
     only: None,
 });
 
@@ -180,9 +180,9 @@ node! {
         produced_local_charter: bool;
     } parents {
         /// The territory that leads it matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
         /// Its programme matches.
-        programme: ConcertationProgramme = "programme_id";
+        programme: ConcertationProgramme = programme_id;
     }
     order ConcertationOrder by ConcertationOrderField {
         /// Title.
@@ -298,25 +298,17 @@ node! {
     }
     relations {
         /// Other territories co-organising it.
-        co_organizers: Territory = Via::Link {
-            table: "concertation_co_organizer",
-            child: "territory_id",
-            parent: "concertation_id",
-        };
+        co_organizers: Territory = link(concertation_co_organizer: territory_id, concertation_id);
         /// What it raised.
-        contributions: Contribution = Via::Column("concertation_id");
+        contributions: Contribution = column(concertation_id);
         /// The citizen concerns it raised.
-        concerns: Contribution = Via::Column("concertation_id"), only("kind" = "CONCERN");
+        concerns: Contribution = column(concertation_id), only("kind" = "CONCERN");
         /// Local charters it produced.
-        charters: Charter = Via::Column("concertation_id");
+        charters: Charter = column(concertation_id);
         /// Study findings drawn from it.
-        findings: StudyFinding = Via::Link {
-            table: "finding_concertation",
-            child: "finding_id",
-            parent: "concertation_id",
-        };
+        findings: StudyFinding = link(finding_concertation: finding_id, concertation_id);
         /// Resources it published.
-        resources: Resource = Via::Column("concertation_id");
+        resources: Resource = column(concertation_id);
     }
 }
 
@@ -345,9 +337,9 @@ node! {
         response_state: ResponseState;
     } parents {
         /// The concertation that raised it matches.
-        concertation: Concertation = "concertation_id";
+        concertation: Concertation = concertation_id;
         /// The programme that raised it matches.
-        programme: ConcertationProgramme = "programme_id";
+        programme: ConcertationProgramme = programme_id;
     }
     order ContributionOrder by ContributionOrderField {
         /// Kind (alphabetically by value).
@@ -433,16 +425,8 @@ node! {
     }
     relations {
         /// Risk categories it is about.
-        risk_categories: RiskCategory = Via::Link {
-            table: "contribution_risk_category",
-            child: "risk_category_id",
-            parent: "contribution_id",
-        };
+        risk_categories: RiskCategory = link(contribution_risk_category: risk_category_id, contribution_id);
         /// Deployments it names.
-        deployments: Deployment = Via::Link {
-            table: "contribution_deployment",
-            child: "deployment_id",
-            parent: "contribution_id",
-        };
+        deployments: Deployment = link(contribution_deployment: deployment_id, contribution_id);
     }
 }

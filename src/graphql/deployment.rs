@@ -9,7 +9,6 @@ use async_graphql::Context;
 use super::{
     Contribution, DeploymentRisk, Organization, Territory,
     engine::node::one,
-    engine::relation::Via,
     enums::{
         AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, OrganizationRole,
         PersonalData,
@@ -51,7 +50,7 @@ node! {
         annex_iii_area: AnnexIiiArea;
     } parents {
         /// The territory that uses it matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
     }
     order DeploymentOrder by DeploymentOrderField {
         /// Name.
@@ -182,33 +181,17 @@ node! {
     }
     relations {
         /// The organizations involved, each with its role.
-        organizations: DeploymentOrganization = Via::Column("deployment_id");
+        organizations: DeploymentOrganization = column(deployment_id);
         /// Public-service areas the use serves.
-        domains: Domain = Via::Link {
-            table: "deployment_domain",
-            child: "domain_id",
-            parent: "deployment_id",
-        };
+        domains: Domain = link(deployment_domain: domain_id, deployment_id);
         /// AI techniques the system uses.
-        techniques: Technique = Via::Link {
-            table: "deployment_technique",
-            child: "technique_id",
-            parent: "deployment_id",
-        };
+        techniques: Technique = link(deployment_technique: technique_id, deployment_id);
         /// Risks declared for this use, with severity, likelihood and mitigation.
-        risks: DeploymentRisk = Via::Column("deployment_id");
+        risks: DeploymentRisk = column(deployment_id);
         /// Contributions of concertations that name this use.
-        contributions: Contribution = Via::Link {
-            table: "contribution_deployment",
-            child: "contribution_id",
-            parent: "deployment_id",
-        };
+        contributions: Contribution = link(contribution_deployment: contribution_id, deployment_id);
         /// Citizen concerns that name this use.
-        concerns: Contribution = Via::Link {
-            table: "contribution_deployment",
-            child: "contribution_id",
-            parent: "deployment_id",
-        }, only("kind" = "CONCERN");
+        concerns: Contribution = link(contribution_deployment: contribution_id, deployment_id), only("kind" = "CONCERN");
     }
 }
 
@@ -227,9 +210,9 @@ node! {
         role: OrganizationRole;
     } parents {
         /// The deployment matches.
-        deployment: Deployment = "deployment_id";
+        deployment: Deployment = deployment_id;
         /// The organization matches.
-        organization: Organization = "organization_id";
+        organization: Organization = organization_id;
     }
     order DeploymentOrganizationOrder by DeploymentOrganizationOrderField {
         /// Role (alphabetically by value).
@@ -301,11 +284,7 @@ node! {
     }
     relations {
         /// Deployments serving this area.
-        deployments: Deployment = Via::Link {
-            table: "deployment_domain",
-            child: "deployment_id",
-            parent: "domain_id",
-        };
+        deployments: Deployment = link(deployment_domain: deployment_id, domain_id);
     }
 }
 
@@ -350,10 +329,6 @@ node! {
     }
     relations {
         /// Deployments using this technique.
-        deployments: Deployment = Via::Link {
-            table: "deployment_technique",
-            child: "deployment_id",
-            parent: "technique_id",
-        };
+        deployments: Deployment = link(deployment_technique: deployment_id, technique_id);
     }
 }

@@ -13,6 +13,45 @@ macro_rules! only {
     };
 }
 
+/// How a relation's rows hang from their parent, named with columns that
+/// must exist: each is checked against its entity's model, so a misspelt
+/// column does not compile. `column(c)`: the child row's column `c` holds
+/// the parent's id; `link(t: c, p)`: link table `t` holds (child id `c`,
+/// parent id `p`) pairs; `through(t: f, p)`: the child's column `f` names
+/// a row of `t`, whose column `p` holds the parent's id. `$child` is the
+/// child's entity.
+macro_rules! via {
+    ($child:ty; column($column:ident)) => {{
+        const _: fn(&<$child as sea_orm::EntityTrait>::Model) = |row| {
+            let _ = &row.$column;
+        };
+        $crate::graphql::engine::relation::Via::Column(stringify!($column))
+    }};
+    ($child:ty; link($table:ident: $to_child:ident, $to_parent:ident)) => {{
+        const _: fn(&entity::$table::Model) = |row| {
+            let _ = (&row.$to_child, &row.$to_parent);
+        };
+        $crate::graphql::engine::relation::Via::Link {
+            table: stringify!($table),
+            child: stringify!($to_child),
+            parent: stringify!($to_parent),
+        }
+    }};
+    ($child:ty; through($table:ident: $fk:ident, $parent:ident)) => {{
+        const _: fn(&<$child as sea_orm::EntityTrait>::Model) = |row| {
+            let _ = &row.$fk;
+        };
+        const _: fn(&entity::$table::Model) = |row| {
+            let _ = &row.$parent;
+        };
+        $crate::graphql::engine::relation::Via::Through {
+            table: stringify!($table),
+            fk: stringify!($fk),
+            parent: stringify!($parent),
+        }
+    }};
+}
+
 /// The type of a look-up's `id` argument: required when it is the only key,
 /// optional beside natural keys.
 macro_rules! id_argument {
@@ -158,7 +197,7 @@ macro_rules! group_object {
 ///     fields { /* #[Object] methods */ }
 ///     relations {
 ///         /// Doc of the relation.
-///         deployments: Deployment = Via::Column("territory_id");
+///         deployments: Deployment = column(territory_id);
 ///     }
 /// }
 /// ```
@@ -185,7 +224,7 @@ macro_rules! node {
         } parents {
             $(
                 $(#[$parent_meta:meta])*
-                $parent:ident: $parent_node:ident = $fk:literal;
+                $parent:ident: $parent_node:ident = $fk:ident;
             )*
         }
         order $order:ident by $order_field:ident {
@@ -209,7 +248,7 @@ macro_rules! node {
         relations {
             $(
                 $(#[$rel_meta:meta])*
-                $rel_field:ident: $rel_node:ident = $via:expr $(, only($only_column:literal = $only_value:literal))?;
+                $rel_field:ident: $rel_node:ident = $via_kind:ident $via_args:tt $(, only($only_column:literal = $only_value:literal))?;
             )*
         }
     ) => {
@@ -286,7 +325,10 @@ macro_rules! node {
                 > = $crate::graphql::engine::relation::Rel::new($crate::graphql::engine::relation::RelDef {
                     name: concat!(stringify!($name), ".", stringify!($rel_field)),
                     child: <$rel_node as $crate::graphql::engine::record::NodeType>::TABLE,
-                    via: $via,
+                    via: via!(
+                        <$rel_node as $crate::graphql::engine::record::NodeType>::Entity;
+                        $via_kind $via_args
+                    ),
                     only: only!($($only_column = $only_value)?),
                 });
             )*
@@ -435,8 +477,11 @@ macro_rules! node {
                 )*
                 $(
                     if let Some(parent) = &self.$parent {
+                        const _: fn(&entity::$model::Model) = |row| {
+                            let _ = &row.$fk;
+                        };
                         preds.push(Pred::Parent {
-                            fk: $fk,
+                            fk: stringify!($fk),
                             table: <$parent_node as $crate::graphql::engine::record::NodeType>::TABLE,
                             pred: Box::new(parent.to_pred()?),
                         });

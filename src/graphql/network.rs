@@ -6,7 +6,7 @@
 
 use async_graphql::Context;
 
-use super::{ConcertationProgramme, Study, engine::node::one, engine::relation::Via};
+use super::{ConcertationProgramme, Study, engine::node::one};
 
 node! {
     /// A network of collectivités working together on digital matters.
@@ -79,7 +79,7 @@ node! {
     }
     relations {
         /// The network's work axes, in order.
-        axes: Axis = Via::Column("network_id");
+        axes: Axis = column(network_id);
     }
 }
 
@@ -99,7 +99,7 @@ node! {
         title: text;
     } parents {
         /// The network matches.
-        network: Network = "network_id";
+        network: Network = network_id;
     }
     order AxisOrder by AxisOrderField {
         /// Number in the network's list.
@@ -134,8 +134,8 @@ node! {
     }
     relations {
         /// Concertation programmes run under this axis.
-        programmes: ConcertationProgramme = Via::Column("axis_id");
+        programmes: ConcertationProgramme = column(axis_id);
         /// Studies run under this axis.
-        studies: Study = Via::Column("axis_id");
+        studies: Study = column(axis_id);
     }
 }

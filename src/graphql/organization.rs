@@ -1,9 +1,7 @@
 //! Organizations: the vendors, integrators, labs, associations and State
 //! bodies that build, supply, fund or audit the territories' AI systems.
 
-use super::{
-    CharterSignature, DeploymentOrganization, engine::relation::Via, enums::OrganizationKind,
-};
+use super::{CharterSignature, DeploymentOrganization, enums::OrganizationKind};
 
 node! {
     /// A vendor, integrator, lab, association or State body.
@@ -75,8 +73,8 @@ node! {
     }
     relations {
         /// The deployments this organization takes part in, with its role.
-        deployments: DeploymentOrganization = Via::Column("organization_id");
+        deployments: DeploymentOrganization = column(organization_id);
         /// Charters this organization signed.
-        charter_signatures: CharterSignature = Via::Column("organization_id");
+        charter_signatures: CharterSignature = column(organization_id);
     }
 }

@@ -27,9 +27,9 @@ node! {
         description: text;
     } parents {
         /// The territory that published it matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
         /// The concertation it comes from matches.
-        concertation: Concertation = "concertation_id";
+        concertation: Concertation = concertation_id;
     }
     order ResourceOrder by ResourceOrderField {
         /// Title.
@@ -97,7 +97,7 @@ node! {
         location: text;
     } parents {
         /// The hosting territory matches.
-        territory: Territory = "territory_id";
+        territory: Territory = territory_id;
     }
     order EventOrder by EventOrderField {
         /// First day.

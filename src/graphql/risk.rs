@@ -9,7 +9,6 @@ use async_graphql::Context;
 use super::{
     Contribution, Deployment, StudyFinding,
     engine::node::{maybe_one, one},
-    engine::relation::Via,
     enums::{Likelihood, MitigationStatus, Severity},
 };
 
@@ -32,7 +31,7 @@ node! {
         description: text;
     } parents {
         /// The broader category matches.
-        parent: RiskCategory = "parent_id";
+        parent: RiskCategory = parent_id;
     }
     order RiskCategoryOrder by RiskCategoryOrderField {
         /// Stable key.
@@ -67,33 +66,17 @@ node! {
     }
     relations {
         /// Narrower categories.
-        children: RiskCategory = Via::Column("parent_id");
+        children: RiskCategory = column(parent_id);
         /// Risks of this category declared for deployments.
-        deployment_risks: DeploymentRisk = Via::Column("risk_category_id");
+        deployment_risks: DeploymentRisk = column(risk_category_id);
         /// Contributions of concertations about this risk.
-        contributions: Contribution = Via::Link {
-            table: "contribution_risk_category",
-            child: "contribution_id",
-            parent: "risk_category_id",
-        };
+        contributions: Contribution = link(contribution_risk_category: contribution_id, risk_category_id);
         /// Citizen concerns about this risk.
-        concerns: Contribution = Via::Link {
-            table: "contribution_risk_category",
-            child: "contribution_id",
-            parent: "risk_category_id",
-        }, only("kind" = "CONCERN");
+        concerns: Contribution = link(contribution_risk_category: contribution_id, risk_category_id), only("kind" = "CONCERN");
         /// Levers that mitigate this risk.
-        levers: Lever = Via::Link {
-            table: "lever_risk_category",
-            child: "lever_id",
-            parent: "risk_category_id",
-        };
+        levers: Lever = link(lever_risk_category: lever_id, risk_category_id);
         /// Study findings about this risk.
-        findings: StudyFinding = Via::Link {
-            table: "finding_risk_category",
-            child: "finding_id",
-            parent: "risk_category_id",
-        };
+        findings: StudyFinding = link(finding_risk_category: finding_id, risk_category_id);
     }
 }
 
@@ -115,9 +98,9 @@ node! {
         mitigation_status: MitigationStatus;
     } parents {
         /// The deployment matches.
-        deployment: Deployment = "deployment_id";
+        deployment: Deployment = deployment_id;
         /// The risk category matches.
-        category: RiskCategory = "risk_category_id";
+        category: RiskCategory = risk_category_id;
     }
     order DeploymentRiskOrder by DeploymentRiskOrderField {
         /// Severity (alphabetically by value).
@@ -264,16 +247,8 @@ node! {
     }
     relations {
         /// Risks this lever mitigates.
-        risk_categories: RiskCategory = Via::Link {
-            table: "lever_risk_category",
-            child: "risk_category_id",
-            parent: "lever_id",
-        };
+        risk_categories: RiskCategory = link(lever_risk_category: risk_category_id, lever_id);
         /// Study findings that point to this lever.
-        findings: StudyFinding = Via::Link {
-            table: "finding_lever",
-            child: "finding_id",
-            parent: "lever_id",
-        };
+        findings: StudyFinding = link(finding_lever: finding_id, lever_id);
     }
 }

@@ -6,7 +6,7 @@ use super::{
     Axis, Charter, CharterSignature, Concertation, ConcertationProgramme, Contribution, Deployment,
     DeploymentOrganization, DeploymentRisk, Domain, Event, Lever, Network, Opportunity,
     Organization, ProgrammeParticipation, Resource, RiskCategory, Study, StudyFinding, Technique,
-    Territory, engine::relation::Via, engine::scalars::Date,
+    Territory, engine::scalars::Date,
 };
 
 node! {
@@ -70,48 +70,48 @@ node! {
     }
     relations {
         /// Networks taken from this source.
-        networks: Network = Via::Column("source_id");
+        networks: Network = column(source_id);
         /// Work axes taken from this source.
-        axes: Axis = Via::Column("source_id");
+        axes: Axis = column(source_id);
         /// Territories taken from this source.
-        territories: Territory = Via::Column("source_id");
+        territories: Territory = column(source_id);
         /// Organizations taken from this source.
-        organizations: Organization = Via::Column("source_id");
+        organizations: Organization = column(source_id);
         /// Deployments taken from this source.
-        deployments: Deployment = Via::Column("source_id");
+        deployments: Deployment = column(source_id);
         /// Organizations' parts in deployments taken from this source.
-        deployment_organizations: DeploymentOrganization = Via::Column("source_id");
+        deployment_organizations: DeploymentOrganization = column(source_id);
         /// Declared risks taken from this source.
-        deployment_risks: DeploymentRisk = Via::Column("source_id");
+        deployment_risks: DeploymentRisk = column(source_id);
         /// Public-service areas taken from this source.
-        domains: Domain = Via::Column("source_id");
+        domains: Domain = column(source_id);
         /// Technique families taken from this source.
-        techniques: Technique = Via::Column("source_id");
+        techniques: Technique = column(source_id);
         /// Risk categories taken from this source.
-        risk_categories: RiskCategory = Via::Column("source_id");
+        risk_categories: RiskCategory = column(source_id);
         /// Concertation programmes taken from this source.
-        programmes: ConcertationProgramme = Via::Column("source_id");
+        programmes: ConcertationProgramme = column(source_id);
         /// Engagements of territories taken from this source.
-        participations: ProgrammeParticipation = Via::Column("source_id");
+        participations: ProgrammeParticipation = column(source_id);
         /// Concertations taken from this source.
-        concertations: Concertation = Via::Column("source_id");
+        concertations: Concertation = column(source_id);
         /// Contributions taken from this source.
-        contributions: Contribution = Via::Column("source_id");
+        contributions: Contribution = column(source_id);
         /// Opportunities taken from this source.
-        opportunities: Opportunity = Via::Column("source_id");
+        opportunities: Opportunity = column(source_id);
         /// Levers taken from this source.
-        levers: Lever = Via::Column("source_id");
+        levers: Lever = column(source_id);
         /// Charters taken from this source.
-        charters: Charter = Via::Column("source_id");
+        charters: Charter = column(source_id);
         /// Charter signatures taken from this source.
-        charter_signatures: CharterSignature = Via::Column("source_id");
+        charter_signatures: CharterSignature = column(source_id);
         /// Studies taken from this source.
-        studies: Study = Via::Column("source_id");
+        studies: Study = column(source_id);
         /// Study findings taken from this source.
-        findings: StudyFinding = Via::Column("source_id");
+        findings: StudyFinding = column(source_id);
         /// Resources taken from this source.
-        resources: Resource = Via::Column("source_id");
+        resources: Resource = column(source_id);
         /// Events taken from this source.
-        events: Event = Via::Column("source_id");
+        events: Event = column(source_id);
     }
 }

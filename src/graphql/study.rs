@@ -7,7 +7,6 @@ use async_graphql::Context;
 use super::{
     Axis, Concertation, ConcertationProgramme, Lever, RiskCategory,
     engine::node::{maybe_one, one},
-    engine::relation::Via,
     engine::scalars::Date,
     enums::{ExposureLevel, FindingKind},
 };
@@ -30,9 +29,9 @@ node! {
         published_on: date;
     } parents {
         /// The work axis matches.
-        axis: Axis = "axis_id";
+        axis: Axis = axis_id;
         /// The programme matches.
-        programme: ConcertationProgramme = "programme_id";
+        programme: ConcertationProgramme = programme_id;
     }
     order StudyOrder by StudyOrderField {
         /// Title.
@@ -79,7 +78,7 @@ node! {
     }
     relations {
         /// What the study found.
-        findings: StudyFinding = Via::Column("study_id");
+        findings: StudyFinding = column(study_id);
     }
 }
 
@@ -110,7 +109,7 @@ node! {
         exposure_level: ExposureLevel;
     } parents {
         /// The study matches.
-        study: Study = "study_id";
+        study: Study = study_id;
     }
     order StudyFindingOrder by StudyFindingOrderField {
         /// Kind (alphabetically by value).
@@ -176,22 +175,10 @@ node! {
     }
     relations {
         /// Risk categories the finding is about.
-        risk_categories: RiskCategory = Via::Link {
-            table: "finding_risk_category",
-            child: "risk_category_id",
-            parent: "finding_id",
-        };
+        risk_categories: RiskCategory = link(finding_risk_category: risk_category_id, finding_id);
         /// Levers the finding points to.
-        levers: Lever = Via::Link {
-            table: "finding_lever",
-            child: "lever_id",
-            parent: "finding_id",
-        };
+        levers: Lever = link(finding_lever: lever_id, finding_id);
         /// Concertations the finding draws on.
-        concertations: Concertation = Via::Link {
-            table: "finding_concertation",
-            child: "concertation_id",
-            parent: "finding_id",
-        };
+        concertations: Concertation = link(finding_concertation: concertation_id, finding_id);
     }
 }

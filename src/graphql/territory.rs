@@ -7,8 +7,7 @@ use async_graphql::Context;
 
 use super::{
     Charter, CharterSignature, Concertation, Contribution, Deployment, Event,
-    ProgrammeParticipation, Resource, engine::node::maybe_one, engine::relation::Via,
-    enums::TerritoryKind,
+    ProgrammeParticipation, Resource, engine::node::maybe_one, enums::TerritoryKind,
 };
 
 node! {
@@ -44,7 +43,7 @@ node! {
         population: int;
     } parents {
         /// The territory it belongs to (a commune's EPCI) matches.
-        parent: Territory = "parent_id";
+        parent: Territory = parent_id;
     }
     order TerritoryOrder by TerritoryOrderField {
         /// Name.
@@ -133,40 +132,28 @@ node! {
     }
     relations {
         /// Territories that belong to this one (the communes of an EPCI).
-        children: Territory = Via::Column("parent_id");
+        children: Territory = column(parent_id);
         /// AI uses of this territory: its entries of the library of
         /// territorialised AI.
-        deployments: Deployment = Via::Column("territory_id");
+        deployments: Deployment = column(territory_id);
         /// Citizen concertations this territory leads.
-        concertations: Concertation = Via::Column("territory_id");
+        concertations: Concertation = column(territory_id);
         /// Concertations led by another territory that this one co-organises.
-        co_organized_concertations: Concertation = Via::Link {
-            table: "concertation_co_organizer",
-            child: "concertation_id",
-            parent: "territory_id",
-        };
+        co_organized_concertations: Concertation = link(concertation_co_organizer: concertation_id, territory_id);
         /// Everything the concertations this territory leads raised.
-        contributions: Contribution = Via::Through {
-            table: "concertation",
-            fk: "concertation_id",
-            parent: "territory_id",
-        };
+        contributions: Contribution = through(concertation: concertation_id, territory_id);
         /// The citizen concerns raised in the concertations this territory
         /// leads.
-        concerns: Contribution = Via::Through {
-            table: "concertation",
-            fk: "concertation_id",
-            parent: "territory_id",
-        }, only("kind" = "CONCERN");
+        concerns: Contribution = through(concertation: concertation_id, territory_id), only("kind" = "CONCERN");
         /// How this territory takes part in concertation programmes.
-        participations: ProgrammeParticipation = Via::Column("territory_id");
+        participations: ProgrammeParticipation = column(territory_id);
         /// Local charters this territory adopted.
-        charters: Charter = Via::Column("territory_id");
+        charters: Charter = column(territory_id);
         /// Charters this territory signed.
-        charter_signatures: CharterSignature = Via::Column("territory_id");
+        charter_signatures: CharterSignature = column(territory_id);
         /// Resources this territory published.
-        resources: Resource = Via::Column("territory_id");
+        resources: Resource = column(territory_id);
         /// Events held in this territory.
-        events: Event = Via::Column("territory_id");
+        events: Event = column(territory_id);
     }
 }
