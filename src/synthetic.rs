@@ -13,7 +13,7 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IntoActiveModel,
 };
 
-use crate::store::bulk::{self, Author};
+use crate::store::{Author, bulk};
 
 /// How many records a scale of 1 makes.
 pub const AT_SCALE_ONE: Counts = Counts {
@@ -152,6 +152,7 @@ where
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
 {
     let author = Author {
+        key: None,
         label: "seed-synthetic",
         at: epoch(),
     };

@@ -22,6 +22,9 @@ pub trait Declared: EntityTrait {
     /// Whether the API writes it: it has mutations, and subscribers may
     /// follow its writes.
     const WRITTEN: bool;
+
+    /// The id of one of its records.
+    fn id(model: &Self::Model) -> i64;
 }
 
 /// One record type, as lists see it.
@@ -43,6 +46,10 @@ macro_rules! records {
                 const SEARCH: &'static [crate::$module::Column] =
                     &[$(crate::$module::Column::$column),*];
                 const WRITTEN: bool = $written;
+
+                fn id(model: &crate::$module::Model) -> i64 {
+                    model.id
+                }
             }
         )+
 

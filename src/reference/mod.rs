@@ -23,7 +23,8 @@ mod files;
 use files::*;
 
 use crate::{
-    store::bulk::{self, Author, Outcome},
+    store::Author,
+    store::bulk::{self, Outcome},
     text::slug,
 };
 
@@ -92,6 +93,7 @@ impl Load<'_> {
     /// Who writes, as the audit trail names it.
     fn author(&self) -> Author<'static> {
         Author {
+            key: None,
             label: "reference load",
             at: self.now,
         }

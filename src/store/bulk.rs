@@ -10,30 +10,19 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use entity::{audit_event, enums::AuditAction};
-use heck::ToUpperCamelCase;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DbErr, EntityName, EntityTrait,
-    IntoActiveModel, Iterable, ModelTrait, Set,
+    IntoActiveModel, Iterable, ModelTrait,
 };
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::snapshot;
+use super::{Author, audit_event, column, snapshot};
 
 /// Most values one statement binds: within SQLite's limit (32,766).
 const MAX_BINDS: usize = 30_000;
 /// Most rows one statement writes.
 const MAX_BATCH: usize = 1_000;
-
-/// Who writes a bulk of rows, and when.
-#[derive(Clone, Copy)]
-pub struct Author<'a> {
-    /// The name the audit trail gives the writer (`vigie import`…).
-    pub label: &'a str,
-    /// When the rows were written (their `created_at` and `updated_at`
-    /// unless they bring their own).
-    pub at: DateTime<Utc>,
-}
 
 /// Inserts `rows`, all of one table and setting the same columns, with
 /// their search words and audit events; returns the rows as stored.
@@ -63,8 +52,8 @@ where
         let records: Vec<Json> = inserted.iter().map(snapshot).collect();
         let table = <A::Entity as Default>::default().table_name();
         index(db, table, &records).await?;
-        if versioned::<A::Entity>() {
-            audit(db, table, &records, author).await?;
+        if let Some(record) = entity::records::of_table(table) {
+            audit(db, record.type_name, &records, author).await?;
         }
         stored.extend(inserted);
     }
@@ -111,26 +100,34 @@ where
     if !current.is_changed() {
         return Ok((model, Outcome::Unchanged));
     }
-    let columns = |name: &str| <A::Entity as EntityTrait>::Column::from_str(name).ok();
-    if let Some(updated_at) = columns("updated_at") {
+    if let Ok(updated_at) = <A::Entity as EntityTrait>::Column::from_str("updated_at") {
         current.set(updated_at, author.at.into());
     }
-    let before = snapshot(&model);
-    let version = match columns("version").map(|column| model.get(column)) {
+    // A record moves to its next version, with an UPDATE event.
+    let record = entity::records::of_table(<A::Entity as Default>::default().table_name());
+    let version = match record.map(|_| model.get(column::<A::Entity>("version"))) {
         Some(sea_orm::Value::Int(Some(version))) => Some(version + 1),
         _ => None,
     };
-    if let (Some(column), Some(version)) = (columns("version"), version) {
-        current.set(column, version.into());
+    if let Some(version) = version {
+        current.set(column::<A::Entity>("version"), version.into());
     }
     let updated = current.update(db).await?;
-    if let Some(version) = version {
-        let table = <A::Entity as Default>::default().table_name();
-        let after = snapshot(&updated);
+    if let (Some(record), Some(version)) = (record, version) {
+        let (before, after) = (snapshot(&model), snapshot(&updated));
         let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
-        event(table, id, version, Some(&before), &after, author)
-            .insert(db)
-            .await?;
+        let action = AuditAction::Update;
+        audit_event(
+            author,
+            action,
+            record.type_name,
+            id,
+            version,
+            Some(&before),
+            &after,
+        )
+        .insert(db)
+        .await?;
     }
     Ok((updated, Outcome::Updated))
 }
@@ -158,11 +155,6 @@ pub async fn ids_given<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
         .await?;
     }
     Ok(())
-}
-
-/// Whether the rows of `E` are records, with a version.
-fn versioned<E: EntityTrait>() -> bool {
-    E::Column::from_str("version").is_ok()
 }
 
 /// Gives a row the timestamps and version it does not bring.
@@ -209,7 +201,7 @@ async fn index<C: ConnectionTrait>(db: &C, table: &str, records: &[Json]) -> Res
 /// trail, in one statement.
 async fn audit<C: ConnectionTrait>(
     db: &C,
-    table: &str,
+    record_type: &str,
     records: &[Json],
     author: Author<'_>,
 ) -> Result<(), DbErr> {
@@ -220,38 +212,18 @@ async fn audit<C: ConnectionTrait>(
         let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
         let version = after.get("version").and_then(Json::as_i64).unwrap_or(1);
         let version = i32::try_from(version).unwrap_or(1);
-        event(table, id, version, None, after, author)
+        audit_event(
+            author,
+            AuditAction::Create,
+            record_type,
+            id,
+            version,
+            None,
+            after,
+        )
     });
     audit_event::Entity::insert_many(events)
         .exec_without_returning(db)
         .await?;
     Ok(())
-}
-
-/// The audit event of a bulk write of one record: a creation when there
-/// is no `before`, an update otherwise.
-fn event(
-    table: &str,
-    id: i64,
-    version: i32,
-    before: Option<&Json>,
-    after: &Json,
-    author: Author<'_>,
-) -> audit_event::ActiveModel {
-    audit_event::ActiveModel {
-        at: Set(author.at),
-        api_key_id: Set(None),
-        actor: Set(author.label.to_owned()),
-        action: Set(if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Create
-        }),
-        record_type: Set(table.to_upper_camel_case()),
-        record_id: Set(id),
-        version: Set(version),
-        before: Set(before.map(Json::to_string)),
-        after: Set(Some(after.to_string())),
-        ..Default::default()
-    }
 }

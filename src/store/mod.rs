@@ -38,6 +38,46 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_o
     Ok(txn)
 }
 
+/// Who writes, as the audit trail names them, and when.
+#[derive(Clone, Copy)]
+pub struct Author<'a> {
+    /// The API key it writes with; none for the hub's own writers.
+    pub key: Option<i64>,
+    /// The name the audit trail gives the writer: the key's label, or
+    /// `reference load`, `seed-synthetic`, `import of FILE`.
+    pub label: &'a str,
+    /// When it writes (the `created_at` and `updated_at` of bulk rows that
+    /// do not bring their own).
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One event of the audit trail: `author` did `action` to record
+/// `record_id` of `record_type`, which is now at `version`; the record
+/// before (none for a creation) and after, as [`snapshot`] has them.
+fn audit_event(
+    author: Author<'_>,
+    action: entity::enums::AuditAction,
+    record_type: &str,
+    record_id: i64,
+    version: i32,
+    before: Option<&serde_json::Value>,
+    after: &serde_json::Value,
+) -> entity::audit_event::ActiveModel {
+    use sea_orm::Set;
+    entity::audit_event::ActiveModel {
+        at: Set(author.at),
+        api_key_id: Set(author.key),
+        actor: Set(author.label.to_owned()),
+        action: Set(action),
+        record_type: Set(record_type.to_owned()),
+        record_id: Set(record_id),
+        version: Set(version),
+        before: Set(before.map(serde_json::Value::to_string)),
+        after: Set(Some(after.to_string())),
+        ..Default::default()
+    }
+}
+
 /// A column every record table has (`id`, `version`, `created_at`,
 /// `updated_at`, `archived_at`).
 fn column<E: sea_orm::EntityTrait>(name: &str) -> E::Column {

@@ -19,16 +19,16 @@
 //! error type; nothing of GraphQL or HTTP.
 
 use chrono::Utc;
-use entity::{audit_event, enums::AuditAction, records::Declared};
+use entity::{enums::AuditAction, records::Declared};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter, Set,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable, ModelTrait, QueryFilter,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde::Serialize;
 
 use super::{
-    Checks, begin,
+    Author, Checks, audit_event, begin,
     changes::{Change, Changes, announce},
     column,
     draft::{Draft, check_references},
@@ -87,11 +87,7 @@ pub trait Writable:
 
 /// The id of a record.
 fn id_of<W: Writable>(model: &W) -> i64 {
-    match model.get(column::<W::Entity>("id")) {
-        sea_orm::Value::BigInt(Some(id)) => id,
-        sea_orm::Value::Int(Some(id)) => id.into(),
-        other => unreachable!("a record's id is an integer, not {other:?}"),
-    }
+    <W::Entity as Declared>::id(model)
 }
 
 fn admin_only<W: Writable>() -> AppError {
@@ -197,18 +193,20 @@ impl<'a> Write<'a> {
         before: Option<&serde_json::Value>,
         after: &serde_json::Value,
     ) -> AppResult<()> {
-        audit_event::ActiveModel {
-            at: Set(Utc::now()),
-            api_key_id: Set(self.writer.key_id),
-            actor: Set(self.writer.label.clone()),
-            action: Set(action),
-            record_type: Set(record_type.to_owned()),
-            record_id: Set(record_id),
-            version: Set(version),
-            before: Set(before.map(serde_json::Value::to_string)),
-            after: Set(Some(after.to_string())),
-            ..Default::default()
-        }
+        let author = Author {
+            key: self.writer.key_id,
+            label: &self.writer.label,
+            at: Utc::now(),
+        };
+        audit_event(
+            author,
+            action,
+            record_type,
+            record_id,
+            version,
+            before,
+            after,
+        )
         .insert(&self.txn)
         .await?;
         Ok(())

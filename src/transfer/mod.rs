@@ -26,7 +26,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value as Json};
 
-use crate::store::bulk::{self, Author};
+use crate::store::{Author, bulk};
 
 /// Declares the types import and export know, parents before children,
 /// and dispatches to the generic code for each.
@@ -391,6 +391,7 @@ pub async fn import(
 ) -> anyhow::Result<Report> {
     let txn = crate::store::begin(db).await?;
     let author = Author {
+        key: None,
         label: actor,
         at: Utc::now(),
     };

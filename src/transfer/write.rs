@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::Value as Json;
 
 use super::rows::{Report, Row, check_row, columns_of};
-use crate::store::bulk::{self, Author};
+use crate::store::{Author, bulk};
 
 /// Ids of `table` that exist in the transaction.
 async fn existing_ids<C: ConnectionTrait>(
