@@ -19,9 +19,15 @@ macro_rules! text_enum {
             )+
         }
 
+        impl From<$name> for &'static str {
+            fn from(value: $name) -> Self {
+                value.as_str()
+            }
+        }
+
         impl $name {
             /// The stored (and exported) name of this value.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $value,)+
                 }

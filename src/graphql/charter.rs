@@ -43,9 +43,9 @@ node! {
     }
     groups CharterGroup by CharterGroupKey {
         /// The territory whose local charter it is.
-        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        Territory = key!(record by name: charter.territory_id -> territory);
         /// The year it was adopted.
-        Year = GroupKey::year_of_date("adopted_on");
+        Year = key!(year_of_date: charter.adopted_on);
     } numbers CharterNumbers {}
     fields {
         /// Title, in French.
@@ -117,11 +117,11 @@ node! {
     }
     groups CharterSignatureGroup by CharterSignatureGroupKey {
         /// The charter.
-        Charter = GroupKey::record(&[("charter_id", "charter")], "Charter", "title");
+        Charter = key!(record by title: charter_signature.charter_id -> charter);
         /// The région of the signing territory.
-        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        Region = key!(charter_signature.territory_id -> territory.region);
         /// The year it was signed.
-        Year = GroupKey::year_of_date("signed_on");
+        Year = key!(year_of_date: charter_signature.signed_on);
     } numbers CharterSignatureNumbers {}
     fields {
         /// Who signed, in person (e.g. the elected official), if recorded.

@@ -43,7 +43,7 @@ node! {
     }
     groups ConcertationProgrammeGroup by ConcertationProgrammeGroupKey {
         /// The work axis.
-        Axis = GroupKey::record(&[("axis_id", "axis")], "Axis", "title");
+        Axis = key!(record by title: concertation_programme.axis_id -> axis);
     } numbers ConcertationProgrammeNumbers {}
     fields {
         /// Title, in French.
@@ -79,7 +79,7 @@ node! {
         /// What the programme as a whole raised (not tied to one concertation).
         contributions: Contribution = column(programme_id);
         /// The citizen concerns the programme as a whole raised.
-        concerns: Contribution = column(programme_id), only("kind" = "CONCERN");
+        concerns: Contribution = column(programme_id), only(kind = ContributionKind::Concern);
         /// The programme's charters.
         charters: Charter = column(programme_id);
         /// Studies drawn from the programme.
@@ -111,13 +111,13 @@ node! {
     }
     groups ProgrammeParticipationGroup by ProgrammeParticipationGroupKey {
         /// How the territory takes part.
-        Mode = GroupKey::labelled("mode", entity::enums::ParticipationMode::label_of);
+        Mode = key!(ParticipationMode: programme_participation.mode);
         /// The programme.
-        Programme = GroupKey::record(&[("programme_id", "concertation_programme")], "ConcertationProgramme", "title");
+        Programme = key!(record by title: programme_participation.programme_id -> concertation_programme);
         /// The région of the territory.
-        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        Region = key!(programme_participation.territory_id -> territory.region);
         /// The legal form of the territory.
-        TerritoryKind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of).at(&[("territory_id", "territory")]);
+        TerritoryKind = key!(TerritoryKind: programme_participation.territory_id -> territory.kind);
     } numbers ProgrammeParticipationNumbers {}
     fields {
         /// How the territory takes part.
@@ -200,17 +200,17 @@ node! {
     }
     groups ConcertationGroup by ConcertationGroupKey {
         /// Stage.
-        Status = GroupKey::labelled("status", entity::enums::ConcertationStatus::label_of);
+        Status = key!(ConcertationStatus: concertation.status);
         /// The territory that leads it.
-        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        Territory = key!(record by name: concertation.territory_id -> territory);
         /// The région of the territory that leads it.
-        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        Region = key!(concertation.territory_id -> territory.region);
         /// The legal form of the territory that leads it.
-        TerritoryKind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of).at(&[("territory_id", "territory")]);
+        TerritoryKind = key!(TerritoryKind: concertation.territory_id -> territory.kind);
         /// The programme it belongs to.
-        Programme = GroupKey::record(&[("programme_id", "concertation_programme")], "ConcertationProgramme", "title");
+        Programme = key!(record by title: concertation.programme_id -> concertation_programme);
         /// The year it started.
-        Year = GroupKey::year_of_date("start_date");
+        Year = key!(year_of_date: concertation.start_date);
     } numbers ConcertationNumbers {
         /// Number of participants.
         participant_count;
@@ -302,7 +302,7 @@ node! {
         /// What it raised.
         contributions: Contribution = column(concertation_id);
         /// The citizen concerns it raised.
-        concerns: Contribution = column(concertation_id), only("kind" = "CONCERN");
+        concerns: Contribution = column(concertation_id), only(kind = ContributionKind::Concern);
         /// Local charters it produced.
         charters: Charter = column(concertation_id);
         /// Study findings drawn from it.
@@ -353,23 +353,19 @@ node! {
     }
     groups ContributionGroup by ContributionGroupKey {
         /// What the contribution is.
-        Kind = GroupKey::labelled("kind", entity::enums::ContributionKind::label_of);
+        Kind = key!(ContributionKind: contribution.kind);
         /// The public that raised it.
-        Public = GroupKey::labelled("public", entity::enums::Public::label_of);
+        Public = key!(Public: contribution.public);
         /// How the organisers answered it.
-        ResponseState = GroupKey::labelled("response_state", entity::enums::ResponseState::label_of);
+        ResponseState = key!(ResponseState: contribution.response_state);
         /// How strongly it came out.
-        Salience = GroupKey::value("salience");
+        Salience = key!(contribution.salience);
         /// The concertation that raised it.
-        Concertation = GroupKey::record(&[("concertation_id", "concertation")], "Concertation", "title");
+        Concertation = key!(record by title: contribution.concertation_id -> concertation);
         /// The territory that led the concertation.
-        Territory = GroupKey::record(
-            &[("concertation_id", "concertation"), ("territory_id", "territory")],
-            "Territory",
-            "name",
-        );
+        Territory = key!(record by name: contribution.concertation_id -> concertation.territory_id -> territory);
         /// The région of the territory that led the concertation.
-        Region = GroupKey::value("region").at(&[("concertation_id", "concertation"), ("territory_id", "territory")]);
+        Region = key!(contribution.concertation_id -> concertation.territory_id -> territory.region);
     } numbers ContributionNumbers {
         /// How strongly it came out (1 to 5).
         salience;

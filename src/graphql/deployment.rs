@@ -68,25 +68,25 @@ node! {
     }
     groups DeploymentGroup by DeploymentGroupKey {
         /// Life-cycle stage.
-        Status = GroupKey::labelled("status", entity::enums::DeploymentStatus::label_of);
+        Status = key!(DeploymentStatus: deployment.status);
         /// Weight on decisions.
-        DecisionRole = GroupKey::labelled("decision_role", entity::enums::DecisionRole::label_of);
+        DecisionRole = key!(DecisionRole: deployment.decision_role);
         /// Who uses the system.
-        Audience = GroupKey::labelled("audience", entity::enums::Audience::label_of);
+        Audience = key!(Audience: deployment.audience);
         /// Personal data processed.
-        PersonalData = GroupKey::labelled("personal_data", entity::enums::PersonalData::label_of);
+        PersonalData = key!(PersonalData: deployment.personal_data);
         /// EU AI Act tier.
-        AiActTier = GroupKey::labelled("ai_act_tier", entity::enums::AiActTier::label_of);
+        AiActTier = key!(AiActTier: deployment.ai_act_tier);
         /// Annex III area.
-        AnnexIiiArea = GroupKey::labelled("annex_iii_area", entity::enums::AnnexIiiArea::label_of);
+        AnnexIiiArea = key!(AnnexIiiArea: deployment.annex_iii_area);
         /// The territory that uses it.
-        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        Territory = key!(record by name: deployment.territory_id -> territory);
         /// The région of the territory that uses it.
-        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        Region = key!(deployment.territory_id -> territory.region);
         /// The legal form of the territory that uses it.
-        TerritoryKind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of).at(&[("territory_id", "territory")]);
+        TerritoryKind = key!(TerritoryKind: deployment.territory_id -> territory.kind);
         /// The year the use started.
-        Year = GroupKey::year_of_month("start_month");
+        Year = key!(year_of_month: deployment.start_month);
     } numbers DeploymentNumbers {}
     fields {
         /// Name of the AI use.
@@ -191,7 +191,7 @@ node! {
         /// Contributions of concertations that name this use.
         contributions: Contribution = link(contribution_deployment: contribution_id, deployment_id);
         /// Citizen concerns that name this use.
-        concerns: Contribution = link(contribution_deployment: contribution_id, deployment_id), only("kind" = "CONCERN");
+        concerns: Contribution = link(contribution_deployment: contribution_id, deployment_id), only(kind = ContributionKind::Concern);
     }
 }
 
@@ -220,9 +220,9 @@ node! {
     }
     groups DeploymentOrganizationGroup by DeploymentOrganizationGroupKey {
         /// The part the organization plays.
-        Role = GroupKey::labelled("role", entity::enums::OrganizationRole::label_of);
+        Role = key!(OrganizationRole: deployment_organization.role);
         /// The organization.
-        Organization = GroupKey::record(&[("organization_id", "organization")], "Organization", "name");
+        Organization = key!(record by name: deployment_organization.organization_id -> organization);
     } numbers DeploymentOrganizationNumbers {}
     fields {
         /// The part the organization plays.

@@ -3,14 +3,23 @@
 //! batched, SQL-paginated connection), its filter and ordering inputs, and
 //! its root fields.
 
-/// `Some((a, b))` when given, `None` otherwise.
+/// The condition a relation puts on its child rows, if any:
+/// `only(kind = ContributionKind::Concern)`, the rows whose enum column
+/// holds that value. The column is checked against the child's model, and
+/// the value against the column's type.
 macro_rules! only {
-    () => {
+    ($child:ty;) => {
         None
     };
-    ($column:literal = $value:literal) => {
-        Some(($column, $value))
-    };
+    ($child:ty; $column:ident = $vocabulary:ident :: $value:ident) => {{
+        const _: fn(&<$child as sea_orm::EntityTrait>::Model) = |row| {
+            entity::records::holds::<entity::enums::$vocabulary, _>(&row.$column);
+        };
+        Some((
+            stringify!($column),
+            entity::enums::$vocabulary::$value.as_str(),
+        ))
+    }};
 }
 
 /// How a relation's rows hang from their parent, named with columns that
@@ -50,6 +59,66 @@ macro_rules! via {
             parent: stringify!($parent),
         }
     }};
+}
+
+/// A key a type's records can be grouped by, named with columns that must
+/// exist (each is checked against its entity's model):
+/// - `key!(deployment.status)`: a column's value;
+/// - `key!(DeploymentStatus: deployment.status)`: an enum column's value,
+///   labelled;
+/// - `key!(deployment.territory_id -> territory.region)`: a column of the
+///   record a chain of foreign keys leads to (`->` may repeat);
+/// - `key!(record by name: deployment.territory_id -> territory)`: that
+///   record itself, labelled by one of its columns;
+/// - `key!(year_of_month: deployment.start_month)`, `key!(year_of_date:
+///   event.starts_on)`: the year of a month or date column.
+macro_rules! key {
+    (record by $label:ident: $($path:tt)+) => {
+        key!(@record $label [] $($path)+)
+    };
+    (year_of_month: $table:ident . $column:ident) => {
+        $crate::graphql::engine::aggregate::GroupKey::year_of_month(key!(@column $table . $column))
+    };
+    (year_of_date: $table:ident . $column:ident) => {
+        $crate::graphql::engine::aggregate::GroupKey::year_of_date(key!(@column $table . $column))
+    };
+    (@column $table:ident . $column:ident) => {{
+        const _: fn(&entity::$table::Model) = |row| {
+            let _ = &row.$column;
+        };
+        stringify!($column)
+    }};
+    (@hop $table:ident . $fk:ident -> $to:ident) => {
+        const _: fn(&entity::$table::Model, &entity::$to::Model) = |row, _| {
+            let _ = &row.$fk;
+        };
+    };
+    (@record $label:ident [$($hops:tt)*] $table:ident . $fk:ident -> $to:ident) => {{
+        key!(@hop $table . $fk -> $to);
+        $crate::graphql::engine::aggregate::GroupKey::record(
+            &[$($hops)* (stringify!($fk), stringify!($to))],
+            <entity::$to::Entity as entity::records::Declared>::TYPE,
+            key!(@column $to . $label),
+        )
+    }};
+    (@record $label:ident [$($hops:tt)*] $table:ident . $fk:ident -> $to:ident . $($rest:tt)+) => {{
+        key!(@hop $table . $fk -> $to);
+        key!(@record $label [$($hops)* (stringify!($fk), stringify!($to)),] $to . $($rest)+)
+    }};
+    (@value [$($hops:tt)*] $table:ident . $column:ident) => {
+        $crate::graphql::engine::aggregate::GroupKey::value(key!(@column $table . $column))
+            .at(&[$($hops)*])
+    };
+    (@value [$($hops:tt)*] $table:ident . $fk:ident -> $to:ident . $($rest:tt)+) => {{
+        key!(@hop $table . $fk -> $to);
+        key!(@value [$($hops)* (stringify!($fk), stringify!($to)),] $to . $($rest)+)
+    }};
+    ($vocabulary:ident : $($path:tt)+) => {
+        key!(@value [] $($path)+).labelled_by(entity::enums::$vocabulary::label_of)
+    };
+    ($($path:tt)+) => {
+        key!(@value [] $($path)+)
+    };
 }
 
 /// The type of a look-up's `id` argument: required when it is the only key,
@@ -248,7 +317,7 @@ macro_rules! node {
         relations {
             $(
                 $(#[$rel_meta:meta])*
-                $rel_field:ident: $rel_node:ident = $via_kind:ident $via_args:tt $(, only($only_column:literal = $only_value:literal))?;
+                $rel_field:ident: $rel_node:ident = $via_kind:ident $via_args:tt $(, only($only_column:ident = $only_vocabulary:ident :: $only_value:ident))?;
             )*
         }
     ) => {
@@ -275,6 +344,15 @@ macro_rules! node {
             ),
             concat!(stringify!($name), " is not the name its entity declares"),
         );
+
+        // The columns look-ups, filters, orders and numbers name are the
+        // entity's.
+        const _: fn(&entity::$model::Model) = |row| {
+            $(let _ = &row.$key;)*
+            $(let _ = &row.$field;)*
+            $(let _ = &row.$column;)*
+            $(let _ = &row.$number;)*
+        };
 
         impl $crate::graphql::engine::record::NodeType for $name {
             type Entity = entity::$model::Entity;
@@ -306,10 +384,9 @@ macro_rules! node {
             }
 
             fn spec(&self) -> $crate::graphql::engine::aggregate::GroupKey {
-                use $crate::graphql::engine::aggregate::GroupKey;
                 match self {
                     $(Self::$group_variant => $group_spec,)*
-                    Self::CreatedYear => GroupKey::year_of_date("created_at"),
+                    Self::CreatedYear => key!(year_of_date: $model.created_at),
                 }
             }
         }
@@ -329,7 +406,10 @@ macro_rules! node {
                         <$rel_node as $crate::graphql::engine::record::NodeType>::Entity;
                         $via_kind $via_args
                     ),
-                    only: only!($($only_column = $only_value)?),
+                    only: only!(
+                        <$rel_node as $crate::graphql::engine::record::NodeType>::Entity;
+                        $($only_column = $only_vocabulary::$only_value)?
+                    ),
                 });
             )*
         }

@@ -109,7 +109,7 @@ node! {
     }
     groups AxisGroup by AxisGroupKey {
         /// The network.
-        Network = GroupKey::record(&[("network_id", "network")], "Network", "name");
+        Network = key!(record by name: axis.network_id -> network);
     } numbers AxisNumbers {}
     fields {
         /// Number of the axis in the network's list (1 first).

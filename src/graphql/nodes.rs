@@ -4,6 +4,7 @@
 //! themselves are the engine's ([`super::engine::node`]).
 
 use async_graphql::{Context, ID, Object};
+use sea_orm::IdenStatic;
 
 use super::engine::{
     id,
@@ -101,7 +102,7 @@ impl NodeRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<super::Territory>> {
-        find(ctx, id::decode_as(&id, "Territory")?).await
+        lookup(ctx, Some(id), &[]).await
     }
 
     #[graphql(entity)]
@@ -110,7 +111,8 @@ impl NodeRoot {
         ctx: &Context<'_>,
         siren: String,
     ) -> async_graphql::Result<Option<super::Territory>> {
-        lookup(ctx, None, &[("siren", Some(siren))]).await
+        let siren_column = entity::territory::Column::Siren.as_str();
+        lookup(ctx, None, &[(siren_column, Some(siren))]).await
     }
 
     #[graphql(entity)]
@@ -119,7 +121,7 @@ impl NodeRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<super::Deployment>> {
-        find(ctx, id::decode_as(&id, "Deployment")?).await
+        lookup(ctx, Some(id), &[]).await
     }
 
     #[graphql(entity)]
@@ -128,7 +130,7 @@ impl NodeRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<super::Concertation>> {
-        find(ctx, id::decode_as(&id, "Concertation")?).await
+        lookup(ctx, Some(id), &[]).await
     }
 
     #[graphql(entity)]
@@ -137,7 +139,7 @@ impl NodeRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<super::Organization>> {
-        find(ctx, id::decode_as(&id, "Organization")?).await
+        lookup(ctx, Some(id), &[]).await
     }
 }
 

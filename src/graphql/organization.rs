@@ -38,7 +38,7 @@ node! {
     }
     groups OrganizationGroup by OrganizationGroupKey {
         /// Kind of body.
-        Kind = GroupKey::labelled("kind", entity::enums::OrganizationKind::label_of);
+        Kind = key!(OrganizationKind: organization.kind);
     } numbers OrganizationNumbers {}
     fields {
         /// Name of the organization.

@@ -39,9 +39,9 @@ node! {
     }
     groups ResourceGroup by ResourceGroupKey {
         /// What it is.
-        Kind = GroupKey::labelled("kind", entity::enums::ResourceKind::label_of);
+        Kind = key!(ResourceKind: resource.kind);
         /// The territory that published it.
-        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        Territory = key!(record by name: resource.territory_id -> territory);
     } numbers ResourceNumbers {}
     fields {
         /// Title, in French.
@@ -107,11 +107,11 @@ node! {
     }
     groups EventGroup by EventGroupKey {
         /// The hosting territory.
-        Territory = GroupKey::record(&[("territory_id", "territory")], "Territory", "name");
+        Territory = key!(record by name: event.territory_id -> territory);
         /// The région of the hosting territory.
-        Region = GroupKey::value("region").at(&[("territory_id", "territory")]);
+        Region = key!(event.territory_id -> territory.region);
         /// The year it starts.
-        Year = GroupKey::year_of_date("starts_on");
+        Year = key!(year_of_date: event.starts_on);
     } numbers EventNumbers {}
     fields {
         /// Title, in French.

@@ -41,7 +41,7 @@ node! {
     }
     groups RiskCategoryGroup by RiskCategoryGroupKey {
         /// The broader category.
-        Parent = GroupKey::record(&[("parent_id", "risk_category")], "RiskCategory", "title");
+        Parent = key!(record by title: risk_category.parent_id -> risk_category);
     } numbers RiskCategoryNumbers {}
     fields {
         /// Stable key (e.g. `BIAS_AND_INEQUALITY`).
@@ -72,7 +72,7 @@ node! {
         /// Contributions of concertations about this risk.
         contributions: Contribution = link(contribution_risk_category: contribution_id, risk_category_id);
         /// Citizen concerns about this risk.
-        concerns: Contribution = link(contribution_risk_category: contribution_id, risk_category_id), only("kind" = "CONCERN");
+        concerns: Contribution = link(contribution_risk_category: contribution_id, risk_category_id), only(kind = ContributionKind::Concern);
         /// Levers that mitigate this risk.
         levers: Lever = link(lever_risk_category: lever_id, risk_category_id);
         /// Study findings about this risk.
@@ -112,21 +112,17 @@ node! {
     }
     groups DeploymentRiskGroup by DeploymentRiskGroupKey {
         /// How bad it would be.
-        Severity = GroupKey::labelled("severity", entity::enums::Severity::label_of);
+        Severity = key!(Severity: deployment_risk.severity);
         /// How likely it is.
-        Likelihood = GroupKey::labelled("likelihood", entity::enums::Likelihood::label_of);
+        Likelihood = key!(Likelihood: deployment_risk.likelihood);
         /// Where its mitigation stands.
-        MitigationStatus = GroupKey::labelled("mitigation_status", entity::enums::MitigationStatus::label_of);
+        MitigationStatus = key!(MitigationStatus: deployment_risk.mitigation_status);
         /// The risk category.
-        Category = GroupKey::record(&[("risk_category_id", "risk_category")], "RiskCategory", "title");
+        Category = key!(record by title: deployment_risk.risk_category_id -> risk_category);
         /// The territory of the deployment.
-        Territory = GroupKey::record(
-            &[("deployment_id", "deployment"), ("territory_id", "territory")],
-            "Territory",
-            "name",
-        );
+        Territory = key!(record by name: deployment_risk.deployment_id -> deployment.territory_id -> territory);
         /// The région of the deployment's territory.
-        Region = GroupKey::value("region").at(&[("deployment_id", "deployment"), ("territory_id", "territory")]);
+        Region = key!(deployment_risk.deployment_id -> deployment.territory_id -> territory.region);
     } numbers DeploymentRiskNumbers {}
     fields {
         /// How bad it would be, if assessed.

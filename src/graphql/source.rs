@@ -38,9 +38,9 @@ node! {
     }
     groups SourceGroup by SourceGroupKey {
         /// Who published it.
-        Publisher = GroupKey::value("publisher");
+        Publisher = key!(source.publisher);
         /// The year it was retrieved.
-        Year = GroupKey::year_of_date("retrieved_on");
+        Year = key!(year_of_date: source.retrieved_on);
     } numbers SourceNumbers {}
     fields {
         /// Title of the source.

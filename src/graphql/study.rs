@@ -41,9 +41,9 @@ node! {
     }
     groups StudyGroup by StudyGroupKey {
         /// The work axis.
-        Axis = GroupKey::record(&[("axis_id", "axis")], "Axis", "title");
+        Axis = key!(record by title: study.axis_id -> axis);
         /// The year it was published.
-        Year = GroupKey::year_of_date("published_on");
+        Year = key!(year_of_date: study.published_on);
     } numbers StudyNumbers {}
     fields {
         /// Title, in French.
@@ -121,13 +121,13 @@ node! {
     }
     groups StudyFindingGroup by StudyFindingGroupKey {
         /// What the finding is.
-        Kind = GroupKey::labelled("kind", entity::enums::FindingKind::label_of);
+        Kind = key!(FindingKind: study_finding.kind);
         /// How exposed the job family is.
-        ExposureLevel = GroupKey::labelled("exposure_level", entity::enums::ExposureLevel::label_of);
+        ExposureLevel = key!(ExposureLevel: study_finding.exposure_level);
         /// The job family concerned.
-        JobFamily = GroupKey::value("job_family");
+        JobFamily = key!(study_finding.job_family);
         /// The study.
-        Study = GroupKey::record(&[("study_id", "study")], "Study", "title");
+        Study = key!(record by title: study_finding.study_id -> study);
     } numbers StudyFindingNumbers {
         /// The measured value.
         value;

@@ -61,13 +61,13 @@ node! {
     }
     groups TerritoryGroup by TerritoryGroupKey {
         /// Legal form.
-        Kind = GroupKey::labelled("kind", entity::enums::TerritoryKind::label_of);
+        Kind = key!(TerritoryKind: territory.kind);
         /// Région.
-        Region = GroupKey::value("region");
+        Region = key!(territory.region);
         /// Code of the département.
-        Department = GroupKey::value("department");
+        Department = key!(territory.department);
         /// The territory it belongs to.
-        Parent = GroupKey::record(&[("parent_id", "territory")], "Territory", "name");
+        Parent = key!(record by name: territory.parent_id -> territory);
     } numbers TerritoryNumbers {
         /// Population.
         population;
@@ -144,7 +144,7 @@ node! {
         contributions: Contribution = through(concertation: concertation_id, territory_id);
         /// The citizen concerns raised in the concertations this territory
         /// leads.
-        concerns: Contribution = through(concertation: concertation_id, territory_id), only("kind" = "CONCERN");
+        concerns: Contribution = through(concertation: concertation_id, territory_id), only(kind = ContributionKind::Concern);
         /// How this territory takes part in concertation programmes.
         participations: ProgrammeParticipation = column(territory_id);
         /// Local charters this territory adopted.

@@ -26,84 +26,90 @@ use sea_orm::{
 };
 use serde_json::{Map, Value as Json};
 
+use entity::records::{Visit, visit};
+use futures_util::future::BoxFuture;
+
 use crate::store::{Author, bulk};
 
-/// Declares the types import and export know, parents before children,
-/// and dispatches to the generic code for each.
-macro_rules! types {
-    ($($table:ident),+ $(,)?) => {
-        /// Every type, parents before children (the order of an import).
-        pub const TYPES: &[&str] = &[$(stringify!($table)),+];
+/// Every type, parents before children (the order of an import): the
+/// tables of the graph, as the entity crate declares them.
+pub use entity::records::TABLES as TYPES;
 
-        /// The columns of a type.
-        pub fn columns(table: &str) -> anyhow::Result<Vec<Column>> {
-            match table {
-                $(stringify!($table) => Ok(columns_of::<entity::$table::Entity>(stringify!($table))),)+
-                _ => bail!(unknown_type(table)),
-            }
+/// The columns of a type.
+pub fn columns(table: &str) -> anyhow::Result<Vec<Column>> {
+    struct Columns;
+    impl Visit for Columns {
+        type Output = Vec<Column>;
+        fn visit<E: EntityTrait>(self, table: &'static str) -> Vec<Column> {
+            columns_of::<E>(table)
         }
-
-        /// Every row of a type, in primary-key order.
-        pub async fn export_type<C: ConnectionTrait>(db: &C, table: &str) -> anyhow::Result<Vec<Row>> {
-            match table {
-                $(stringify!($table) => export_rows::<entity::$table::Entity, C>(db).await,)+
-                _ => bail!(unknown_type(table)),
-            }
-        }
-
-        async fn import_type(
-            txn: &DatabaseTransaction,
-            table: &'static str,
-            rows: Vec<(usize, Row)>,
-            author: Author<'_>,
-            report: &mut Report,
-        ) -> anyhow::Result<()> {
-            match table {
-                $(stringify!($table) => {
-                    import_rows::<entity::$table::Entity>(txn, table, rows, author, report).await
-                })+
-                _ => bail!(unknown_type(table)),
-            }
-        }
-    };
+    }
+    visit(table, Columns).ok_or_else(|| anyhow::anyhow!(unknown_type(table)))
 }
 
-types!(
-    source,
-    network,
-    axis,
-    territory,
-    organization,
-    deployment,
-    deployment_organization,
-    domain,
-    deployment_domain,
-    technique,
-    deployment_technique,
-    risk_category,
-    deployment_risk,
-    concertation_programme,
-    programme_participation,
-    concertation,
-    concertation_co_organizer,
-    concertation_format,
-    concertation_public,
-    contribution,
-    contribution_risk_category,
-    contribution_deployment,
-    opportunity,
-    lever,
-    lever_risk_category,
-    charter,
-    charter_signature,
-    study,
-    study_finding,
-    finding_risk_category,
-    finding_lever,
-    finding_concertation,
-    resource,
-    event,
-);
+/// Every row of a type, in primary-key order.
+pub async fn export_type<C: ConnectionTrait>(db: &C, table: &str) -> anyhow::Result<Vec<Row>> {
+    struct Export<'a, C>(&'a C);
+    impl<'a, C: ConnectionTrait> Visit for Export<'a, C> {
+        type Output = BoxFuture<'a, anyhow::Result<Vec<Row>>>;
+        fn visit<E>(self, _: &'static str) -> Self::Output
+        where
+            E: EntityTrait,
+            E::Model: serde::Serialize,
+        {
+            Box::pin(export_rows::<E, C>(self.0))
+        }
+    }
+    visit(table, Export(db))
+        .ok_or_else(|| anyhow::anyhow!(unknown_type(table)))?
+        .await
+}
+
+async fn import_type(
+    txn: &DatabaseTransaction,
+    table: &'static str,
+    rows: Vec<(usize, Row)>,
+    author: Author<'_>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    struct Import<'a> {
+        txn: &'a DatabaseTransaction,
+        rows: Vec<(usize, Row)>,
+        author: Author<'a>,
+        report: &'a mut Report,
+    }
+    impl<'a> Visit for Import<'a> {
+        type Output = BoxFuture<'a, anyhow::Result<()>>;
+        fn visit<E>(self, table: &'static str) -> Self::Output
+        where
+            E: EntityTrait,
+            E::Model: serde::Serialize
+                + serde::de::DeserializeOwned
+                + sea_orm::IntoActiveModel<E::ActiveModel>,
+            E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>
+                + sea_orm::ActiveModelBehavior
+                + sea_orm::TryIntoModel<E::Model>
+                + Send,
+        {
+            Box::pin(import_rows::<E>(
+                self.txn,
+                table,
+                self.rows,
+                self.author,
+                self.report,
+            ))
+        }
+    }
+    let import = Import {
+        txn,
+        rows,
+        author,
+        report,
+    };
+    visit(table, import)
+        .ok_or_else(|| anyhow::anyhow!(unknown_type(table)))?
+        .await
+}
 
 fn unknown_type(table: &str) -> String {
     format!(

@@ -98,40 +98,6 @@ pub(super) fn referenced(table: &'static str, column: &str) -> Option<&'static s
     })
 }
 
-/// The closed vocabulary of a column.
-pub(super) fn vocabulary(table: &str, column: &str) -> Option<Vec<&'static str>> {
-    use entity::enums::*;
-    macro_rules! values {
-        ($enum:ty) => {
-            Some(<$enum>::iter().map(|v| v.as_str()).collect())
-        };
-    }
-    match (table, column) {
-        ("territory", "kind") => values!(TerritoryKind),
-        ("organization", "kind") => values!(OrganizationKind),
-        ("deployment_organization", "role") => values!(OrganizationRole),
-        ("deployment", "status") => values!(DeploymentStatus),
-        ("deployment", "decision_role") => values!(DecisionRole),
-        ("deployment", "audience") => values!(Audience),
-        ("deployment", "personal_data") => values!(PersonalData),
-        ("deployment", "ai_act_tier") => values!(AiActTier),
-        ("deployment", "annex_iii_area") => values!(AnnexIiiArea),
-        ("deployment_risk", "severity") => values!(Severity),
-        ("deployment_risk", "likelihood") => values!(Likelihood),
-        ("deployment_risk", "mitigation_status") => values!(MitigationStatus),
-        ("concertation", "status") => values!(ConcertationStatus),
-        ("concertation_format", "format") => values!(ConcertationFormat),
-        ("concertation_public", "public") | ("contribution", "public") => values!(Public),
-        ("contribution", "kind") => values!(ContributionKind),
-        ("contribution", "response_state") => values!(ResponseState),
-        ("programme_participation", "mode") => values!(ParticipationMode),
-        ("study_finding", "kind") => values!(FindingKind),
-        ("study_finding", "exposure_level") => values!(ExposureLevel),
-        ("resource", "kind") => values!(ResourceKind),
-        _ => None,
-    }
-}
-
 pub(super) fn columns_of<E: EntityTrait>(table: &'static str) -> Vec<Column> {
     E::Column::iter()
         .filter(|c| !c.as_str().ends_with("_folded"))
@@ -143,7 +109,7 @@ pub(super) fn columns_of<E: EntityTrait>(table: &'static str) -> Vec<Column> {
                 kind: kind_of(def.get_column_type()),
                 required: !def.is_null() && !FILLED.contains(&name),
                 references: referenced(table, name),
-                values: vocabulary(table, name),
+                values: entity::records::vocabulary(table, name),
             }
         })
         .collect()

@@ -55,12 +55,11 @@ impl GroupKey {
         }
     }
 
-    /// An enum column of the record, labelled.
-    pub const fn labelled(column: &'static str, label: fn(&str) -> Option<&'static str>) -> Self {
+    /// The same key, its values labelled (an enum column's).
+    pub const fn labelled_by(self, label: fn(&str) -> Option<&'static str>) -> Self {
         GroupKey {
-            path: &[],
-            column,
             kind: KeyKind::Value(Some(label)),
+            ..self
         }
     }
 
