@@ -88,6 +88,19 @@ pub enum Command {
     /// Load the reference data (the Commission Numérique's document) again;
     /// existing records are updated in place, never duplicated.
     ImportReference,
+    /// Import the official French geography (régions, départements, EPCI,
+    /// EPT, communes, municipal arrondissements) from INSEE's Code officiel
+    /// géographique as Etalab publishes it, matching the network's
+    /// territories into it; a second run changes nothing, a newer copy
+    /// updates what changed and archives what is gone.
+    ImportGeography {
+        /// A directory holding regions.json, departements.json, epci.json,
+        /// ept.json and communes.json (each may be .json.gz), and
+        /// optionally source.json and matches.json; default: the copy
+        /// built into the hub (data/geography/).
+        #[arg(long, value_name = "DIR")]
+        from: Option<std::path::PathBuf>,
+    },
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     PrintSchema,
     /// Fill an empty database with synthetic data for benchmarks and load
@@ -215,6 +228,10 @@ pub struct ServeArgs {
     /// Do not load the reference data into an empty database.
     #[arg(long, env = "VIGIE_NO_REFERENCE")]
     pub no_reference: bool,
+
+    /// Do not load the official geography into an empty database.
+    #[arg(long, env = "VIGIE_NO_GEOGRAPHY")]
+    pub no_geography: bool,
 
     /// Deepest field nesting a query may have.
     #[arg(long, env = "VIGIE_MAX_DEPTH", default_value_t = Limits::default().max_depth)]

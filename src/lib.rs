@@ -10,7 +10,9 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod geography;
 pub mod graphql;
+pub mod progress;
 pub mod reference;
 pub mod server;
 pub mod store;
@@ -71,6 +73,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::ImportGeography { from } => {
+            with_database(database, async |db| {
+                let report = geography::import(db, from.as_deref()).await?;
+                print_geography_report(&report);
+                Ok(())
+            })
+            .await
+        }
         Command::SeedSynthetic(args) => {
             with_database(database, async |db| {
                 let counts = synthetic::seed(db, args.scale, args.seed).await?;
@@ -92,6 +102,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(database, args).await,
+    }
+}
+
+/// What an import of the geography did, as lines on standard output: the
+/// counts, then every territory of the network matched or not.
+fn print_geography_report(report: &geography::Report) {
+    println!(
+        "official geography: {} created, {} updated, {} unchanged, {} archived; \
+         memberships: {} added, {} removed",
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.archived,
+        report.links_added,
+        report.links_removed
+    );
+    for (slug, how) in &report.matched {
+        println!("matched   {slug}: {how}");
+    }
+    for (slug, why) in &report.unmatched {
+        println!("unmatched {slug}: {why}");
+    }
+    for warning in &report.warnings {
+        println!("warning   {warning}");
     }
 }
 
@@ -227,11 +261,11 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         // Migrations and the first load are not requests: they run without
         // that limit, on a connection of their own.
         let setup = db::connect(database_url, 1).await?;
-        let prepared = prepare(&setup.conn, args.no_reference).await;
+        let prepared = prepare(&setup.conn, &args).await;
         setup.close().await;
         prepared?;
     } else {
-        prepare(&db.conn, args.no_reference).await?;
+        prepare(&db.conn, &args).await?;
     }
     let outcome = serve_on(&db.conn, max_connections, args).await;
     if tokio::time::timeout(CLOSE_WAIT, db.close()).await.is_err() {
@@ -241,16 +275,32 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Brings the database's schema up to date, and loads the reference data
-/// into it if it is empty (unless told not to).
-async fn prepare(conn: &sea_orm::DatabaseConnection, no_reference: bool) -> anyhow::Result<()> {
+/// and then the official geography into it if it is empty (unless told
+/// not to).
+async fn prepare(conn: &sea_orm::DatabaseConnection, args: &ServeArgs) -> anyhow::Result<()> {
     db::migrate(conn).await?;
-    if !no_reference && reference::is_empty(conn).await? {
+    if !reference::is_empty(conn).await? {
+        return Ok(());
+    }
+    if !args.no_reference {
         let report = reference::load(conn)
             .await
             .context("cannot load the reference data")?;
         tracing::info!(
             inserted = report.inserted,
             "reference data loaded into the empty database"
+        );
+    }
+    if !args.no_geography {
+        tracing::info!("loading the official geography (about 36,000 territories)");
+        let report = geography::import(conn, None)
+            .await
+            .context("cannot load the official geography")?;
+        tracing::info!(
+            inserted = report.inserted,
+            matched = report.matched.len(),
+            unmatched = report.unmatched.len(),
+            "official geography loaded into the empty database"
         );
     }
     Ok(())

@@ -55,10 +55,12 @@ text_enum!(
     /// Legal form of a territory.
     TerritoryKind {
         Municipality = "MUNICIPALITY" ("Commune"),
+        MunicipalArrondissement = "MUNICIPAL_ARRONDISSEMENT" ("Arrondissement municipal"),
         CommunityOfCommunes = "COMMUNITY_OF_COMMUNES" ("Communauté de communes"),
         AgglomerationCommunity = "AGGLOMERATION_COMMUNITY" ("Communauté d'agglomération"),
         UrbanCommunity = "URBAN_COMMUNITY" ("Communauté urbaine"),
         Metropole = "METROPOLE" ("Métropole"),
+        LyonMetropolis = "LYON_METROPOLIS" ("Métropole de Lyon"),
         PublicTerritorialEstablishment = "PUBLIC_TERRITORIAL_ESTABLISHMENT" ("Établissement public territorial"),
         Department = "DEPARTMENT" ("Département"),
         Region = "REGION" ("Région"),

@@ -46,3 +46,4 @@ pub mod study;
 pub mod study_finding;
 pub mod technique;
 pub mod territory;
+pub mod territory_membership;

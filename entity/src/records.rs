@@ -144,6 +144,7 @@ tables! {
     axis => Axis { search: [], written: false };
     territory => Territory { search: [Name, Region], written: true }
         closed { kind: TerritoryKind };
+    territory_membership;
     organization => Organization { search: [], written: true }
         closed { kind: OrganizationKind };
     deployment => Deployment { search: [Title, Summary, Purpose], written: true }

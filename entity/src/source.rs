@@ -18,6 +18,10 @@ pub struct Model {
     pub document: Option<String>,
     /// When it was retrieved.
     pub retrieved_on: Option<Date>,
+    /// The licence its content is published under.
+    pub licence: Option<String>,
+    /// The attribution its licence asks of those who reuse it.
+    pub attribution: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Starts at 1; every write adds one.

@@ -10,6 +10,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
+    /// Its name in the official geography, when it is one of its
+    /// territories (`name` may be the network's own wording).
+    pub official_name: Option<String>,
     pub slug: String,
     pub kind: TerritoryKind,
     pub siren: Option<String>,
@@ -18,6 +21,10 @@ pub struct Model {
     pub department: Option<String>,
     pub population: Option<i64>,
     pub parent_id: Option<i64>,
+    /// The département it is in (a département's is itself).
+    pub department_id: Option<i64>,
+    /// The région it is in (a région's is itself).
+    pub region_id: Option<i64>,
     pub website: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub notes: Option<String>,

@@ -15,8 +15,15 @@ mod m20261127_000007_data_version;
 mod m20261127_000008_deployment_tally;
 mod m20261127_000009_tally_per_statement;
 mod m20261127_000010_persisted_query_age;
+mod m20261207_000011_geography;
 
-pub use m20261127_000007_data_version::TABLES as VERSIONED_TABLES;
+/// The tables whose writes move the data version (every table answers are
+/// made of), as the migrations made their triggers.
+pub fn versioned_tables() -> Vec<&'static str> {
+    let mut tables = m20261127_000007_data_version::TABLES.to_vec();
+    tables.extend(m20261207_000011_geography::TABLES);
+    tables
+}
 
 pub struct Migrator;
 
@@ -34,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_deployment_tally::Migration),
             Box::new(m20261127_000009_tally_per_statement::Migration),
             Box::new(m20261127_000010_persisted_query_age::Migration),
+            Box::new(m20261207_000011_geography::Migration),
         ]
     }
 }

@@ -40,7 +40,8 @@ impl AuditEvent {
     }
 
     /// Who wrote: the label of the API key, or the hub's own writer
-    /// (`reference load`, `seed-synthetic`, `import of FILE`).
+    /// (`reference load`, `seed-synthetic`, `import of FILE`, `import of the
+    /// official geography`).
     async fn actor(&self) -> &str {
         &self.0.actor
     }

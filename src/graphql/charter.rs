@@ -120,6 +120,10 @@ node! {
         Charter = key!(record by title: charter_signature.charter_id -> charter);
         /// The région of the signing territory.
         Region = key!(charter_signature.territory_id -> territory.region);
+        /// The département of the signing territory, as a record.
+        InDepartment = key!(record by name: charter_signature.territory_id -> territory.department_id -> territory);
+        /// The région of the signing territory, as a record.
+        InRegion = key!(record by name: charter_signature.territory_id -> territory.region_id -> territory);
         /// The year it was signed.
         Year = key!(year_of_date: charter_signature.signed_on);
     } numbers CharterSignatureNumbers {}

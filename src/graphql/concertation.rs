@@ -116,6 +116,10 @@ node! {
         Programme = key!(record by title: programme_participation.programme_id -> concertation_programme);
         /// The région of the territory.
         Region = key!(programme_participation.territory_id -> territory.region);
+        /// The département of the territory, as a record.
+        InDepartment = key!(record by name: programme_participation.territory_id -> territory.department_id -> territory);
+        /// The région of the territory, as a record.
+        InRegion = key!(record by name: programme_participation.territory_id -> territory.region_id -> territory);
         /// The legal form of the territory.
         TerritoryKind = key!(TerritoryKind: programme_participation.territory_id -> territory.kind);
     } numbers ProgrammeParticipationNumbers {}
@@ -205,6 +209,10 @@ node! {
         Territory = key!(record by name: concertation.territory_id -> territory);
         /// The région of the territory that leads it.
         Region = key!(concertation.territory_id -> territory.region);
+        /// The département of the territory that leads it, as a record.
+        InDepartment = key!(record by name: concertation.territory_id -> territory.department_id -> territory);
+        /// The région of the territory that leads it, as a record.
+        InRegion = key!(record by name: concertation.territory_id -> territory.region_id -> territory);
         /// The legal form of the territory that leads it.
         TerritoryKind = key!(TerritoryKind: concertation.territory_id -> territory.kind);
         /// The programme it belongs to.
@@ -366,6 +374,10 @@ node! {
         Territory = key!(record by name: contribution.concertation_id -> concertation.territory_id -> territory);
         /// The région of the territory that led the concertation.
         Region = key!(contribution.concertation_id -> concertation.territory_id -> territory.region);
+        /// The département of the territory that led the concertation, as a record.
+        InDepartment = key!(record by name: contribution.concertation_id -> concertation.territory_id -> territory.department_id -> territory);
+        /// The région of the territory that led the concertation, as a record.
+        InRegion = key!(record by name: contribution.concertation_id -> concertation.territory_id -> territory.region_id -> territory);
     } numbers ContributionNumbers {
         /// How strongly it came out (1 to 5).
         salience;

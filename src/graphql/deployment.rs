@@ -83,6 +83,10 @@ node! {
         Territory = key!(record by name: deployment.territory_id -> territory);
         /// The région of the territory that uses it.
         Region = key!(deployment.territory_id -> territory.region);
+        /// The département of the territory that uses it, as a record.
+        InDepartment = key!(record by name: deployment.territory_id -> territory.department_id -> territory);
+        /// The région of the territory that uses it, as a record.
+        InRegion = key!(record by name: deployment.territory_id -> territory.region_id -> territory);
         /// The legal form of the territory that uses it.
         TerritoryKind = key!(TerritoryKind: deployment.territory_id -> territory.kind);
         /// The year the use started.

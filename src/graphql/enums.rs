@@ -10,14 +10,19 @@ use entity::enums as db;
 pub enum TerritoryKind {
     /// A commune (ville).
     Municipality,
+    /// A municipal arrondissement of Paris, Lyon or Marseille.
+    MunicipalArrondissement,
     /// A communauté de communes.
     CommunityOfCommunes,
     /// A communauté d'agglomération.
     AgglomerationCommunity,
     /// A communauté urbaine.
     UrbanCommunity,
-    /// A métropole.
+    /// A métropole (an EPCI).
     Metropole,
+    /// The Métropole de Lyon, a collectivité with the powers of a
+    /// département and of an EPCI.
+    LyonMetropolis,
     /// An établissement public territorial (inside the Métropole du Grand Paris).
     PublicTerritorialEstablishment,
     /// A département.

@@ -110,6 +110,10 @@ node! {
         Territory = key!(record by name: event.territory_id -> territory);
         /// The région of the hosting territory.
         Region = key!(event.territory_id -> territory.region);
+        /// The département of the hosting territory, as a record.
+        InDepartment = key!(record by name: event.territory_id -> territory.department_id -> territory);
+        /// The région of the hosting territory, as a record.
+        InRegion = key!(record by name: event.territory_id -> territory.region_id -> territory);
         /// The year it starts.
         Year = key!(year_of_date: event.starts_on);
     } numbers EventNumbers {}

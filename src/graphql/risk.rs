@@ -123,6 +123,10 @@ node! {
         Territory = key!(record by name: deployment_risk.deployment_id -> deployment.territory_id -> territory);
         /// The région of the deployment's territory.
         Region = key!(deployment_risk.deployment_id -> deployment.territory_id -> territory.region);
+        /// The département of the deployment's territory, as a record.
+        InDepartment = key!(record by name: deployment_risk.deployment_id -> deployment.territory_id -> territory.department_id -> territory);
+        /// The région of the deployment's territory, as a record.
+        InRegion = key!(record by name: deployment_risk.deployment_id -> deployment.territory_id -> territory.region_id -> territory);
     } numbers DeploymentRiskNumbers {}
     fields {
         /// How bad it would be, if assessed.

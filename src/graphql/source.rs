@@ -67,6 +67,18 @@ node! {
         async fn retrieved_on(&self) -> Option<Date> {
             self.0.retrieved_on.map(Date)
         }
+
+        /// The licence its content is published under (e.g. `Licence
+        /// Ouverte / Open Licence 2.0`), if recorded.
+        async fn licence(&self) -> Option<&str> {
+            self.0.licence.as_deref()
+        }
+
+        /// The attribution its licence asks of those who reuse its content,
+        /// to be shown where that content is shown.
+        async fn attribution(&self) -> Option<&str> {
+            self.0.attribution.as_deref()
+        }
     }
     relations {
         /// Networks taken from this source.

@@ -1,7 +1,9 @@
 //! Territories: the collectivités and public bodies of the network — a
 //! commune, an intercommunalité (EPCI), a métropole, a département, a région,
 //! or a university — that document their AI uses and lead concertations.
-//! A commune may sit inside its EPCI (`parent`).
+//! With the official geography loaded, every commune, EPCI, EPT,
+//! département and région is one, linked to its département and région
+//! and to the groupings it is a member of.
 
 use async_graphql::Context;
 
@@ -17,16 +19,21 @@ node! {
     root TerritoryRoot {
         /// All territories, in the order they were recorded.
         list: territories,
-        /// One territory, by exactly one of `id`, `slug` or `siren`; `null`
-        /// if none matches.
+        /// One territory, by exactly one of `id`, `slug`, `siren` or
+        /// `inseeCode`; `null` if none matches. A région and a département
+        /// may share an INSEE code (`44`): such a code is an error naming
+        /// the filter that lists both.
         one: territory(
             slug: "URL-friendly name, e.g. `nantes-metropole`.",
             siren: "The territory's 9-digit SIREN number.",
+            insee_code: "Its code in INSEE's Code officiel géographique (`44109` for the commune of Nantes).",
         ),
     }
     filter TerritoryFilter {
         /// Name.
         name: text;
+        /// Name in the official geography.
+        official_name: text;
         /// URL-friendly name.
         slug: string;
         /// Legal form.
@@ -42,8 +49,13 @@ node! {
         /// Population.
         population: int;
     } parents {
-        /// The territory it belongs to (a commune's EPCI) matches.
+        /// The territory it belongs to (a municipal arrondissement's
+        /// commune) matches.
         parent: Territory = parent_id;
+        /// Its département matches.
+        in_department: Territory = department_id;
+        /// Its région matches.
+        in_region: Territory = region_id;
     }
     order TerritoryOrder by TerritoryOrderField {
         /// Name.
@@ -68,6 +80,10 @@ node! {
         Department = key!(territory.department);
         /// The territory it belongs to.
         Parent = key!(record by name: territory.parent_id -> territory);
+        /// Its département, as a record.
+        InDepartment = key!(record by name: territory.department_id -> territory);
+        /// Its région, as a record.
+        InRegion = key!(record by name: territory.region_id -> territory);
     } numbers TerritoryNumbers {
         /// Population.
         population;
@@ -76,6 +92,13 @@ node! {
         /// Name of the territory, as it calls itself.
         async fn name(&self) -> &str {
             &self.0.name
+        }
+
+        /// Its name in the official geography (INSEE's Code officiel
+        /// géographique), when it is one of its territories; it may differ
+        /// from `name`, the network's own wording.
+        async fn official_name(&self) -> Option<&str> {
+            self.0.official_name.as_deref()
         }
 
         /// URL-friendly name, unique in the hub (e.g. `nantes-metropole`).
@@ -93,7 +116,8 @@ node! {
             self.0.siren.as_deref()
         }
 
-        /// INSEE code (of the commune, or of the EPCI), if known.
+        /// Code in INSEE's Code officiel géographique (of a commune, a
+        /// municipal arrondissement, a département or a région), if known.
         async fn insee_code(&self) -> Option<&str> {
             self.0.insee_code.as_deref()
         }
@@ -125,14 +149,37 @@ node! {
             self.0.notes.as_deref()
         }
 
-        /// The territory this one belongs to (a commune's EPCI), if any.
+        /// The territory this one belongs to (a municipal arrondissement's
+        /// commune), if any.
         async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Territory>> {
             maybe_one(ctx, self.0.parent_id).await
         }
+
+        /// The département it lies in, as a record (a département's is
+        /// itself); `null` when unknown, or for a body spanning several.
+        async fn in_department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Territory>> {
+            maybe_one(ctx, self.0.department_id).await
+        }
+
+        /// The région it lies in, as a record (a région's is itself); `null`
+        /// when unknown, or for a body spanning several.
+        async fn in_region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Territory>> {
+            maybe_one(ctx, self.0.region_id).await
+        }
     }
     relations {
-        /// Territories that belong to this one (the communes of an EPCI).
+        /// Territories that belong to this one (the municipal
+        /// arrondissements of Paris, Lyon and Marseille).
         children: Territory = column(parent_id);
+        /// The groupings it is a member of: a commune's EPCI, and its EPT in
+        /// the Métropole du Grand Paris.
+        groupings: Territory = link(territory_membership: grouping_id, member_id);
+        /// The member communes of a grouping (an EPCI, an EPT).
+        members: Territory = link(territory_membership: member_id, grouping_id);
+        /// The départements of a région.
+        departments: Territory = column(region_id), only(kind = TerritoryKind::Department);
+        /// The communes of a département.
+        communes: Territory = column(department_id), only(kind = TerritoryKind::Municipality);
         /// AI uses of this territory: its entries of the library of
         /// territorialised AI.
         deployments: Deployment = column(territory_id);

@@ -132,6 +132,50 @@ where
     Ok((updated, Outcome::Updated))
 }
 
+/// A record whose links (rows of a link table, written on their own)
+/// changed: moves it to its next version with an UPDATE event whose before
+/// and after carry its list of links, named `list`.
+pub async fn relinked<A, C>(
+    db: &C,
+    model: <A::Entity as EntityTrait>::Model,
+    list: &str,
+    (before, after): (Json, Json),
+    author: Author<'_>,
+) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Serialize,
+    C: ConnectionTrait,
+{
+    let table = <A::Entity as Default>::default().table_name();
+    let Some(record) = entity::records::of_table(table) else {
+        return Ok(model);
+    };
+    let Some(sea_orm::Value::Int(Some(version))) = Some(model.get(column::<A::Entity>("version")))
+    else {
+        return Ok(model);
+    };
+    let mut current = model.clone().into_active_model();
+    current.set(column::<A::Entity>("version"), (version + 1).into());
+    current.set(column::<A::Entity>("updated_at"), author.at.into());
+    let updated = current.update(db).await?;
+    let before = super::snapshot_with(&model, [(list, before)]);
+    let after = super::snapshot_with(&updated, [(list, after)]);
+    let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
+    audit_event(
+        author,
+        AuditAction::Update,
+        record.type_name,
+        id,
+        version + 1,
+        Some(&before),
+        &after,
+    )
+    .insert(db)
+    .await?;
+    Ok(updated)
+}
+
 /// How many rows of `E` one statement writes: within the number of values
 /// a statement may bind, every column of the table (the folded copies
 /// included) given.

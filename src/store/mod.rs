@@ -44,7 +44,8 @@ pub struct Author<'a> {
     /// The API key it writes with; none for the hub's own writers.
     pub key: Option<i64>,
     /// The name the audit trail gives the writer: the key's label, or
-    /// `reference load`, `seed-synthetic`, `import of FILE`.
+    /// `reference load`, `seed-synthetic`, `import of FILE`, `import of the
+    /// official geography`.
     pub label: &'a str,
     /// When it writes (the `created_at` and `updated_at` of bulk rows that
     /// do not bring their own).

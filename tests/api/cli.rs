@@ -37,6 +37,7 @@ fn help_documents_every_setting() {
         "serve",
         "migrate",
         "import-reference",
+        "import-geography",
         "print-schema",
         "seed-synthetic",
         "keys",
@@ -61,6 +62,8 @@ fn help_documents_every_setting() {
         "--max-body-bytes",
         "VIGIE_MAX_BODY_BYTES",
         "--no-reference",
+        "--no-geography",
+        "VIGIE_NO_GEOGRAPHY",
         "sqlite://vigie.db?mode=rwc",
         "--cors-origins",
         "--rate-limit-ip",
@@ -98,7 +101,8 @@ fn print_schema_prints_the_committed_schema() {
 }
 
 #[tokio::test]
-async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_on_sigterm() {
+async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_the_geography_and_stops_on_sigterm()
+ {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("vigie.db");
     let port = free_port();
@@ -121,8 +125,9 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
         {
             break;
         }
+        // The first start loads the official geography: 36,000 territories.
         assert!(
-            started.elapsed() < Duration::from_secs(30),
+            started.elapsed() < Duration::from_secs(300),
             "vigie serve did not start"
         );
         assert!(
@@ -146,8 +151,21 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_stops_
     let concerns =
         &data["data"]["territory"]["participations"]["nodes"][0]["programme"]["concerns"]["nodes"];
     assert_eq!(concerns.as_array().unwrap().len(), 10);
-    let count = post_graphql(&base, None, "{ territories { totalCount } }", json!({})).await;
-    assert_eq!(count["data"]["territories"]["totalCount"], 28);
+    // The official geography, with the network's territories matched.
+    let data = post_graphql(
+        &base,
+        None,
+        r#"{ commune: territory(inseeCode: "44109") { name groupings { nodes { slug } } }
+             metropole: territory(siren: "244400404") { slug } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(data["data"]["commune"]["name"], "Nantes", "{data}");
+    assert_eq!(
+        data["data"]["commune"]["groupings"]["nodes"][0]["slug"],
+        "nantes-metropole"
+    );
+    assert_eq!(data["data"]["metropole"]["slug"], "nantes-metropole");
 
     // WAL mode is on for the file.
     assert!(dir.path().join("vigie.db-wal").exists());
@@ -310,6 +328,7 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_hub_stops() {
                 dir.path().join("vigie.db").display()
             ),
         )
+        .env("VIGIE_NO_GEOGRAPHY", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

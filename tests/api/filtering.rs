@@ -132,12 +132,12 @@ on_both_backends! {
         })).await;
         assert_eq!(found["totalCount"], 0);
         let found = territories(&app, json!({ "deployments": { "none": {} } })).await;
-        assert_eq!(node_ids(&found), vec![gid("Territory", f.epci)]);
+        assert_eq!(node_ids(&found), gids("Territory", [f.epci, f.region, f.department]));
         // Every holds where there is nothing to check.
         let found = territories(&app, json!({ "deployments": { "every": { "status": { "eq": "PILOT" } } } })).await;
-        assert_eq!(node_ids(&found), vec![gid("Territory", f.epci)]);
+        assert_eq!(node_ids(&found), gids("Territory", [f.epci, f.region, f.department]));
         let found = territories(&app, json!({ "deployments": { "every": { "status": { "eq": "PRODUCTION" } } } })).await;
-        assert_eq!(found["totalCount"], 2);
+        assert_eq!(found["totalCount"], 4);
         // Through a link table and through a concertation.
         let found = territories(&app, json!({ "coOrganizedConcertations": { "some": { "status": { "eq": "COMPLETED" } } } })).await;
         assert_eq!(node_ids(&found), vec![gid("Territory", f.epci)]);

@@ -17,6 +17,8 @@ pub struct Fixture {
     pub axis: i64,
     pub epci: i64,
     pub commune: i64,
+    pub region: i64,
+    pub department: i64,
     pub organization: i64,
     pub deployment: i64,
     pub deployment_organization: i64,
@@ -98,10 +100,37 @@ pub async fn seed_everything(db: &Db) -> Fixture {
     )
     .await
     .id;
+    let region = put(
+        db,
+        territory::ActiveModel {
+            name: Set("Région de Test".into()),
+            slug: Set("region-de-test".into()),
+            kind: Set(TerritoryKind::Region),
+            insee_code: Set(Some("53".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .id;
+    let department = put(
+        db,
+        territory::ActiveModel {
+            name: Set("Département de Test".into()),
+            slug: Set("departement-de-test".into()),
+            kind: Set(TerritoryKind::Department),
+            insee_code: Set(Some("35".into())),
+            region_id: Set(Some(region)),
+            ..Default::default()
+        },
+    )
+    .await
+    .id;
     let commune = put(
         db,
         territory::ActiveModel {
             name: Set("Ville de Test".into()),
+            department_id: Set(Some(department)),
+            region_id: Set(Some(region)),
             slug: Set("ville-de-test".into()),
             kind: Set(TerritoryKind::Municipality),
             siren: Set(Some("210000006".into())),
@@ -270,6 +299,15 @@ pub async fn seed_everything(db: &Db) -> Fixture {
     )
     .await
     .id;
+    put(
+        db,
+        territory_membership::ActiveModel {
+            grouping_id: Set(epci),
+            member_id: Set(commune),
+            ..Default::default()
+        },
+    )
+    .await;
     put(
         db,
         concertation_co_organizer::ActiveModel {
@@ -530,6 +568,8 @@ pub async fn seed_everything(db: &Db) -> Fixture {
         axis,
         epci,
         commune,
+        region,
+        department,
         organization,
         deployment,
         deployment_organization,

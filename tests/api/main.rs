@@ -15,6 +15,7 @@ mod durability;
 mod errors;
 mod federation;
 mod filtering;
+mod geography;
 mod http;
 mod live;
 mod migrations;

@@ -161,7 +161,7 @@ on_both_backends! {
             .cloned()
             .collect();
         let versioned: BTreeSet<String> =
-            migration::VERSIONED_TABLES.iter().map(|t| t.to_string()).collect();
+            migration::versioned_tables().iter().map(|t| t.to_string()).collect();
         assert_eq!(versioned, expected);
 
         // Each moves it, by insert, update and delete alike.

@@ -11,7 +11,7 @@ examples="${FUZZ_EXAMPLES:-15}"
 dir="$(mktemp -d)"
 port=$((24000 + RANDOM % 2000))
 url="sqlite://$dir/vigie.db?mode=rwc"
-RUST_LOG=warn "$vigie" --database-url "$url" serve --addr "127.0.0.1:$port" --rate-limit-ip 0 --rate-limit-key 0 &
+RUST_LOG=warn VIGIE_NO_GEOGRAPHY=true "$vigie" --database-url "$url" serve --addr "127.0.0.1:$port" --rate-limit-ip 0 --rate-limit-key 0 &
 hub=$!
 trap 'kill "$hub" 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 300); do

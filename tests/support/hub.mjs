@@ -54,7 +54,11 @@ export async function startHub(args = []) {
   const hub = spawn(
     VIGIE,
     ['--database-url', database, 'serve', '--addr', `127.0.0.1:${port}`, ...args],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      // The reference data only: the official geography is tested on its own.
+      env: { ...process.env, RUST_LOG: 'warn', VIGIE_NO_GEOGRAPHY: 'true' },
+    },
   );
   const base = `http://127.0.0.1:${port}`;
   const stop = () => {

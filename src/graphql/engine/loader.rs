@@ -148,10 +148,12 @@ where
     E: EntityTrait,
     E::Model: Clone + Send + Sync,
 {
-    type Value = E::Model;
+    /// Every record the key names: one for a unique key; a key that may
+    /// be shared (an INSEE code) may name several.
+    type Value = Vec<E::Model>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[ByKey<E>]) -> AppResult<HashMap<ByKey<E>, E::Model>> {
+    async fn load(&self, keys: &[ByKey<E>]) -> AppResult<HashMap<ByKey<E>, Vec<E::Model>>> {
         let mut found = HashMap::new();
         let mut by_column: HashMap<&'static str, Vec<String>> = HashMap::new();
         for key in keys {
@@ -168,7 +170,10 @@ where
                 .await?;
             for row in rows {
                 if let Value::String(Some(value)) = row.get(col) {
-                    found.insert(ByKey::new(name, value), row);
+                    found
+                        .entry(ByKey::new(name, value))
+                        .or_insert_with(Vec::new)
+                        .push(row);
                 }
             }
         }

@@ -244,8 +244,20 @@ pub async fn lookup<N: NodeType>(
         .iter()
         .find_map(|(column, value)| value.clone().map(|v| (*column, v)))
         .expect("one key is given");
-    Ok(loader(ctx)
-        .load_one(ByKey::<N::Entity>::new(column, value))
+    let mut found = loader(ctx)
+        .load_one(ByKey::<N::Entity>::new(column, value.clone()))
         .await?
-        .map(N::from))
+        .unwrap_or_default();
+    if found.len() > 1 {
+        // A key that names several records answers none of them rather
+        // than a guess.
+        let argument = heck::ToLowerCamelCase::to_lower_camel_case(column);
+        return Err(AppError::bad_input(format!(
+            "`{argument}: \"{value}\"` names {} records; list them with the `{argument}` \
+             filter, with another condition (e.g. `kind`) to choose one",
+            found.len(),
+        ))
+        .into());
+    }
+    Ok(found.pop().map(N::from))
 }
