@@ -127,6 +127,13 @@ fn print_geography_report(report: &geography::Report) {
     for warning in &report.warnings {
         println!("warning   {warning}");
     }
+    if !report.ungrouped.is_empty() {
+        println!(
+            "in no EPCI or EPT: {} commune(s): {}",
+            report.ungrouped.len(),
+            report.ungrouped.join(", ")
+        );
+    }
 }
 
 /// `vigie keys …`: what a key is shown once goes to standard output.

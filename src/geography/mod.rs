@@ -71,6 +71,9 @@ pub struct Report {
     /// What the files say that could not be followed (a grouping's member
     /// the communes file does not have).
     pub warnings: Vec<String>,
+    /// The current communes no EPCI or EPT lists (islands, overseas
+    /// collectivités): `CODE name`.
+    pub ungrouped: Vec<String>,
 }
 
 impl Report {
@@ -511,6 +514,17 @@ impl Import<'_> {
     /// groupings changed moves to its next version, its groupings before
     /// and after in the audit trail.
     async fn memberships(&mut self, plan: &Plan<'_>) -> anyhow::Result<()> {
+        let listed: BTreeSet<&str> = plan
+            .groupings
+            .iter()
+            .flat_map(|(grouping, _)| grouping.members.iter().map(|m| m.code.as_str()))
+            .collect();
+        self.report.ungrouped = plan
+            .communes
+            .iter()
+            .filter(|commune| !listed.contains(commune.code.as_str()))
+            .map(|commune| format!("{} {}", commune.code, commune.name))
+            .collect();
         let mut desired: BTreeSet<(i64, i64)> = BTreeSet::new();
         for (grouping, _) in &plan.groupings {
             let Some(group) = self.id(&Key::Grouping(grouping.code.clone())) else {

@@ -115,6 +115,16 @@ on_both_backends! {
         assert!(members.is_empty(), "{members:?}");
         assert_eq!(count(&app, "parent_id = id").await, 0);
         let listed: usize = list(&epci).iter().chain(list(&ept)).map(|g| list(&g["membres"]).len()).sum();
+        // The communes in no grouping are reported, not dropped.
+        let members: BTreeSet<&str> = list(&epci).iter().chain(list(&ept))
+            .flat_map(|g| list(&g["membres"]).iter().map(|m| text(m, "code")))
+            .collect();
+        let ungrouped: Vec<String> = current.iter()
+            .filter(|c| !members.contains(text(c, "code")))
+            .map(|c| format!("{} {}", text(c, "code"), text(c, "nom")))
+            .collect();
+        assert_eq!(report.ungrouped, ungrouped);
+        assert!(!ungrouped.is_empty());
         assert_eq!(app.count_rows("territory_membership").await as usize, listed - report.warnings.len());
 
         // The match table: each territory of the network is found by its

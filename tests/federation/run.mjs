@@ -66,22 +66,9 @@ async function main() {
   let budgets;
   let gateway;
   try {
-    hub = await startHub();
-    const { key } = hub;
+    // With the official geography, Nantes Métropole has its real SIREN.
+    hub = await startHub([], { geography: true });
     const vigieUrl = `${hub.base}/graphql`;
-
-    // Give Nantes Métropole its SIREN, through the API.
-    const { territory } = await post(
-      vigieUrl,
-      'query($slug: String!) { territory(slug: $slug) { id version } }',
-      { slug: 'nantes-metropole' },
-    );
-    await post(
-      vigieUrl,
-      'mutation($input: UpdateTerritoryInput!) { updateTerritory(input: $input) { siren } }',
-      { input: { id: territory.id, expectedVersion: territory.version, siren: NANTES_SIREN } },
-      key,
-    );
 
     budgets = new ApolloServer({
       schema: buildSubgraphSchema({ typeDefs: budgetsSdl, resolvers: budgetResolvers }),

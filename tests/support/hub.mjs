@@ -25,9 +25,9 @@ function freePort() {
   });
 }
 
-/** Waits until `url` answers 2xx (30 s at most). */
-export async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
+/** Waits until `url` answers 2xx (`seconds` at most). */
+export async function waitFor(url, seconds = 30) {
+  for (let i = 0; i < seconds * 10; i++) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -39,10 +39,11 @@ export async function waitFor(url) {
 }
 
 /**
- * Starts `vigie serve` with `args` added; returns its base URL, an admin
- * key, and `stop()`, which stops it and removes its database.
+ * Starts `vigie serve` with `args` added (and the official geography
+ * loaded if `geography`); returns its base URL, an admin key, and
+ * `stop()`, which stops it and removes its database.
  */
-export async function startHub(args = []) {
+export async function startHub(args = [], { geography = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vigie-node-test-'));
   const database = `sqlite://${join(dir, 'vigie.db')}?mode=rwc`;
   const key = execFileSync(
@@ -56,8 +57,9 @@ export async function startHub(args = []) {
     ['--database-url', database, 'serve', '--addr', `127.0.0.1:${port}`, ...args],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
-      // The reference data only: the official geography is tested on its own.
-      env: { ...process.env, RUST_LOG: 'warn', VIGIE_NO_GEOGRAPHY: 'true' },
+      // The reference data, and the official geography only when asked
+      // for (its first load takes a while).
+      env: { ...process.env, RUST_LOG: 'warn', VIGIE_NO_GEOGRAPHY: geography ? 'false' : 'true' },
     },
   );
   const base = `http://127.0.0.1:${port}`;
@@ -66,7 +68,7 @@ export async function startHub(args = []) {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(`${base}/health`);
+    await waitFor(`${base}/health`, geography ? 300 : 30);
   } catch (err) {
     stop();
     throw err;
