@@ -39,11 +39,23 @@ impl AuditEvent {
         self.0.at
     }
 
-    /// Who wrote: the label of the API key, or the hub's own writer
-    /// (`reference load`, `seed-synthetic`, `import of FILE`, `import of the
-    /// official geography`).
-    async fn actor(&self) -> &str {
-        &self.0.actor
+    /// Who wrote. An admin sees the label of the API key, often a
+    /// person's name; others see the key's role and the territories it
+    /// writes for (`editor for nantes-metropole`, `admin`). The hub's own
+    /// writers are named (`reference load`, `seed-synthetic`, `import of
+    /// FILE`, `import of the official geography`).
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let admin = matches!(
+            ctx.data_opt::<Actor>(),
+            Some(Actor::Writer(writer)) if writer.role == entity::enums::KeyRole::Admin
+        );
+        match self.0.api_key_id {
+            Some(key) if !admin => Ok(loader(ctx)
+                .load_one(KeyRole(key))
+                .await?
+                .unwrap_or_else(|| "a key".to_owned())),
+            _ => Ok(self.0.actor.clone()),
+        }
     }
 
     /// What the write did.
@@ -214,6 +226,54 @@ impl Loader<History> for SqlLoader {
             }
         }
         Ok(found)
+    }
+}
+
+/// An API key, as those who may not see its label see it: its role, and
+/// the territories an editor writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct KeyRole(i64);
+
+impl Loader<KeyRole> for SqlLoader {
+    type Value = String;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[KeyRole]) -> AppResult<HashMap<KeyRole, String>> {
+        use entity::{api_key, api_key_territory, enums::KeyRole as Role, territory};
+        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
+        let roles = api_key::Entity::find()
+            .filter(api_key::Column::Id.is_in(ids.clone()))
+            .all(&self.db)
+            .await?;
+        let links = api_key_territory::Entity::find()
+            .filter(api_key_territory::Column::ApiKeyId.is_in(ids))
+            .all(&self.db)
+            .await?;
+        let slugs: HashMap<i64, String> = territory::Entity::find()
+            .filter(territory::Column::Id.is_in(links.iter().map(|l| l.territory_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.slug))
+            .collect();
+        Ok(roles
+            .into_iter()
+            .map(|key| {
+                let named = match key.role {
+                    Role::Admin => "admin".to_owned(),
+                    Role::Editor => {
+                        let mut territories: Vec<&str> = links
+                            .iter()
+                            .filter(|l| l.api_key_id == key.id)
+                            .filter_map(|l| slugs.get(&l.territory_id).map(String::as_str))
+                            .collect();
+                        territories.sort_unstable();
+                        format!("editor for {}", territories.join(", "))
+                    }
+                };
+                (KeyRole(key.id), named)
+            })
+            .collect())
     }
 }
 

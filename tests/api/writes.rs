@@ -364,8 +364,20 @@ on_both_backends! {
         let events = history["deployment"]["history"]["nodes"].as_array().unwrap().clone();
         let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["ARCHIVE", "UPDATE", "CREATE"]);
+        // Anonymous readers see the keys' roles and territories, never
+        // their labels (often a person's name); an admin sees the labels.
         let actors: Vec<&str> = events.iter().map(|e| e["actor"].as_str().unwrap()).collect();
-        assert_eq!(actors, ["Réseau (admin)", "Ville de Test", "Ville de Test"]);
+        assert_eq!(actors, ["admin", "editor for ville-de-test", "editor for ville-de-test"]);
+        let query = "query($id: ID!) { deployment(id: $id) { history(first: 10) { nodes { actor } } } }";
+        for (key, expected) in [
+            (&keys.admin, ["Réseau (admin)", "Ville de Test", "Ville de Test"]),
+            (&keys.editor, ["admin", "editor for ville-de-test", "editor for ville-de-test"]),
+        ] {
+            let seen = post(&router, Some(key), query, json!({ "id": id })).await;
+            let actors: Vec<String> = seen.data()["deployment"]["history"]["nodes"].as_array().unwrap()
+                .iter().map(|e| e["actor"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(actors, expected);
+        }
         let update = &events[1];
         assert_eq!(update["version"], 2);
         assert_eq!(update["before"]["status"], "PILOT");
