@@ -8,6 +8,7 @@
 //! cargo bench --bench hub                       # both databases, scale 1
 //! cargo bench --bench hub -- --scale 0.1 --seconds 5 --only sqlite
 //! cargo bench --bench hub -- --kept-answers      # answers kept, as served by default
+//! cargo bench --bench hub -- --loaders --scale 0.2 # seed-synthetic and import-geography, rows/s
 //! ```
 //!
 //! The hub computes every answer (`--answer-cache-mb 0`) unless
@@ -25,6 +26,7 @@
 
 use std::{
     net::TcpListener,
+    path::Path,
     process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
@@ -48,6 +50,8 @@ struct Options {
     backends: Vec<&'static str>,
     /// Whether the hub keeps its answers (see the module's documentation).
     kept_answers: bool,
+    /// Measure the bulk writers instead of the hub.
+    loaders: bool,
 }
 
 fn options() -> Options {
@@ -67,6 +71,7 @@ fn options() -> Options {
         seconds: value("--seconds").map_or(10, |s| s.parse().expect("--seconds takes a number")),
         backends,
         kept_answers: args.iter().any(|a| a == "--kept-answers"),
+        loaders: args.iter().any(|a| a == "--loaders"),
     }
 }
 
@@ -647,12 +652,17 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
-async fn bench(backend: &str, options: &Options) {
-    // Removed when the run ends.
-    let directory = tempfile::tempdir().unwrap();
-    let (url, admin) = match backend {
+/// A fresh database for a run: a SQLite file in `directory`, or a
+/// PostgreSQL database of its own (with the connection that drops it, and
+/// its name); its URL.
+async fn fresh_database(
+    backend: &str,
+    directory: &Path,
+    name: &str,
+) -> (String, Option<(DatabaseConnection, String)>) {
+    match backend {
         "sqlite" => {
-            let file = directory.path().join("bench.db");
+            let file = directory.join(format!("{name}.db"));
             (format!("sqlite://{}?mode=rwc", file.display()), None)
         }
         _ => {
@@ -660,7 +670,7 @@ async fn bench(backend: &str, options: &Options) {
             let admin_url = std::env::var("VIGIE_BENCH_POSTGRES_URL").unwrap_or_else(|_| {
                 "postgres://postgres@127.0.0.1:5432/test?sslmode=disable".into()
             });
-            let name = format!("vigie_bench_{}", std::process::id());
+            let name = format!("vigie_bench_{name}_{}", std::process::id());
             let admin = Database::connect(&admin_url)
                 .await
                 .expect("PostgreSQL for the benchmark");
@@ -686,7 +696,22 @@ async fn bench(backend: &str, options: &Options) {
             };
             (url, Some((admin, name)))
         }
-    };
+    }
+}
+
+/// Drops a PostgreSQL database [`fresh_database`] made.
+async fn drop_database(admin: Option<(DatabaseConnection, String)>) {
+    if let Some((admin, name)) = admin {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}
+
+async fn bench(backend: &str, options: &Options) {
+    // Removed when the run ends.
+    let directory = tempfile::tempdir().unwrap();
+    let (url, admin) = fresh_database(backend, directory.path(), "hub").await;
 
     let started = Instant::now();
     let seeded = Command::new(VIGIE)
@@ -868,11 +893,83 @@ async fn bench(backend: &str, options: &Options) {
     );
     drop(hub);
     drop(baseline);
-    if let Some((admin, name)) = admin {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
+    drop_database(admin).await;
+}
+
+/// Rows of the graph's tables a database holds.
+async fn domain_rows(url: &str) -> i64 {
+    let db = Database::connect(url).await.unwrap();
+    let mut rows = 0;
+    for table in entity::records::TABLES {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        rows += row.try_get::<i64>("", "n").unwrap();
     }
+    db.close().await.unwrap();
+    rows
+}
+
+/// Runs `vigie ARGS` on `url`; how long it took.
+fn timed_vigie(args: &[&str], url: &str) -> Duration {
+    let started = Instant::now();
+    let status = Command::new(VIGIE)
+        .args(args)
+        .args(["--database-url", url])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "vigie {args:?}");
+    started.elapsed()
+}
+
+/// The bulk writers in one run: the rows per second of `seed-synthetic`
+/// and of `import-geography`, each into an empty database, and their
+/// ratio.
+async fn loaders(backend: &str, options: &Options) {
+    let directory = tempfile::tempdir().unwrap();
+    let (synthetic_url, synthetic_admin) =
+        fresh_database(backend, directory.path(), "synthetic").await;
+    let (geography_url, geography_admin) =
+        fresh_database(backend, directory.path(), "geography").await;
+    let scale = options.scale.to_string();
+    let migrate = |url: &str| timed_vigie(&["migrate"], url);
+    migrate(&synthetic_url);
+    migrate(&geography_url);
+    let synthetic = timed_vigie(&["seed-synthetic", "--scale", &scale], &synthetic_url);
+    let geography = timed_vigie(&["import-geography"], &geography_url);
+    let rate = |rows: i64, took: Duration| rows as f64 / took.as_secs_f64();
+    let synthetic_rows = domain_rows(&synthetic_url).await;
+    let geography_rows = domain_rows(&geography_url).await;
+    let (s, g) = (
+        rate(synthetic_rows, synthetic),
+        rate(geography_rows, geography),
+    );
+    println!(
+        "\n### {backend}: bulk writers (rows of the graph's tables, each into an empty database)\n"
+    );
+    println!("| writer | rows | seconds | rows/s |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| seed-synthetic --scale {scale} | {synthetic_rows} | {:.1} | {s:.0} |",
+        synthetic.as_secs_f64()
+    );
+    println!(
+        "| import-geography | {geography_rows} | {:.1} | {g:.0} |",
+        geography.as_secs_f64()
+    );
+    println!(
+        "| → import-geography / seed-synthetic | | | {:.2}× |",
+        g / s
+    );
+    drop_database(synthetic_admin).await;
+    drop_database(geography_admin).await;
 }
 
 fn main() {
@@ -888,7 +985,11 @@ fn main() {
     let options = options();
     runtime.block_on(async {
         for backend in options.backends.clone() {
-            bench(backend, &options).await;
+            if options.loaders {
+                loaders(backend, &options).await;
+            } else {
+                bench(backend, &options).await;
+            }
         }
     });
 }
