@@ -100,35 +100,7 @@ where
     if !current.is_changed() {
         return Ok((model, Outcome::Unchanged));
     }
-    if let Ok(updated_at) = <A::Entity as EntityTrait>::Column::from_str("updated_at") {
-        current.set(updated_at, author.at.into());
-    }
-    // A record moves to its next version, with an UPDATE event.
-    let record = entity::records::of_table(<A::Entity as Default>::default().table_name());
-    let version = match record.map(|_| model.get(column::<A::Entity>("version"))) {
-        Some(sea_orm::Value::Int(Some(version))) => Some(version + 1),
-        _ => None,
-    };
-    if let Some(version) = version {
-        current.set(column::<A::Entity>("version"), version.into());
-    }
-    let updated = current.update(db).await?;
-    if let (Some(record), Some(version)) = (record, version) {
-        let (before, after) = (snapshot(&model), snapshot(&updated));
-        let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
-        let action = AuditAction::Update;
-        audit_event(
-            author,
-            action,
-            record.type_name,
-            id,
-            version,
-            Some(&before),
-            &after,
-        )
-        .insert(db)
-        .await?;
-    }
+    let updated = update_record(db, model, current, None, author).await?;
     Ok((updated, Outcome::Updated))
 }
 
@@ -147,32 +119,62 @@ where
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Serialize,
     C: ConnectionTrait,
 {
-    let table = <A::Entity as Default>::default().table_name();
-    let Some(record) = entity::records::of_table(table) else {
+    if entity::records::of_table(<A::Entity as Default>::default().table_name()).is_none() {
         return Ok(model);
+    }
+    let current = model.clone().into_active_model();
+    update_record(db, model, current, Some((list, before, after)), author).await
+}
+
+/// Writes `current`, the changes to `model`, with its `updated_at`. A
+/// record moves to its next version, with an UPDATE event holding it
+/// before and after (as [`snapshot`] has it), and `links` (a list's name,
+/// before and after) beside its fields when given.
+async fn update_record<A, C>(
+    db: &C,
+    model: <A::Entity as EntityTrait>::Model,
+    mut current: A,
+    links: Option<(&str, Json, Json)>,
+    author: Author<'_>,
+) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Serialize,
+    C: ConnectionTrait,
+{
+    if let Ok(updated_at) = <A::Entity as EntityTrait>::Column::from_str("updated_at") {
+        current.set(updated_at, author.at.into());
+    }
+    let record = entity::records::of_table(<A::Entity as Default>::default().table_name());
+    let version = match record.map(|_| model.get(column::<A::Entity>("version"))) {
+        Some(sea_orm::Value::Int(Some(version))) => Some(version + 1),
+        _ => None,
     };
-    let Some(sea_orm::Value::Int(Some(version))) = Some(model.get(column::<A::Entity>("version")))
-    else {
-        return Ok(model);
-    };
-    let mut current = model.clone().into_active_model();
-    current.set(column::<A::Entity>("version"), (version + 1).into());
-    current.set(column::<A::Entity>("updated_at"), author.at.into());
+    if let Some(version) = version {
+        current.set(column::<A::Entity>("version"), version.into());
+    }
     let updated = current.update(db).await?;
-    let before = super::snapshot_with(&model, [(list, before)]);
-    let after = super::snapshot_with(&updated, [(list, after)]);
-    let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
-    audit_event(
-        author,
-        AuditAction::Update,
-        record.type_name,
-        id,
-        version + 1,
-        Some(&before),
-        &after,
-    )
-    .insert(db)
-    .await?;
+    if let (Some(record), Some(version)) = (record, version) {
+        let (mut before, mut after) = (snapshot(&model), snapshot(&updated));
+        if let (Some((list, was, is)), Json::Object(b), Json::Object(a)) =
+            (links, &mut before, &mut after)
+        {
+            b.insert(list.to_owned(), was);
+            a.insert(list.to_owned(), is);
+        }
+        let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
+        audit_event(
+            author,
+            AuditAction::Update,
+            record.type_name,
+            id,
+            version,
+            Some(&before),
+            &after,
+        )
+        .insert(db)
+        .await?;
+    }
     Ok(updated)
 }
 
