@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, Json, Object, SimpleObject, dataloader::Loader};
-use entity::audit_event;
+use entity::{audit_event, enums::KeyRole};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query},
@@ -47,11 +47,11 @@ impl AuditEvent {
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let admin = matches!(
             ctx.data_opt::<Actor>(),
-            Some(Actor::Writer(writer)) if writer.role == entity::enums::KeyRole::Admin
+            Some(Actor::Writer(writer)) if writer.role == KeyRole::Admin
         );
         match self.0.api_key_id {
             Some(key) if !admin => Ok(loader(ctx)
-                .load_one(KeyRole(key))
+                .load_one(KeyWithoutLabel(key))
                 .await?
                 .unwrap_or_else(|| "a key".to_owned())),
             _ => Ok(self.0.actor.clone()),
@@ -232,14 +232,14 @@ impl Loader<History> for SqlLoader {
 /// An API key, as those who may not see its label see it: its role, and
 /// the territories an editor writes for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct KeyRole(i64);
+struct KeyWithoutLabel(i64);
 
-impl Loader<KeyRole> for SqlLoader {
+impl Loader<KeyWithoutLabel> for SqlLoader {
     type Value = String;
     type Error = AppError;
 
-    async fn load(&self, keys: &[KeyRole]) -> AppResult<HashMap<KeyRole, String>> {
-        use entity::{api_key, api_key_territory, enums::KeyRole as Role, territory};
+    async fn load(&self, keys: &[KeyWithoutLabel]) -> AppResult<HashMap<KeyWithoutLabel, String>> {
+        use entity::{api_key, api_key_territory, territory};
         let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
         let roles = api_key::Entity::find()
             .filter(api_key::Column::Id.is_in(ids.clone()))
@@ -260,8 +260,8 @@ impl Loader<KeyRole> for SqlLoader {
             .into_iter()
             .map(|key| {
                 let named = match key.role {
-                    Role::Admin => "admin".to_owned(),
-                    Role::Editor => {
+                    KeyRole::Admin => "admin".to_owned(),
+                    KeyRole::Editor => {
                         let mut territories: Vec<&str> = links
                             .iter()
                             .filter(|l| l.api_key_id == key.id)
@@ -271,7 +271,7 @@ impl Loader<KeyRole> for SqlLoader {
                         format!("editor for {}", territories.join(", "))
                     }
                 };
-                (KeyRole(key.id), named)
+                (KeyWithoutLabel(key.id), named)
             })
             .collect())
     }
