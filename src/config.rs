@@ -101,8 +101,14 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         from: Option<std::path::PathBuf>,
     },
-    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
-    PrintSchema,
+    /// Print the GraphQL schema (SDL) clients use, subscriptions included,
+    /// as committed in schema.graphql.
+    PrintSchema {
+        /// Print instead the Apollo Federation subgraph SDL a gateway reads
+        /// from `_service` (entity keys, no subscriptions).
+        #[arg(long)]
+        federation: bool,
+    },
     /// Fill an empty database with synthetic data for benchmarks and load
     /// tests (every name says it is synthetic); the same scale and seed
     /// always give the same rows.

@@ -49,8 +49,13 @@ async fn with_database(
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let database = &cli.database;
     match cli.command {
-        Command::PrintSchema => {
-            print!("{}", graphql::sdl());
+        Command::PrintSchema { federation } => {
+            let sdl = if federation {
+                graphql::federation_sdl()
+            } else {
+                graphql::sdl()
+            };
+            print!("{sdl}");
             Ok(())
         }
         Command::Migrate => {

@@ -13,6 +13,9 @@ pub struct Model {
     /// Its name in the official geography, when it is one of its
     /// territories (`name` may be the network's own wording).
     pub official_name: Option<String>,
+    /// Its name as the source document writes it, when a document names
+    /// it (`name` is a cleaned name).
+    pub name_in_source: Option<String>,
     pub slug: String,
     pub kind: TerritoryKind,
     pub siren: Option<String>,

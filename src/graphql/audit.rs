@@ -4,14 +4,16 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, Json, Object, SimpleObject, dataloader::Loader};
+use async_graphql::{Context, Json, Object, dataloader::Loader};
 use entity::{audit_event, enums::KeyRole};
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
+    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query},
 };
 
 use super::{
+    engine::connection::{Edge, PageInfo},
     engine::id,
     engine::loader::{SqlLoader, database, limited, literal, loader},
     engine::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
@@ -94,15 +96,70 @@ fn parse(text: Option<&str>) -> Option<Json<serde_json::Value>> {
         .map(Json)
 }
 
+/// Which events a list holds, to count them when asked.
+enum Listed {
+    /// One record's history.
+    History(&'static str, i64),
+    /// The whole trail, filtered.
+    Trail(Box<Select<audit_event::Entity>>),
+}
+
 /// A page of audit events, newest first.
-#[derive(SimpleObject)]
 pub struct AuditConnection {
+    edges: Vec<Edge<AuditEvent>>,
+    page_info: PageInfo,
+    listed: Listed,
+}
+
+/// A page of audit events, newest first: a Relay connection, as every list
+/// of the API.
+#[Object]
+impl AuditConnection {
+    /// The events of this page, each with its cursor.
+    async fn edges(&self) -> &[Edge<AuditEvent>] {
+        &self.edges
+    }
+
     /// The events of this page.
-    pub nodes: Vec<AuditEvent>,
+    async fn nodes(&self) -> Vec<&AuditEvent> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// Number of events in the whole list, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let count = match &self.listed {
+            Listed::History(record_type, record_id) => loader(ctx)
+                .load_one(HistoryCount(record_type, *record_id))
+                .await?
+                .unwrap_or(0),
+            Listed::Trail(select) => select
+                .clone()
+                .count(database(ctx))
+                .await
+                .map_err(AppError::from)? as i64,
+        };
+        Ok(count)
+    }
+
     /// Pass to `after` for the next page; `null` on the last page.
-    pub end_cursor: Option<String>,
+    #[graphql(deprecation = "Use `pageInfo { endCursor hasNextPage }`.")]
+    async fn end_cursor(&self) -> Option<&str> {
+        self.page_info
+            .end_cursor
+            .as_deref()
+            .filter(|_| self.page_info.has_next_page)
+    }
+
     /// Whether more events follow this page.
-    pub has_next_page: bool,
+    #[graphql(deprecation = "Use `pageInfo { hasNextPage }`.")]
+    async fn has_next_page(&self) -> bool {
+        self.page_info.has_next_page
+    }
 }
 
 /// The page size asked for, checked.
@@ -131,16 +188,67 @@ fn after_id(after: Option<String>) -> AppResult<Option<i64>> {
         .transpose()
 }
 
-fn connection(mut rows: Vec<audit_event::Model>, size: u64) -> AuditConnection {
+fn connection(
+    mut rows: Vec<audit_event::Model>,
+    size: u64,
+    after: Option<i64>,
+    listed: Listed,
+) -> AuditConnection {
     let has_next_page = rows.len() as u64 > size;
     rows.truncate(size as usize);
+    let edges: Vec<Edge<AuditEvent>> = rows
+        .into_iter()
+        .map(|row| {
+            Edge::new(
+                id::encode("AuditEvent", row.id).to_string(),
+                AuditEvent(row),
+            )
+        })
+        .collect();
     AuditConnection {
-        end_cursor: rows
-            .last()
-            .filter(|_| has_next_page)
-            .map(|row| id::encode("AuditEvent", row.id).to_string()),
-        nodes: rows.into_iter().map(AuditEvent).collect(),
-        has_next_page,
+        page_info: PageInfo {
+            has_next_page,
+            has_previous_page: after.is_some(),
+            start_cursor: edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+        },
+        edges,
+        listed,
+    }
+}
+
+/// The number of events in one record's history.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct HistoryCount(&'static str, i64);
+
+impl Loader<HistoryCount> for SqlLoader {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[HistoryCount]) -> AppResult<HashMap<HistoryCount, i64>> {
+        let mut by_type: HashMap<&'static str, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_type.entry(key.0).or_default().push(key.1);
+        }
+        let mut found = HashMap::new();
+        for (record_type, ids) in by_type {
+            let counts: Vec<(i64, i64)> = audit_event::Entity::find()
+                .select_only()
+                .column(audit_event::Column::RecordId)
+                .column_as(audit_event::Column::Id.count(), "n")
+                .filter(audit_event::Column::RecordType.eq(record_type))
+                .filter(audit_event::Column::RecordId.is_in(ids))
+                .group_by(audit_event::Column::RecordId)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            found.extend(
+                counts
+                    .into_iter()
+                    .map(|(record_id, n)| (HistoryCount(record_type, record_id), n)),
+            );
+        }
+        Ok(found)
     }
 }
 
@@ -164,14 +272,20 @@ pub async fn history(
     after: Option<String>,
 ) -> async_graphql::Result<AuditConnection> {
     let size = page_size(first)?;
+    let after = after_id(after)?;
     let key = History {
         record_type,
         record_id,
         fetch: size + 1,
-        after: after_id(after)?,
+        after,
     };
     let rows = loader(ctx).load_one(key).await?.unwrap_or_default();
-    Ok(connection(rows, size))
+    Ok(connection(
+        rows,
+        size,
+        after,
+        Listed::History(record_type, record_id),
+    ))
 }
 
 impl Loader<History> for SqlLoader {
@@ -300,15 +414,17 @@ impl AuditRoot {
             .unwrap_or(&Actor::Anonymous)
             .admin()?;
         let size = page_size(first)?;
-        let mut select = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
-        if let Some(after) = after_id(after)? {
-            select = select.filter(audit_event::Column::Id.lt(after));
-        }
+        let after = after_id(after)?;
+        let mut listed = audit_event::Entity::find();
         if let Some(record_type) = record_type {
-            select = select.filter(audit_event::Column::RecordType.eq(record_type));
+            listed = listed.filter(audit_event::Column::RecordType.eq(record_type));
         }
         if let Some(actor) = actor {
-            select = select.filter(audit_event::Column::Actor.eq(actor));
+            listed = listed.filter(audit_event::Column::Actor.eq(actor));
+        }
+        let mut select = listed.clone().order_by_desc(audit_event::Column::Id);
+        if let Some(after) = after {
+            select = select.filter(audit_event::Column::Id.lt(after));
         }
         let db = database(ctx);
         // The page's size written as a number (see `loader::literal`).
@@ -318,6 +434,6 @@ impl AuditRoot {
             .all(db)
             .await
             .map_err(AppError::from)?;
-        Ok(connection(rows, size))
+        Ok(connection(rows, size, after, Listed::Trail(Box::new(listed))))
     }
 }

@@ -143,9 +143,20 @@ fn builder(limits: Limits) -> SchemaBuilder<Query, Mutation, live::Subscription>
         .disable_suggestions()
 }
 
-/// The schema in SDL, as committed in `schema.graphql`: fields, arguments
-/// and enum values sorted, so that it only changes when the API does.
+/// The schema in SDL, as clients use it and as committed in
+/// `schema.graphql`: queries, mutations and subscriptions, with fields,
+/// arguments and enum values sorted, so that it only changes when the API
+/// does.
 pub fn sdl() -> String {
+    builder(Limits::default())
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().sorted_fields())
+}
+
+/// The schema as an Apollo Federation subgraph declares it to a gateway
+/// (what `_service { sdl }` answers): entity keys and federation
+/// directives, and no subscriptions, which federation does not route.
+pub fn federation_sdl() -> String {
     builder(Limits::default())
         .finish()
         .sdl_with_options(SDLExportOptions::new().sorted_fields().federation())

@@ -47,7 +47,9 @@ node! {
             self.0.website.as_deref()
         }
 
-        /// Contact address.
+        /// Contact address of the network itself. Vigie keeps no person's
+        /// address: the document gives none other, so this is `null`.
+        #[graphql(deprecation = "Vigie keeps no person's address; always null for the network of the reference data.")]
         async fn contact_email(&self) -> Option<&str> {
             self.0.contact_email.as_deref()
         }

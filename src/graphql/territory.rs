@@ -101,6 +101,13 @@ node! {
             self.0.official_name.as_deref()
         }
 
+        /// Its name word for word as the territory's source document writes
+        /// it (e.g. « l’agglomération du Sicoval »), when a document names
+        /// it; `name` is the same name, cleaned.
+        async fn name_in_source(&self) -> Option<&str> {
+            self.0.name_in_source.as_deref()
+        }
+
         /// URL-friendly name, unique in the hub (e.g. `nantes-metropole`).
         async fn slug(&self) -> &str {
             &self.0.slug

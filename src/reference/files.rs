@@ -28,7 +28,6 @@ pub(super) struct Reference {
 pub(super) struct NetworkData {
     pub(super) name: String,
     pub(super) website: String,
-    pub(super) contact_email: String,
     pub(super) body: String,
     pub(super) members_people: i32,
     pub(super) member_collectivities: i32,
@@ -69,6 +68,7 @@ pub(super) struct ProgrammeData {
 #[derive(Deserialize)]
 pub(super) struct TerritoryData {
     pub(super) name: String,
+    pub(super) name_in_source: String,
     pub(super) kind: TerritoryKind,
     pub(super) region: Option<String>,
     pub(super) department: Option<String>,
@@ -105,6 +105,7 @@ pub(super) struct TitledData {
 #[derive(Deserialize)]
 pub(super) struct Curation {
     pub(super) source: SourceData,
+    pub(super) editors: SourceData,
     pub(super) programme_axis: i32,
     pub(super) charter_title: String,
     pub(super) studies: Vec<StudyData>,
@@ -115,18 +116,23 @@ pub(super) struct Curation {
     pub(super) learning_levers: Vec<Links>,
 }
 
+/// A source as the files describe it: the document, or a file of Vigie's
+/// editors.
 #[derive(Deserialize)]
 pub(super) struct SourceData {
     pub(super) title: String,
     pub(super) publisher: String,
-    pub(super) url: String,
+    pub(super) url: Option<String>,
     pub(super) document: String,
+    pub(super) retrieved_on: Option<chrono::NaiveDate>,
+    pub(super) licence: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct StudyData {
     pub(super) key: String,
-    pub(super) title: String,
+    pub(super) title: Option<String>,
+    pub(super) title_from_axis: Option<i32>,
     pub(super) description: Option<String>,
     pub(super) description_from_axis: Option<i32>,
     pub(super) axis: i32,
@@ -147,6 +153,7 @@ pub(super) struct Links {
 
 #[derive(Deserialize)]
 pub(super) struct Vocabulary {
+    pub(super) source: SourceData,
     pub(super) techniques: Vec<Term>,
     pub(super) domains: Vec<Term>,
 }

@@ -156,20 +156,8 @@ impl Load<'_> {
         curation: &Curation,
         vocabulary: &Vocabulary,
     ) -> anyhow::Result<()> {
-        let src = &curation.source;
-        let source = self
-            .upsert(
-                source::Entity::find().filter(source::Column::Document.eq(&src.document)),
-                source::ActiveModel {
-                    title: Set(src.title.clone()),
-                    publisher: Set(Some(src.publisher.clone())),
-                    url: Set(Some(src.url.clone())),
-                    document: Set(Some(src.document.clone())),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let source_id = Some(source.id);
+        let source_id = Some(self.source(&curation.source).await?);
+        let editors_id = Some(self.source(&curation.editors).await?);
 
         self.vocabulary(vocabulary).await?;
 
@@ -181,7 +169,8 @@ impl Load<'_> {
                     name: Set(net.name.clone()),
                     body: Set(Some(net.body.clone())),
                     website: Set(Some(net.website.clone())),
-                    contact_email: Set(Some(net.contact_email.clone())),
+                    // The document's only address is a person's: not kept.
+                    contact_email: Set(None),
                     members_people: Set(Some(net.members_people)),
                     member_collectivities: Set(Some(net.member_collectivities)),
                     events_per_year_min: Set(Some(net.events_per_year.min)),
@@ -244,7 +233,7 @@ impl Load<'_> {
         let programme = self
             .upsert(
                 concertation_programme::Entity::find()
-                    .filter(concertation_programme::Column::Title.eq(&prog.title)),
+                    .filter(concertation_programme::Column::SourceId.eq(source_id)),
                 concertation_programme::ActiveModel {
                     axis_id: Set(Some(axis_id(curation.programme_axis)?)),
                     title: Set(prog.title.clone()),
@@ -265,7 +254,8 @@ impl Load<'_> {
                 title: Set(curation.charter_title.clone()),
                 description: Set(Some(prog.charter.clone())),
                 programme_id: Set(Some(programme.id)),
-                source_id: Set(source_id),
+                // The document mentions a charter; its name is the editors'.
+                source_id: Set(editors_id),
                 ..Default::default()
             },
         )
@@ -278,6 +268,7 @@ impl Load<'_> {
                     territory::Entity::find().filter(territory::Column::Slug.eq(&slug)),
                     territory::ActiveModel {
                         name: Set(data.name.clone()),
+                        name_in_source: Set(Some(data.name_in_source.clone())),
                         slug: Set(slug.clone()),
                         kind: Set(data.kind),
                         region: Set(data.region.clone()),
@@ -367,10 +358,13 @@ impl Load<'_> {
         }
 
         for (index, data) in reference.opportunities.iter().enumerate() {
+            let rank = index as i32 + 1;
             self.upsert(
-                opportunity::Entity::find().filter(opportunity::Column::Title.eq(&data.title)),
+                opportunity::Entity::find()
+                    .filter(opportunity::Column::SourceId.eq(source_id))
+                    .filter(opportunity::Column::Rank.eq(rank)),
                 opportunity::ActiveModel {
-                    rank: Set(index as i32 + 1),
+                    rank: Set(rank),
                     title: Set(data.title.clone()),
                     description: Set(Some(data.description.clone())),
                     source_id: Set(source_id),
@@ -385,7 +379,9 @@ impl Load<'_> {
             let rank = index as i32 + 1;
             let lever = self
                 .upsert(
-                    lever::Entity::find().filter(lever::Column::Title.eq(&data.title)),
+                    lever::Entity::find()
+                        .filter(lever::Column::SourceId.eq(source_id))
+                        .filter(lever::Column::Rank.eq(rank)),
                     lever::ActiveModel {
                         rank: Set(rank),
                         title: Set(data.title.clone()),
@@ -411,25 +407,46 @@ impl Load<'_> {
         }
 
         let mut studies = HashMap::new();
+        let axis_data = |number: i32| {
+            reference
+                .axes
+                .iter()
+                .find(|axis| axis.number == number)
+                .ok_or_else(|| {
+                    anyhow!("data/curation.json names axis {number}, which does not exist")
+                })
+        };
         for data in &curation.studies {
             let description = match (&data.description, data.description_from_axis) {
                 (Some(text), _) => Some(text.clone()),
-                (None, Some(number)) => reference
-                    .axes
-                    .iter()
-                    .find(|axis| axis.number == number)
-                    .map(|axis| axis.description.clone()),
+                (None, Some(number)) => Some(axis_data(number)?.description.clone()),
                 (None, None) => None,
             };
+            // A study the editors title is theirs; one titled as an axis
+            // of the document is the document's.
+            let (title, study_source) = match (&data.title, data.title_from_axis) {
+                (Some(title), _) => (title.clone(), editors_id),
+                (None, Some(number)) => (axis_data(number)?.title.clone(), source_id),
+                (None, None) => {
+                    anyhow::bail!("data/curation.json: study {} has no title", data.key)
+                }
+            };
+            let programme_id = data.from_programme.then_some(programme.id);
             let study = self
                 .upsert(
-                    study::Entity::find().filter(study::Column::Title.eq(&data.title)),
+                    study::Entity::find()
+                        .filter(study::Column::AxisId.eq(axis_id(data.axis)?))
+                        .filter(match programme_id {
+                            Some(id) => study::Column::ProgrammeId.eq(id),
+                            None => study::Column::ProgrammeId.is_null(),
+                        })
+                        .filter(study::Column::SourceId.is_in([source_id, editors_id])),
                     study::ActiveModel {
                         axis_id: Set(Some(axis_id(data.axis)?)),
-                        programme_id: Set(data.from_programme.then_some(programme.id)),
-                        title: Set(data.title.clone()),
+                        programme_id: Set(programme_id),
+                        title: Set(title),
                         description: Set(description),
-                        source_id: Set(source_id),
+                        source_id: Set(study_source),
                         ..Default::default()
                     },
                 )
@@ -485,7 +502,27 @@ impl Load<'_> {
         Ok(())
     }
 
+    /// The source a file describes, found again by its document.
+    async fn source(&mut self, data: &SourceData) -> anyhow::Result<i64> {
+        let source = self
+            .upsert(
+                source::Entity::find().filter(source::Column::Document.eq(&data.document)),
+                source::ActiveModel {
+                    title: Set(data.title.clone()),
+                    publisher: Set(Some(data.publisher.clone())),
+                    url: Set(data.url.clone()),
+                    document: Set(Some(data.document.clone())),
+                    retrieved_on: Set(data.retrieved_on),
+                    licence: Set(data.licence.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(source.id)
+    }
+
     async fn vocabulary(&mut self, vocabulary: &Vocabulary) -> anyhow::Result<()> {
+        let source_id = Some(self.source(&vocabulary.source).await?);
         for term in &vocabulary.techniques {
             self.upsert(
                 technique::Entity::find().filter(technique::Column::Key.eq(&term.key)),
@@ -493,6 +530,7 @@ impl Load<'_> {
                     key: Set(term.key.clone()),
                     name: Set(term.name.clone()),
                     description: Set(term.description.clone()),
+                    source_id: Set(source_id),
                     ..Default::default()
                 },
             )
@@ -505,6 +543,7 @@ impl Load<'_> {
                     key: Set(term.key.clone()),
                     name: Set(term.name.clone()),
                     description: Set(term.description.clone()),
+                    source_id: Set(source_id),
                     ..Default::default()
                 },
             )

@@ -113,6 +113,24 @@ on_both_backends! {
         Migrator::up(conn, None).await.unwrap();
     }
 
+    async fn a_persons_address_is_removed_from_the_network_and_its_history(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let conn = &app.db.conn;
+        undo_from(conn, "m20261207_000012_verbatim_sources").await;
+        let address = "une.personne@example.org";
+        execute_sql(conn, &format!("UPDATE network SET contact_email = '{address}'")).await;
+        execute_sql(conn, &format!("UPDATE audit_event SET after = REPLACE(after, '\"contact_email\":null', \
+            '\"contact_email\":\"{address}\"') WHERE record_type = 'Network'")).await;
+        let holding = format!("audit_event WHERE after LIKE '%{address}%'");
+        assert_eq!(app.count_rows(&holding).await, 1);
+        Migrator::up(conn, None).await.unwrap();
+        assert_eq!(app.count_rows(&holding).await, 0);
+        assert_eq!(app.count_rows("network WHERE contact_email IS NOT NULL").await, 0);
+        let history = app.query("{ networks { nodes { history { nodes { after } } } } }", json!({})).await;
+        assert!(!history.to_string().contains(address), "{history}");
+        assert!(history.to_string().contains("contact_email"), "{history}");
+    }
+
     async fn deployments_written_before_their_counts_were_kept_are_counted(backend: Backend) {
         let app = TestApp::new(backend).await;
         let conn = &app.db.conn;

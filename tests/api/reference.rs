@@ -59,6 +59,8 @@ const EVERYTHING: &str = r#"{
   studyFindings { totalCount nodes { kind rank statement study { title } source { document } } }
   resources { totalCount nodes { title url kind source { document } } }
   sources { totalCount nodes { document } }
+  studies { nodes { title source { document } } }
+  charters { nodes { title source { document } } }
 }"#;
 
 on_both_backends! {
@@ -153,10 +155,21 @@ on_both_backends! {
         assert_eq!(data["resources"]["nodes"][0]["url"], facts["resources"][0]["url"]);
         assert_eq!(data["resources"]["nodes"][0]["kind"], "GUIDE");
 
-        // One source, the document, behind every fact.
-        assert_eq!(data["sources"]["totalCount"], 1);
-        let document = data["sources"]["nodes"][0]["document"].clone();
-        assert_eq!(document, "000_57e718e40a6c0bc9.txt");
+        // Three sources: the document behind every fact, the editors'
+        // curation behind what they name, and the hub's vocabularies.
+        assert_eq!(
+            texts(&data["sources"]["nodes"], "document"),
+            BTreeSet::from(["000_57e718e40a6c0bc9.txt", "data/curation.json", "data/vocabulary.json"].map(String::from))
+        );
+        let document = json!("000_57e718e40a6c0bc9.txt");
+        assert_eq!(data["charters"]["nodes"][0]["source"]["document"], "data/curation.json");
+        for study in data["studies"]["nodes"].as_array().unwrap() {
+            // A study titled as the document's third axis is the
+            // document's; the one the editors titled is theirs.
+            let by_axis = facts["axes"].as_array().unwrap().iter().any(|axis| axis["title"] == study["title"]);
+            let expected = if by_axis { "000_57e718e40a6c0bc9.txt" } else { "data/curation.json" };
+            assert_eq!(study["source"]["document"], expected, "{study}");
+        }
         let mut sourced = 0;
         for list in ["territories", "riskCategories", "opportunities", "levers", "studyFindings", "resources"] {
             for node in data[list]["nodes"].as_array().unwrap() {
@@ -222,5 +235,144 @@ on_both_backends! {
         let report = vigie::reference::load(&app.db.conn).await.unwrap();
         assert_eq!((report.inserted, report.updated), (0, 0), "{report:?}");
         assert_eq!(app.count_rows("audit_event").await, audit + 1);
+    }
+}
+
+/// The source document as the hub carries it, its line breaks joined: a
+/// run of blanks holding a line break becomes one space.
+fn document_text() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/document/000_57e718e40a6c0bc9.txt"
+    );
+    let raw = std::fs::read_to_string(path).unwrap();
+    // The copy is the document itself, where the network's files are at hand.
+    let original = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/seed/000_57e718e40a6c0bc9.txt"
+    );
+    if let Ok(original) = std::fs::read_to_string(original) {
+        assert_eq!(
+            raw, original,
+            "data/document/ is not a copy of the seed document"
+        );
+    }
+    let mut joined = String::with_capacity(raw.len());
+    let mut blanks = String::new();
+    for c in raw.chars() {
+        if c.is_whitespace() {
+            blanks.push(c);
+            continue;
+        }
+        if blanks.contains('\n') {
+            joined.push(' ');
+        } else {
+            joined.push_str(&blanks);
+        }
+        blanks.clear();
+        joined.push(c);
+    }
+    joined
+}
+
+/// Every text the hub quotes from the document, with where it is served.
+const QUOTED: &str = r#"{
+  networks { nodes { body website axes { nodes { title description } } } }
+  territories(first: 100) { nodes { nameInSource } }
+  concertationProgrammes { nodes { title operation onlineSpace methodologicalResources
+    charters { nodes { description } }
+    concerns(first: 20) { nodes { statement } } } }
+  riskCategories { nodes { title description } }
+  opportunities { nodes { title description } }
+  levers { nodes { title description } }
+  studyFindings { nodes { statement } }
+  resources { nodes { title description } }
+}"#;
+
+/// The strings of a JSON value, with their paths.
+fn strings(value: &Json, path: String, out: &mut Vec<(String, String)>) {
+    match value {
+        Json::String(text) => out.push((path, text.clone())),
+        Json::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                strings(item, format!("{path}[{index}]"), out);
+            }
+        }
+        Json::Object(fields) => {
+            for (name, field) in fields {
+                strings(field, format!("{path}.{name}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+on_both_backends! {
+    async fn every_text_quoted_from_the_document_is_word_for_word(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let document = document_text();
+        let data = app.query(QUOTED, json!({})).await;
+        let mut quoted = Vec::new();
+        strings(&data, String::new(), &mut quoted);
+        // 3 axes × 2, 28 names, 4 programme texts, the charter, 10
+        // concerns, 5 risks × 2, 3 opportunities × 2, 3 levers × 2, 8
+        // learnings, a resource × 2, the network's body and website.
+        assert_eq!(quoted.len(), 6 + 28 + 4 + 1 + 10 + 10 + 6 + 6 + 8 + 2 + 2, "{data}");
+        let misquoted: Vec<_> = quoted.iter().filter(|(_, text)| !document.contains(text.as_str())).collect();
+        assert!(misquoted.is_empty(), "not word for word in the document: {misquoted:#?}");
+
+        // Names keep the document's wording beside the cleaned one.
+        let sicoval = app
+            .query(r#"{ territory(slug: "agglomeration-du-sicoval") { name nameInSource } }"#, json!({}))
+            .await;
+        assert_eq!(sicoval["territory"]["name"], "Agglomération du Sicoval");
+        assert_eq!(sicoval["territory"]["nameInSource"], "l’agglomération du Sicoval");
+
+        // No person's address is kept.
+        let network = app.query("{ networks { nodes { contactEmail } } }", json!({})).await;
+        assert_eq!(network["networks"]["nodes"][0]["contactEmail"], Json::Null);
+        assert_eq!(reference()["network"].get("contact_email"), None);
+    }
+
+    async fn vocabulary_terms_have_their_source(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let data = app
+            .query("{ domains(first: 100) { nodes { source { title document } } }
+                      techniques(first: 100) { nodes { source { title document } } } }", json!({}))
+            .await;
+        let mut terms = 0;
+        for list in ["domains", "techniques"] {
+            for term in data[list]["nodes"].as_array().unwrap() {
+                assert_eq!(term["source"]["document"], "data/vocabulary.json", "{term}");
+                terms += 1;
+            }
+        }
+        assert!(terms > 10, "{data}");
+    }
+}
+
+on_both_backends! {
+    /// A database loaded from the earlier transcription (other apostrophes,
+    /// capitals, full stops) is corrected in place: the records whose text
+    /// was the key are found again by rank, axis or source.
+    async fn texts_of_an_earlier_transcription_are_corrected_in_place(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let mut before = Vec::new();
+        for table in TABLES {
+            before.push(app.count_rows(table).await);
+        }
+        for table in ["concertation_programme", "lever", "opportunity", "study"] {
+            crate::helpers::execute_sql(&app.db.conn, &format!(
+                "UPDATE {table} SET title = REPLACE(REPLACE(title, '’', ''''), 'continue', 'continu')")).await;
+        }
+        let report = vigie::reference::load(&app.db.conn).await.unwrap();
+        assert_eq!(report.inserted, 0, "{report:?}");
+        assert!(report.updated >= 4, "{report:?}");
+        for (table, count) in TABLES.iter().zip(before) {
+            assert_eq!(app.count_rows(table).await, count, "{table}");
+        }
+        let data = app.query("{ levers { nodes { title } } concertationProgrammes { nodes { title } } }", json!({})).await;
+        assert_eq!(texts(&data["levers"]["nodes"], "title"), texts(&reference()["levers"], "title"));
+        assert_eq!(data["concertationProgrammes"]["nodes"][0]["title"], reference()["concertation_programme"]["title"]);
     }
 }

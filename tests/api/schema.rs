@@ -80,8 +80,19 @@ fn every_type_field_argument_and_enum_value_is_documented() {
     let undocumented: Vec<String> = declarations(&sdl)
         .into_iter()
         .filter(|(i, _)| *i == 0 || !lines[i - 1].trim().ends_with("\"\"\""))
-        // Built-in Relay and federation pieces the library declares.
-        .filter(|(_, decl)| decl != "query: Query")
+        // The schema's roots, and the federation pieces the library
+        // declares (`_service`, `_entities`, `_Service { sdl }`).
+        .filter(|(_, decl)| {
+            ![
+                "query: Query",
+                "mutation: Mutation",
+                "subscription: Subscription",
+                "sdl: String",
+            ]
+            .contains(&decl.as_str())
+                && !decl.starts_with('_')
+                && !decl.starts_with("type _")
+        })
         .map(|(i, decl)| format!("line {}: {decl}", i + 1))
         .collect();
     assert!(
@@ -89,4 +100,28 @@ fn every_type_field_argument_and_enum_value_is_documented() {
         "undocumented schema elements:\n{}",
         undocumented.join("\n")
     );
+}
+
+/// Clients see the whole schema in `schema.graphql`, subscriptions
+/// included; a gateway reads the federation SDL from `_service`.
+#[test]
+fn schema_graphql_holds_the_subscriptions_and_the_gateway_its_own_sdl() {
+    let sdl = std::fs::read_to_string(committed_path()).unwrap();
+    let subscription = sdl
+        .split("type Subscription {")
+        .nth(1)
+        .expect("schema.graphql declares no Subscription type");
+    assert!(subscription.contains("recordChanged("), "no recordChanged");
+    assert!(
+        subscription.contains("): RecordChange!"),
+        "recordChanged does not answer RecordChange"
+    );
+    assert!(
+        sdl.contains("subscription: Subscription"),
+        "no subscription root"
+    );
+
+    let federation = vigie::graphql::federation_sdl();
+    assert!(federation.contains("@key(fields: \"id\")"), "no entity key");
+    assert!(!federation.contains("type Subscription"));
 }

@@ -392,14 +392,33 @@ on_both_backends! {
 
         // Paging through the history.
         let page = app.query("query($id: ID!) { deployment(id: $id) {
-            history(first: 2) { nodes { action } endCursor hasNextPage }
+            history(first: 2) { totalCount edges { cursor node { id action } }
+              pageInfo { startCursor endCursor hasNextPage hasPreviousPage } }
         } }", json!({ "id": id })).await;
-        let cursor = page["deployment"]["history"]["endCursor"].as_str().unwrap().to_owned();
-        assert_eq!(page["deployment"]["history"]["hasNextPage"], true);
+        // A Relay connection: edges with their cursors, page info, and
+        // the length of the whole history.
+        let history = &page["deployment"]["history"];
+        assert_eq!(history["totalCount"], 3);
+        let edges = history["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), 2);
+        for edge in edges {
+            assert_eq!(edge["cursor"], edge["node"]["id"]);
+        }
+        assert_eq!(history["pageInfo"]["startCursor"], edges[0]["cursor"]);
+        assert_eq!(history["pageInfo"]["endCursor"], edges[1]["cursor"]);
+        assert_eq!(history["pageInfo"]["hasNextPage"], true);
+        assert_eq!(history["pageInfo"]["hasPreviousPage"], false);
+        let cursor = history["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
         let rest = app.query("query($id: ID!, $after: String) { deployment(id: $id) {
-            history(first: 2, after: $after) { nodes { action } hasNextPage }
+            history(first: 2, after: $after) { totalCount nodes { action }
+              pageInfo { hasNextPage hasPreviousPage } hasNextPage endCursor }
         } }", json!({ "id": id, "after": cursor })).await;
-        assert_eq!(rest["deployment"]["history"]["nodes"], json!([{ "action": "CREATE" }]));
+        let rest = &rest["deployment"]["history"];
+        assert_eq!(rest["nodes"], json!([{ "action": "CREATE" }]));
+        assert_eq!(rest["totalCount"], 3);
+        assert_eq!(rest["pageInfo"], json!({ "hasNextPage": false, "hasPreviousPage": true }));
+        // The fields of the first shape still answer.
+        assert_eq!((&rest["hasNextPage"], &rest["endCursor"]), (&json!(false), &Json::Null));
 
         // All events: admins only.
         let all = "{ auditEvents(first: 100) { nodes { action recordType } } }";
@@ -413,23 +432,27 @@ on_both_backends! {
         let mut after = Json::Null;
         loop {
             let page = post(&router, Some(&keys.admin), "query($after: String) {
-                auditEvents(first: 2, after: $after) { nodes { id actor recordType } endCursor hasNextPage }
+                auditEvents(first: 2, after: $after) { totalCount nodes { id actor recordType }
+                  pageInfo { endCursor hasNextPage hasPreviousPage } }
             }", json!({ "after": after })).await;
             let page = &page.data()["auditEvents"];
             assert!(page["nodes"].as_array().unwrap().len() <= 2, "{page}");
+            assert_eq!(page["totalCount"], every.len());
+            assert_eq!(page["pageInfo"]["hasPreviousPage"], !after.is_null());
             paged.extend(page["nodes"].as_array().unwrap().iter().cloned());
-            if page["hasNextPage"] == false {
+            if page["pageInfo"]["hasNextPage"] == false {
                 break;
             }
-            after = page["endCursor"].clone();
+            after = page["pageInfo"]["endCursor"].clone();
         }
         assert_eq!(paged, every);
         let ids: Vec<i64> = every.iter().map(|e| vigie::graphql::engine::id::decode_as(e["id"].as_str().unwrap(), "AuditEvent").unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
         for (argument, field, value) in [("recordType", "recordType", "Deployment"), ("actor", "actor", "Ville de Test")] {
-            let filtered = post(&router, Some(&keys.admin), &format!("query($v: String) {{ auditEvents({argument}: $v) {{ nodes {{ id actor recordType }} }} }}"), json!({ "v": value })).await;
+            let filtered = post(&router, Some(&keys.admin), &format!("query($v: String) {{ auditEvents({argument}: $v) {{ totalCount nodes {{ id actor recordType }} }} }}"), json!({ "v": value })).await;
             let want: Vec<&Json> = every.iter().filter(|e| e[field] == value).collect();
             assert!(!want.is_empty(), "no event with {field} {value}");
+            assert_eq!(filtered.data()["auditEvents"]["totalCount"], want.len());
             assert_eq!(filtered.data()["auditEvents"]["nodes"].as_array().unwrap().iter().collect::<Vec<_>>(), want);
         }
         let answer = post(&router, Some(&keys.editor), all, json!({})).await;

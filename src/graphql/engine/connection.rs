@@ -54,8 +54,15 @@ pub struct PageInfo {
 
 /// An item of a connection with its cursor.
 pub struct Edge<N> {
-    cursor: String,
-    node: N,
+    pub(crate) cursor: String,
+    pub(crate) node: N,
+}
+
+impl<N> Edge<N> {
+    /// The item `node` at `cursor`.
+    pub fn new(cursor: String, node: N) -> Self {
+        Edge { cursor, node }
+    }
 }
 
 /// An item of a list, with its cursor.
