@@ -108,10 +108,10 @@ const DASHBOARD: &str = r#"query($status: [DeploymentStatus!]) {
 }"#;
 
 const SEARCH: &str = r#"query($q: String!) {
-  search(query: $q, first: 20) {
+  search(query: $q, first: 20) { nodes {
     score
     node { ... on Contribution { statement } ... on Deployment { title } ... on Territory { name } }
-  }
+  } }
 }"#;
 
 const DEEP: &str = r#"query($after: String) {

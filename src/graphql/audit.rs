@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{
-    engine::connection::{Edge, PageInfo},
+    engine::connection::{Listing, ListingConnection},
     engine::id,
     engine::loader::{SqlLoader, database, limited, literal, loader},
     engine::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
@@ -97,70 +97,30 @@ fn parse(text: Option<&str>) -> Option<Json<serde_json::Value>> {
 }
 
 /// Which events a list holds, to count them when asked.
-enum Listed {
+pub enum Listed {
     /// One record's history.
     History(&'static str, i64),
     /// The whole trail, filtered.
     Trail(Box<Select<audit_event::Entity>>),
 }
 
-/// A page of audit events, newest first.
-pub struct AuditConnection {
-    edges: Vec<Edge<AuditEvent>>,
-    page_info: PageInfo,
-    listed: Listed,
-}
+impl Listing for Listed {
+    type Item = AuditEvent;
+    const CONNECTION: &'static str = "AuditConnection";
 
-/// A page of audit events, newest first: a Relay connection, as every list
-/// of the API.
-#[Object]
-impl AuditConnection {
-    /// The events of this page, each with its cursor.
-    async fn edges(&self) -> &[Edge<AuditEvent>] {
-        &self.edges
-    }
-
-    /// The events of this page.
-    async fn nodes(&self) -> Vec<&AuditEvent> {
-        self.edges.iter().map(|edge| &edge.node).collect()
-    }
-
-    /// Information to aid in pagination.
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-
-    /// Number of events in the whole list, across all pages.
-    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let count = match &self.listed {
+    async fn count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(match self {
             Listed::History(record_type, record_id) => loader(ctx)
                 .load_one(HistoryCount(record_type, *record_id))
                 .await?
                 .unwrap_or(0),
-            Listed::Trail(select) => select
-                .clone()
-                .count(database(ctx))
-                .await
-                .map_err(AppError::from)? as i64,
-        };
-        Ok(count)
-    }
-
-    /// Pass to `after` for the next page; `null` on the last page.
-    #[graphql(deprecation = "Use `pageInfo { endCursor hasNextPage }`.")]
-    async fn end_cursor(&self) -> Option<&str> {
-        self.page_info
-            .end_cursor
-            .as_deref()
-            .filter(|_| self.page_info.has_next_page)
-    }
-
-    /// Whether more events follow this page.
-    #[graphql(deprecation = "Use `pageInfo { hasNextPage }`.")]
-    async fn has_next_page(&self) -> bool {
-        self.page_info.has_next_page
+            Listed::Trail(select) => select.as_ref().clone().count(database(ctx)).await? as i64,
+        })
     }
 }
+
+/// A page of audit events, newest first.
+pub type AuditConnection = ListingConnection<Listed>;
 
 /// The page size asked for, checked.
 fn page_size(first: Option<i32>) -> AppResult<u64> {
@@ -189,32 +149,21 @@ fn after_id(after: Option<String>) -> AppResult<Option<i64>> {
 }
 
 fn connection(
-    mut rows: Vec<audit_event::Model>,
+    rows: Vec<audit_event::Model>,
     size: u64,
     after: Option<i64>,
     listed: Listed,
 ) -> AuditConnection {
-    let has_next_page = rows.len() as u64 > size;
-    rows.truncate(size as usize);
-    let edges: Vec<Edge<AuditEvent>> = rows
+    let items = rows
         .into_iter()
         .map(|row| {
-            Edge::new(
+            (
                 id::encode("AuditEvent", row.id).to_string(),
                 AuditEvent(row),
             )
         })
         .collect();
-    AuditConnection {
-        page_info: PageInfo {
-            has_next_page,
-            has_previous_page: after.is_some(),
-            start_cursor: edges.first().map(|edge| edge.cursor.clone()),
-            end_cursor: edges.last().map(|edge| edge.cursor.clone()),
-        },
-        edges,
-        listed,
-    }
+    ListingConnection::new(items, size, after.is_some(), listed)
 }
 
 /// The number of events in one record's history.
@@ -434,6 +383,11 @@ impl AuditRoot {
             .all(db)
             .await
             .map_err(AppError::from)?;
-        Ok(connection(rows, size, after, Listed::Trail(Box::new(listed))))
+        Ok(connection(
+            rows,
+            size,
+            after,
+            Listed::Trail(Box::new(listed)),
+        ))
     }
 }

@@ -4,15 +4,19 @@
 //! and matched without case or accents, the same way on SQLite (FTS5) and
 //! PostgreSQL (text search): both return the same hits for the same query.
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, Enum, Object, SimpleObject, Union};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::search::words;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::{
     Concertation, Contribution, Deployment, Resource, StudyFinding, Territory,
-    engine::loader::database, engine::node::find, engine::record::NodeType,
+    engine::connection::{Listing, ListingConnection},
+    engine::loader::database,
+    engine::node::find,
+    engine::record::NodeType,
 };
 use crate::error::{AppError, AppResult};
 
@@ -80,12 +84,15 @@ pub enum SearchResult {
     Resource(Resource),
 }
 
-/// A search hit: the record, and how well it matches.
+/// A search hit: the record, how well it matches, and its place.
 #[derive(SimpleObject)]
 pub struct SearchHit {
     /// How well the record matches: higher is better. Comparable between
     /// the hits of one search only.
     pub score: f64,
+    /// Its place among all the hits of the search, from 1, the same on
+    /// every page.
+    pub rank: i64,
     /// The record.
     pub node: SearchResult,
 }
@@ -94,102 +101,235 @@ pub struct SearchHit {
 struct Match {
     kind: String,
     record: i64,
+    entry: i64,
     score: f64,
+    tier: i64,
 }
 
-/// The statement matching `words` (all of them) in the index, best first.
-fn matching(backend: DbBackend, words: &[String], kinds: &[&str], limit: i32) -> Statement {
-    // Words are letters and digits only: safe inside FTS5 quotes and
-    // tsquery syntax alike.
-    let mut values: Vec<Value> = Vec::new();
-    let placeholder = |values: &Vec<Value>| crate::db::placeholder(backend, values.len());
-    let query = match backend {
-        DbBackend::Postgres => words.join(" & "),
-        _ => words
-            .iter()
-            .map(|w| format!("\"{w}\""))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    values.push(query.into());
-    let query = placeholder(&values);
-    let mut kind_filter = String::new();
-    if !kinds.is_empty() {
-        let alias = if backend == DbBackend::Postgres {
-            "e."
-        } else {
-            ""
+/// Where a page of hits starts: after the hit of this score tier and
+/// index entry, ranked so. Its cursor names the search it belongs to.
+#[derive(Serialize, Deserialize)]
+struct After {
+    /// The search: a digest of its words and types.
+    q: String,
+    /// The hit's score tier (see [`TIERS`]).
+    t: i64,
+    /// The index entry.
+    e: i64,
+    /// The hit's rank.
+    r: i64,
+}
+
+impl After {
+    fn cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor serializes"))
+    }
+
+    fn decode(cursor: &str, search: &str) -> AppResult<After> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<After>(&bytes).ok())
+            .filter(|after| after.q == search)
+            .ok_or_else(|| {
+                AppError::bad_argument("after", "`after` is not a cursor of this search's hits")
+            })
+    }
+}
+
+/// What one search looks for: its words and the kinds of records.
+struct Search {
+    words: Vec<String>,
+    kinds: Vec<&'static str>,
+}
+
+impl Search {
+    /// A digest of the words and types, which cursors carry: a cursor
+    /// only continues the search that gave it.
+    fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        for word in &self.words {
+            hasher.update(word.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.update([1]);
+        for kind in &self.kinds {
+            hasher.update(kind.as_bytes());
+            hasher.update([0]);
+        }
+        hex::encode(&hasher.finalize()[..8])
+    }
+
+    /// The text query and the kind filter, with their values bound.
+    fn conditions(&self, backend: DbBackend, values: &mut Vec<Value>) -> (String, String) {
+        // Words are letters and digits only: safe inside FTS5 quotes and
+        // tsquery syntax alike.
+        let query = match backend {
+            DbBackend::Postgres => self.words.join(" & "),
+            _ => self
+                .words
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(" "),
         };
-        let marks: Vec<String> = kinds
-            .iter()
-            .map(|kind| {
-                values.push((*kind).into());
-                placeholder(&values)
-            })
-            .collect();
-        kind_filter = format!(" AND {alias}kind IN ({})", marks.join(", "));
+        values.push(query.into());
+        let query = crate::db::placeholder(backend, values.len());
+        let mut kind_filter = String::new();
+        if !self.kinds.is_empty() {
+            let alias = if backend == DbBackend::Postgres {
+                "e."
+            } else {
+                ""
+            };
+            let marks: Vec<String> = self
+                .kinds
+                .iter()
+                .map(|kind| {
+                    values.push((*kind).into());
+                    crate::db::placeholder(backend, values.len())
+                })
+                .collect();
+            kind_filter = format!(" AND {alias}kind IN ({})", marks.join(", "));
+        }
+        (query, kind_filter)
     }
-    // Written as a number, not bound: see `loader::literal`.
-    let limit = limit.max(0);
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "SELECT e.kind, e.record_id, CAST(ts_rank(e.document, q) AS DOUBLE PRECISION) AS score \
-             FROM search_entry e, to_tsquery('simple', {query}) q \
-             WHERE e.document @@ q{kind_filter} \
-             ORDER BY score DESC, e.kind, e.record_id LIMIT {limit}"
-        ),
-        // FTS5 ranks its matches itself (bm25) and keeps the best: only
-        // those are joined to their records.
-        _ => format!(
-            "SELECT e.kind, e.record_id, -m.rank AS score \
-             FROM (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH {query}{kind_filter} \
-                   ORDER BY rank LIMIT {limit}) m \
-             JOIN search_entry e ON e.id = m.rowid \
-             ORDER BY m.rank, e.kind, e.record_id"
-        ),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
+
+    /// The number of entries that match.
+    fn counting(&self, backend: DbBackend) -> Statement {
+        let mut values = Vec::new();
+        let (query, kind_filter) = self.conditions(backend, &mut values);
+        let sql = match backend {
+            DbBackend::Postgres => format!(
+                "SELECT COUNT(*) AS n FROM search_entry e, to_tsquery('simple', {query}) q \
+                 WHERE e.document @@ q{kind_filter}"
+            ),
+            _ => format!(
+                "SELECT COUNT(*) AS n FROM search_fts WHERE search_fts MATCH {query}{kind_filter}"
+            ),
+        };
+        Statement::from_sql_and_values(backend, sql, values)
+    }
+
+    /// The statement matching the words (all of them), best first, ties
+    /// by index entry: `limit` hits after `after`.
+    fn matching(&self, backend: DbBackend, after: Option<&After>, limit: u64) -> Statement {
+        let mut values: Vec<Value> = Vec::new();
+        let (query, kind_filter) = self.conditions(backend, &mut values);
+        let mut keyset = String::new();
+        if let Some(after) = after {
+            // Each value bound where it stands: SQLite's marks are numbered
+            // by their place.
+            let mut bind = |value: i64| {
+                values.push(value.into());
+                crate::db::placeholder(backend, values.len())
+            };
+            let (below, tied, entry) = (bind(after.t), bind(after.t), bind(after.e));
+            keyset = format!(" WHERE (tier < {below} OR (tier = {tied} AND entry > {entry}))");
+        }
+        // Hits are ordered by their score in billionths (`tier`), then by
+        // index entry: an integer pair, that pages compare exactly, where
+        // floating-point scores may come out of two statements a last bit
+        // apart. FTS5's rank is the score negated; inside FTS5, `rank = …`
+        // would choose a ranking function, so the matches come out first.
+        let matches = match backend {
+            DbBackend::Postgres => format!(
+                "SELECT e.kind, e.record_id, e.id AS entry, \
+                        CAST(ts_rank(e.document, q) AS DOUBLE PRECISION) AS score \
+                 FROM search_entry e, to_tsquery('simple', {query}) q \
+                 WHERE e.document @@ q{kind_filter}"
+            ),
+            _ => format!(
+                "SELECT e.kind, e.record_id, e.id AS entry, -m.rank AS score \
+                 FROM (SELECT rowid, rank FROM search_fts \
+                       WHERE search_fts MATCH {query}{kind_filter}) m \
+                 JOIN search_entry e ON e.id = m.rowid"
+            ),
+        };
+        // Written as a number, not bound: see `loader::literal`.
+        let sql = format!(
+            "SELECT * FROM (SELECT hit.*, CAST(hit.score * {TIERS} AS BIGINT) AS tier \
+                            FROM ({matches}) hit) ranked{keyset} \
+             ORDER BY tier DESC, entry LIMIT {limit}"
+        );
+        Statement::from_sql_and_values(backend, sql, values)
+    }
 }
 
-async fn run_search(
-    ctx: &Context<'_>,
-    query: &str,
-    types: &[SearchType],
-    first: i32,
-) -> AppResult<Vec<Match>> {
-    if query.chars().count() > MAX_QUERY_LENGTH {
-        return Err(AppError::bad_argument(
-            "query",
-            format!("`query` is at most {MAX_QUERY_LENGTH} characters"),
-        ));
+/// Score units in one tier: scores that differ by less than a billionth
+/// tie, and ties are ordered by index entry.
+const TIERS: f64 = 1e9;
+
+impl Search {
+    /// The search `query` asks for, checked.
+    fn new(query: &str, types: &[SearchType]) -> AppResult<Search> {
+        if query.chars().count() > MAX_QUERY_LENGTH {
+            return Err(AppError::bad_argument(
+                "query",
+                format!("`query` is at most {MAX_QUERY_LENGTH} characters"),
+            ));
+        }
+        let mut words = words(query);
+        words.sort();
+        words.dedup();
+        if words.len() > MAX_QUERY_WORDS {
+            return Err(AppError::bad_argument(
+                "query",
+                format!("`query` has at most {MAX_QUERY_WORDS} distinct words"),
+            ));
+        }
+        let mut kinds: Vec<&'static str> = types.iter().map(|t| t.kind()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        Ok(Search { words, kinds })
     }
-    let mut search_words = words(query);
-    search_words.sort();
-    search_words.dedup();
-    if search_words.len() > MAX_QUERY_WORDS {
-        return Err(AppError::bad_argument(
-            "query",
-            format!("`query` has at most {MAX_QUERY_WORDS} distinct words"),
-        ));
-    }
-    // Punctuation or stop words alone: nothing to look for.
-    if search_words.is_empty() || first == 0 {
-        return Ok(Vec::new());
-    }
-    let db = database(ctx);
-    let kinds: Vec<&str> = types.iter().map(|t| t.kind()).collect();
-    let statement = matching(db.get_database_backend(), &search_words, &kinds, first);
-    db.query_all_raw(statement)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Match {
-                kind: row.try_get("", "kind")?,
-                record: row.try_get("", "record_id")?,
-                score: row.try_get("", "score")?,
+
+    /// Up to `fetch` matches after `after`.
+    async fn run(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<&After>,
+        fetch: u64,
+    ) -> AppResult<Vec<Match>> {
+        // Punctuation or stop words alone: nothing to look for.
+        if self.words.is_empty() || fetch == 0 {
+            return Ok(Vec::new());
+        }
+        let db = database(ctx);
+        let statement = self.matching(db.get_database_backend(), after, fetch);
+        db.query_all_raw(statement)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Match {
+                    kind: row.try_get("", "kind")?,
+                    record: row.try_get("", "record_id")?,
+                    entry: row.try_get("", "entry")?,
+                    score: row.try_get("", "score")?,
+                    tier: row.try_get("", "tier")?,
+                })
             })
+            .collect()
+    }
+}
+
+impl Listing for Search {
+    type Item = SearchHit;
+    const CONNECTION: &'static str = "SearchConnection";
+
+    async fn count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        if self.words.is_empty() {
+            return Ok(0);
+        }
+        let db = database(ctx);
+        let row = db
+            .query_one_raw(self.counting(db.get_database_backend()))
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("", "n")?,
+            None => 0,
         })
-        .collect()
+    }
 }
 
 async fn result(
@@ -223,10 +363,12 @@ pub struct SearchRoot;
 
 #[Object]
 impl SearchRoot {
-    /// Records matching every word of `query`, best first. Words match
-    /// whatever their case, accents or French inflection; punctuation and
-    /// common words (« le », « des »…) are left out, so a query of only
-    /// those finds nothing.
+    /// Records matching every word of `query`, best first, in pages: each
+    /// hit keeps its rank from page to page (ties broken the same way every
+    /// time). Words match whatever their case, accents or French
+    /// inflection; punctuation and common words (« le », « des »…) are left
+    /// out, so a query of only those finds nothing.
+    #[graphql(complexity = "crate::graphql::engine::paging::cost(first, None, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -235,7 +377,10 @@ impl SearchRoot {
             Vec<SearchType>,
         >,
         #[graphql(desc = "Most hits returned (default 20, at most 100).")] first: Option<i32>,
-    ) -> async_graphql::Result<Vec<SearchHit>> {
+        #[graphql(desc = "Returns the hits after this cursor (of the same search).")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<ListingConnection<Search>> {
         let first = first.unwrap_or(DEFAULT_HITS);
         if !(0..=MAX_HITS).contains(&first) {
             return Err(AppError::bad_argument(
@@ -244,30 +389,41 @@ impl SearchRoot {
             )
             .into());
         }
-        let matches = run_search(ctx, &query, &types.unwrap_or_default(), first).await?;
+        let search = Search::new(&query, &types.unwrap_or_default())?;
+        let digest = search.digest();
+        let after = after
+            .map(|cursor| After::decode(&cursor, &digest))
+            .transpose()?;
+        let size = first as u64;
+        let matches = search.run(ctx, after.as_ref(), size + 1).await?;
         // Records load in parallel, so that each type's loader batches them.
         let lookups = matches.iter().map(|m| async move {
-            let kind = SearchType::of_kind(&m.kind);
-            match kind {
+            match SearchType::of_kind(&m.kind) {
                 Some(kind) => result(ctx, kind, m.record).await,
                 None => Ok(None),
             }
         });
         let found = futures_util::future::try_join_all(lookups).await?;
-        let scores: HashMap<usize, f64> = matches
+        let first_rank = after.as_ref().map_or(1, |after| after.r + 1);
+        let hits = matches
             .iter()
+            .zip(found)
             .enumerate()
-            .map(|(i, m)| (i, m.score))
-            .collect();
-        Ok(found
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, node)| {
-                node.map(|node| SearchHit {
-                    score: scores[&i],
-                    node,
+            .filter_map(|(place, (hit, node))| {
+                let rank = first_rank + place as i64;
+                let cursor = After {
+                    q: digest.clone(),
+                    t: hit.tier,
+                    e: hit.entry,
+                    r: rank,
+                }
+                .cursor();
+                node.map(|node| {
+                    let score = hit.score;
+                    (cursor, SearchHit { score, rank, node })
                 })
             })
-            .collect())
+            .collect();
+        Ok(ListingConnection::new(hits, size, after.is_some(), search))
     }
 }

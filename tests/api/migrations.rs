@@ -84,9 +84,9 @@ on_both_backends! {
             .await;
         assert_eq!(data["territories"]["totalCount"], 1);
         let data = app
-            .query(r#"{ search(query: "europeenne") { node { ... on Territory { name } } } }"#, json!({}))
+            .query(r#"{ search(query: "europeenne") { nodes { node { ... on Territory { name } } } } }"#, json!({}))
             .await;
-        assert_eq!(data["search"][0]["node"]["name"], "Métropole Européenne");
+        assert_eq!(data["search"]["nodes"][0]["node"]["name"], "Métropole Européenne");
     }
 
     async fn deployments_by_stage_are_indexed_with_their_territory(backend: Backend) {

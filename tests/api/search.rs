@@ -13,8 +13,9 @@ use crate::{
 };
 
 const SEARCH: &str = r#"query($q: String!, $types: [SearchType!], $first: Int) {
-  search(query: $q, types: $types, first: $first) {
+  search(query: $q, types: $types, first: $first) { totalCount nodes {
     score
+    rank
     node {
       __typename
       ... on Territory { id name }
@@ -24,7 +25,7 @@ const SEARCH: &str = r#"query($q: String!, $types: [SearchType!], $first: Int) {
       ... on StudyFinding { id statement }
       ... on Resource { id title }
     }
-  }
+  } }
 }"#;
 
 async fn search(app: &TestApp, query: &str) -> Vec<Json> {
@@ -35,7 +36,15 @@ async fn search_in(app: &TestApp, query: &str, types: Json) -> Vec<Json> {
     let data = app
         .query(SEARCH, json!({ "q": query, "types": types, "first": 100 }))
         .await;
-    data["search"].as_array().unwrap().clone()
+    let hits = data["search"]["nodes"].as_array().unwrap().clone();
+    // Asked for all of them: the count is theirs, and ranks are places.
+    assert_eq!(data["search"]["totalCount"], hits.len(), "{data}");
+    let ranks: Vec<i64> = hits
+        .iter()
+        .map(|hit| hit["rank"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ranks, (1..=hits.len() as i64).collect::<Vec<_>>());
+    hits
 }
 
 fn ids(hits: &[Json]) -> BTreeSet<String> {
@@ -64,7 +73,7 @@ const QUERIES: &[&str] = &[
     "Bretagne",
     "île-de-france",
     "vigilance collective",
-    "guides data",
+    "feuille de route",
     "agent conversationnel",
     "crainte",
     "concertation citoyenne",
@@ -108,7 +117,10 @@ on_both_backends! {
         let hits = search(&app, "boite noire").await;
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0]["node"]["__typename"], "Contribution");
-        assert_eq!(text(&hits[0]), "L'opacité des données, l'effet « boîte noire ».");
+        let reference: Json = serde_json::from_str(include_str!("../../data/reference.json")).unwrap();
+        let concern = reference["citizen_concerns"].as_array().unwrap().iter()
+            .find(|c| c["text"].as_str().unwrap().contains("boîte noire")).unwrap();
+        assert_eq!(text(&hits[0]), concern["text"].as_str().unwrap());
         // Plural and singular, with and without accents.
         assert_eq!(ids(&search(&app, "discrimination algorithme").await),
             ids(&search(&app, "DISCRIMINATIONS ALGORITHMES BIAISÉS").await));
@@ -188,6 +200,48 @@ on_both_backends! {
         cleared.response = Set(None);
         cleared.update(&app.db.conn).await.unwrap();
         assert_eq!(ids(&search(&app, "cartographie").await), BTreeSet::from([gid("StudyFinding", f.finding)]));
+    }
+
+    async fn hits_come_in_pages_that_keep_their_ranks(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let all = search(&app, "metropole").await;
+        assert!(all.len() > 5, "{}", all.len());
+        const PAGE: &str = r#"query($q: String!, $after: String) {
+          search(query: $q, first: 2, after: $after) { totalCount
+            edges { cursor node { rank score node { ... on Territory { id } } } }
+            pageInfo { hasNextPage hasPreviousPage endCursor } } }"#;
+        let mut paged = Vec::new();
+        let mut after = Json::Null;
+        loop {
+            let data = app.query(PAGE, json!({ "q": "metropole", "after": after })).await;
+            let page = &data["search"];
+            assert_eq!(page["totalCount"], all.len());
+            assert_eq!(page["pageInfo"]["hasPreviousPage"], !after.is_null());
+            let edges = page["edges"].as_array().unwrap();
+            assert!(edges.len() <= 2);
+            paged.extend(edges.iter().map(|edge| edge["node"].clone()));
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        let strip = |hits: &[Json]| -> Vec<(i64, String)> {
+            hits.iter().map(|h| (h["rank"].as_i64().unwrap(), h["node"]["id"].as_str().unwrap().to_owned())).collect()
+        };
+        assert_eq!(strip(&paged), strip(&all));
+
+        // A cursor continues only the search that gave it.
+        let first = app.query(PAGE, json!({ "q": "metropole", "after": null })).await;
+        let cursor = first["search"]["pageInfo"]["endCursor"].clone();
+        for (query, cursor) in [("loire", cursor.clone()), ("metropole", json!("bm90IGEgY3Vyc29y")), ("metropole", json!("%%%"))] {
+            let errors = app.errors(PAGE, json!({ "q": query, "after": cursor })).await;
+            assert_eq!(codes(&errors), vec!["BAD_USER_INPUT"], "{query} {cursor}");
+            assert_eq!(errors[0]["extensions"]["argument"], "after");
+        }
+        // Of a narrower search, too.
+        let errors = app.errors(r#"query($after: String) { search(query: "metropole", types: [TERRITORY], after: $after) { totalCount } }"#,
+            json!({ "after": cursor })).await;
+        assert_eq!(codes(&errors), vec!["BAD_USER_INPUT"]);
     }
 
     async fn bad_searches_get_clear_errors(backend: Backend) {

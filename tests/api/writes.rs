@@ -411,14 +411,12 @@ on_both_backends! {
         let cursor = history["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
         let rest = app.query("query($id: ID!, $after: String) { deployment(id: $id) {
             history(first: 2, after: $after) { totalCount nodes { action }
-              pageInfo { hasNextPage hasPreviousPage } hasNextPage endCursor }
+              pageInfo { hasNextPage hasPreviousPage } }
         } }", json!({ "id": id, "after": cursor })).await;
         let rest = &rest["deployment"]["history"];
         assert_eq!(rest["nodes"], json!([{ "action": "CREATE" }]));
         assert_eq!(rest["totalCount"], 3);
         assert_eq!(rest["pageInfo"], json!({ "hasNextPage": false, "hasPreviousPage": true }));
-        // The fields of the first shape still answer.
-        assert_eq!((&rest["hasNextPage"], &rest["endCursor"]), (&json!(false), &Json::Null));
 
         // All events: admins only.
         let all = "{ auditEvents(first: 100) { nodes { action recordType } } }";
@@ -472,7 +470,7 @@ on_both_backends! {
             deployments { totalCount nodes { id } }
             all: deployments(includeArchived: true) { totalCount }
             territory(id: $t) { deployments { totalCount } }
-            search(query: \"conversationnel\") { __typename }
+            search(query: \"conversationnel\") { totalCount }
             deployment(id: $t2) { archivedAt }
         }".replace("$t2", &format!("\"{target}\""));
         let seen = |data: &Json| {
@@ -480,7 +478,7 @@ on_both_backends! {
                 data["deployments"]["totalCount"].as_i64().unwrap(),
                 data["all"]["totalCount"].as_i64().unwrap(),
                 data["territory"]["deployments"]["totalCount"].as_i64().unwrap(),
-                data["search"].as_array().unwrap().len(),
+                data["search"]["totalCount"].as_i64().unwrap() as usize,
                 data["deployment"]["archivedAt"].is_null(),
             )
         };

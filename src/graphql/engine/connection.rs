@@ -54,15 +54,8 @@ pub struct PageInfo {
 
 /// An item of a connection with its cursor.
 pub struct Edge<N> {
-    pub(crate) cursor: String,
-    pub(crate) node: N,
-}
-
-impl<N> Edge<N> {
-    /// The item `node` at `cursor`.
-    pub fn new(cursor: String, node: N) -> Self {
-        Edge { cursor, node }
-    }
+    cursor: String,
+    node: N,
 }
 
 /// An item of a list, with its cursor.
@@ -227,6 +220,83 @@ impl<N: NodeType> Connection<N> {
 impl<N: OutputType> TypeName for Connection<N> {
     fn type_name() -> Cow<'static, str> {
         format!("{}Connection", N::type_name()).into()
+    }
+}
+
+/// A list that is not of records of one table (the audit trail, search
+/// hits): it names its connection type and counts itself.
+pub trait Listing: Send + Sync + 'static {
+    /// The items of the list.
+    type Item: OutputType;
+    /// The name of its connection type.
+    const CONNECTION: &'static str;
+    /// The number of items in the whole list.
+    fn count(
+        &self,
+        ctx: &Context<'_>,
+    ) -> impl std::future::Future<Output = crate::error::AppResult<i64>> + Send;
+}
+
+/// A page of a [`Listing`], in the shape of every list: edges with their
+/// cursors, nodes, page info and the size of the whole list.
+pub struct ListingConnection<L: Listing> {
+    edges: Vec<Edge<L::Item>>,
+    page_info: PageInfo,
+    listing: L,
+}
+
+impl<L: Listing> ListingConnection<L> {
+    /// The page of `items` (each with its cursor, at most one more than the
+    /// page holds: its presence says more follow) of `size` items, read
+    /// after a cursor or from the start.
+    pub fn new(mut items: Vec<(String, L::Item)>, size: u64, after: bool, listing: L) -> Self {
+        let has_next_page = items.len() as u64 > size;
+        items.truncate(size as usize);
+        let edges: Vec<Edge<L::Item>> = items
+            .into_iter()
+            .map(|(cursor, node)| Edge { cursor, node })
+            .collect();
+        ListingConnection {
+            page_info: PageInfo {
+                has_next_page,
+                has_previous_page: after,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            listing,
+        }
+    }
+}
+
+/// A page of a list: its items, how to get the next page, and the size of
+/// the whole list.
+#[Object(name_type)]
+impl<L: Listing> ListingConnection<L> {
+    /// The items of this page, each with its cursor.
+    async fn edges(&self) -> &[Edge<L::Item>] {
+        &self.edges
+    }
+
+    /// The items of this page.
+    async fn nodes(&self) -> Vec<&L::Item> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// Number of items in the whole list, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(self.listing.count(ctx).await?)
+    }
+}
+
+impl<L: Listing> TypeName for ListingConnection<L> {
+    fn type_name() -> Cow<'static, str> {
+        L::CONNECTION.into()
     }
 }
 
