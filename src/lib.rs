@@ -238,12 +238,15 @@ async fn export(db: &sea_orm::DatabaseConnection, args: ExportArgs) -> anyhow::R
         (ExportFormat::Csv, None, Some(dir)) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            for table in transfer::TYPES {
+            let progress = progress::Progress::new("export", transfer::TYPES.len() as u64);
+            for (done, table) in transfer::TYPES.iter().enumerate() {
                 write(
                     &dir.join(format!("{table}.csv")),
                     transfer::export_csv(db, table).await?,
                 )?;
+                progress.at(done as u64 + 1, table);
             }
+            progress.finish();
         }
     }
     Ok(())

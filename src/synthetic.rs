@@ -9,11 +9,14 @@ use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entity::{enums::*, source::SYNTHETIC_DOCUMENT_PREFIX, *};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 
-use crate::store::{Author, bulk};
+use crate::{
+    progress::Progress,
+    store::{Author, bulk},
+};
 
 /// How many records a scale of 1 makes.
 pub const AT_SCALE_ONE: Counts = Counts {
@@ -144,20 +147,35 @@ fn epoch() -> DateTime<Utc> {
         .expect("a valid instant")
 }
 
-/// Writes generated rows through the store's bulk path (see
-/// [`crate::store::bulk`]), dated at the generator's epoch.
-async fn insert_all<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> anyhow::Result<()>
-where
-    A: ActiveModelTrait + ActiveModelBehavior + Send,
-    <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
-{
-    let author = Author {
-        key: None,
-        label: "seed-synthetic",
-        at: epoch(),
-    };
-    bulk::insert(txn, rows, author).await?;
-    Ok(())
+/// The number of times a seed writes generated rows (see [`Seeding`]).
+const WRITES: u64 = 17;
+
+/// A seed's writes, in one transaction, and how far they have gone.
+struct Seeding<'a> {
+    txn: &'a DatabaseTransaction,
+    progress: Progress,
+    done: u64,
+}
+
+impl Seeding<'_> {
+    /// Writes generated rows through the store's bulk path (see
+    /// [`crate::store::bulk`]), dated at the generator's epoch.
+    async fn insert_all<A>(&mut self, rows: Vec<A>) -> anyhow::Result<()>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
+    {
+        let author = Author {
+            key: None,
+            label: "seed-synthetic",
+            at: epoch(),
+        };
+        let table = sea_orm::EntityName::table_name(&A::Entity::default());
+        bulk::insert(self.txn, rows, author).await?;
+        self.done += 1;
+        self.progress.at(self.done, table);
+        Ok(())
+    }
 }
 
 /// Fills an empty database with synthetic data at `scale` (1 ≈ 1,000
@@ -176,6 +194,26 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
     let counts = Counts::at(scale);
     let mut rng = Rng(seed);
     let txn = crate::store::begin(db).await?;
+    let mut seeding = Seeding {
+        txn: &txn,
+        progress: Progress::new("synthetic data", WRITES),
+        done: 0,
+    };
+    let document = format!("{SYNTHETIC_DOCUMENT_PREFIX}scale={scale} seed={seed}");
+    seeding
+        .insert_all(vec![source::ActiveModel {
+            title: Set("Données synthétiques de Vigie (fictives, générées)".into()),
+            publisher: Set(Some("Vigie".into())),
+            document: Set(Some(document.clone())),
+            ..Default::default()
+        }])
+        .await?;
+    let source = source::Entity::find()
+        .filter(source::Column::Document.eq(document))
+        .one(&txn)
+        .await?
+        .map(|source| source.id);
+
     crate::reference::load_vocabulary(&txn).await?;
     let techniques: Vec<i64> = technique::Entity::find()
         .all(&txn)
@@ -184,21 +222,6 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
         .map(|t| t.id)
         .collect();
     let domains: Vec<domain::Model> = domain::Entity::find().all(&txn).await?;
-
-    let source = Some(1);
-    insert_all(
-        &txn,
-        vec![source::ActiveModel {
-            id: Set(1),
-            title: Set("Données synthétiques de Vigie (fictives, générées)".into()),
-            publisher: Set(Some("Vigie".into())),
-            document: Set(Some(format!(
-                "{SYNTHETIC_DOCUMENT_PREFIX}scale={scale} seed={seed}"
-            ))),
-            ..Default::default()
-        }],
-    )
-    .await?;
 
     let mut risks = Vec::new();
     for i in 1..=15_i64 {
@@ -211,18 +234,16 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             ..Default::default()
         });
     }
-    insert_all(&txn, risks).await?;
+    seeding.insert_all(risks).await?;
 
-    insert_all(
-        &txn,
-        vec![concertation_programme::ActiveModel {
+    seeding
+        .insert_all(vec![concertation_programme::ActiveModel {
             id: Set(1),
             title: Set("Programme synthétique de concertations sur l'IA".into()),
             source_id: Set(source),
             ..Default::default()
-        }],
-    )
-    .await?;
+        }])
+        .await?;
 
     // Territories; the first fifth may be the EPCI of later ones.
     let mut territories = Vec::new();
@@ -267,8 +288,8 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             });
         }
     }
-    insert_all(&txn, territories).await?;
-    insert_all(&txn, participations).await?;
+    seeding.insert_all(territories).await?;
+    seeding.insert_all(participations).await?;
 
     let organizations: Vec<_> = (1..=counts.organizations)
         .map(|i| organization::ActiveModel {
@@ -286,7 +307,7 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             ..Default::default()
         })
         .collect();
-    insert_all(&txn, organizations).await?;
+    seeding.insert_all(organizations).await?;
 
     // Deployments, each with its technique(s), area, organization and risks.
     let mut by_territory: Vec<Vec<i64>> = vec![Vec::new(); counts.territories as usize + 1];
@@ -408,11 +429,11 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             });
         }
     }
-    insert_all(&txn, deployments).await?;
-    insert_all(&txn, deployment_techniques).await?;
-    insert_all(&txn, deployment_domains).await?;
-    insert_all(&txn, deployment_organizations).await?;
-    insert_all(&txn, deployment_risks).await?;
+    seeding.insert_all(deployments).await?;
+    seeding.insert_all(deployment_techniques).await?;
+    seeding.insert_all(deployment_domains).await?;
+    seeding.insert_all(deployment_organizations).await?;
+    seeding.insert_all(deployment_risks).await?;
 
     // Concertations, with their formats and publics.
     let mut concertations = Vec::new();
@@ -478,9 +499,9 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             });
         }
     }
-    insert_all(&txn, concertations).await?;
-    insert_all(&txn, formats).await?;
-    insert_all(&txn, publics).await?;
+    seeding.insert_all(concertations).await?;
+    seeding.insert_all(formats).await?;
+    seeding.insert_all(publics).await?;
 
     // Contributions, spread over the concertations, each about a risk and
     // some naming a deployment of the concertation's territory.
@@ -535,10 +556,11 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             });
         }
     }
-    insert_all(&txn, contributions).await?;
-    insert_all(&txn, contribution_risks).await?;
-    insert_all(&txn, contribution_deployments).await?;
+    seeding.insert_all(contributions).await?;
+    seeding.insert_all(contribution_risks).await?;
+    seeding.insert_all(contribution_deployments).await?;
 
+    seeding.progress.finish();
     // Ids were set here: new records must get ids after them.
     bulk::ids_given(&txn).await?;
     txn.commit().await?;

@@ -29,7 +29,10 @@ use serde_json::{Map, Value as Json};
 use entity::records::{Visit, visit};
 use futures_util::future::BoxFuture;
 
-use crate::store::{Author, bulk};
+use crate::{
+    progress::Progress,
+    store::{Author, bulk},
+};
 
 /// Every type, parents before children (the order of an import): the
 /// tables of the graph, as the entity crate declares them.
@@ -162,13 +165,16 @@ pub async fn export_json<C: ConnectionTrait>(
         ),
         None => {
             let mut all = Map::new();
-            for table in TYPES {
+            let progress = Progress::new("export", TYPES.len() as u64);
+            for (done, table) in TYPES.iter().enumerate() {
                 let rows = export_type(db, table).await?;
                 all.insert(
                     (*table).to_owned(),
                     Json::Array(rows.into_iter().map(Json::Object).collect()),
                 );
+                progress.at(done as u64 + 1, table);
             }
+            progress.finish();
             Json::Object(all)
         }
     };
@@ -401,9 +407,17 @@ pub async fn import(
         label: actor,
         at: Utc::now(),
     };
+    let progress = Progress::new(
+        "import",
+        parsed.iter().map(|(_, rows)| rows.len() as u64).sum(),
+    );
+    let mut done = 0;
     for (table, rows) in parsed {
+        done += rows.len() as u64;
         import_type(&txn, table, rows, author, &mut report).await?;
+        progress.at(done, table);
     }
+    progress.finish();
     if dry_run || !report.problems.is_empty() {
         txn.rollback().await?;
         return Ok(report);

@@ -368,3 +368,76 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_hub_stops() {
     let exit = wait_for_exit(&mut child).await;
     assert!(exit.success(), "vigie serve exited with {exit}");
 }
+
+/// What a command logged, without its colours.
+fn log_of(output: &std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // An escape sequence ends at its first letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// Off a terminal, long commands say how far they are in plain log lines,
+/// up to their total.
+#[test]
+fn long_commands_log_their_progress_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("seeded.db").display()
+    );
+    let seeded = vigie(&["seed-synthetic", "--scale", "0.01", "--database-url", &url]);
+    let log = log_of(&seeded);
+    assert!(seeded.status.success(), "{log}");
+    assert!(log.contains("synthetic data done=17 total=17"), "{log}");
+
+    let export = dir.path().join("export.json");
+    let exported = vigie(&[
+        "export",
+        "--format",
+        "json",
+        "--out",
+        export.to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let log = log_of(&exported);
+    assert!(exported.status.success(), "{log}");
+    let types = entity::records::TABLES.len();
+    assert!(
+        log.contains(&format!("export done={types} total={types}")),
+        "{log}"
+    );
+
+    let other = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("imported.db").display()
+    );
+    let imported = vigie(&["import", export.to_str().unwrap(), "--database-url", &other]);
+    let log = log_of(&imported);
+    assert!(imported.status.success(), "{log}");
+    let rows: usize = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+        &std::fs::read_to_string(&export).unwrap(),
+    )
+    .unwrap()
+    .values()
+    .map(|rows| rows.as_array().unwrap().len())
+    .sum();
+    assert!(
+        log.contains(&format!("import done={rows} total={rows}")),
+        "{log}"
+    );
+}

@@ -46,8 +46,8 @@ on_both_backends! {
         assert!(audited > records, "{audited} events for more than {records} records");
         // Linked as the real thing is, and searchable.
         assert!(app.count_rows("deployment_risk").await >= counts.deployments);
-        let hits = app.query(r#"{ search(query: "synthétique usage", first: 5) { score } }"#, json!({})).await;
-        assert_eq!(hits["search"].as_array().unwrap().len(), 5);
+        let hits = app.query(r#"{ search(query: "synthétique usage", first: 5) { nodes { score } } }"#, json!({})).await;
+        assert_eq!(hits["search"]["nodes"].as_array().unwrap().len(), 5);
         // The reference data stays out of it.
         let err = vigie::reference::load(&app.db.conn).await.unwrap_err();
         assert!(err.to_string().contains("synthetic"), "{err}");

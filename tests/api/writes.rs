@@ -359,7 +359,7 @@ on_both_backends! {
         post(&router, Some(&keys.admin), ARCHIVE, json!({ "id": id, "v": 2 })).await.data();
 
         let history = app.query("query($id: ID!) { deployment(id: $id) {
-            version history(first: 10) { nodes { action actor version before after } hasNextPage }
+            version history(first: 10) { nodes { action actor version before after } pageInfo { hasNextPage } }
         } }", json!({ "id": id })).await;
         let events = history["deployment"]["history"]["nodes"].as_array().unwrap().clone();
         let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
