@@ -29,7 +29,7 @@ use axum::{
     body::Body,
     extract::{ConnectInfo, DefaultBodyLimit, Extension, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::json;
@@ -47,6 +47,7 @@ use crate::{
 pub mod answers;
 mod csv;
 pub mod embed;
+mod graphiql;
 mod incoming;
 pub mod limits;
 pub mod ops;
@@ -63,8 +64,6 @@ use request::answer;
 
 /// The query GraphiQL opens with: the hub's headline question.
 pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
-
-const GRAPHIQL: &str = include_str!("graphiql.html");
 
 /// How the hub answers over HTTP.
 #[derive(Debug, Clone)]
@@ -178,7 +177,8 @@ pub fn app(state: AppState) -> Router {
             limits::limit,
         ));
     Router::new()
-        .route("/", get(graphiql))
+        .route("/", get(graphiql::page))
+        .route("/graphiql/{name}", get(graphiql::asset))
         .merge(graphql_routes)
         .route("/embed/territory/{slug}", get(embed::territory))
         .route("/embed.js", get(embed::script))
@@ -266,17 +266,6 @@ async fn method_not_allowed() -> Response {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     response
-}
-
-async fn graphiql() -> Html<String> {
-    let query = serde_json::to_string(HEADLINE_QUERY)
-        .expect("a string serializes")
-        .replace('<', "\\u003c");
-    Html(
-        GRAPHIQL
-            .replace("__HEADLINE_QUERY__", &query)
-            .replace("__ENDPOINT__", "/graphql"),
-    )
 }
 
 /// The address of the client a request comes from.

@@ -15,6 +15,10 @@ use crate::helpers::{Backend, TestApp};
 struct Answer {
     status: StatusCode,
     content_type: String,
+    headers: axum::http::HeaderMap,
+    /// The body as it came.
+    raw: Vec<u8>,
+    /// The body as text (lossy where it is not UTF-8).
     body: String,
 }
 
@@ -39,11 +43,14 @@ async fn send(router: &Router, request: Request<Body>) -> Answer {
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
+    let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     Answer {
         status,
         content_type,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        raw: bytes.to_vec(),
     }
 }
 
@@ -224,7 +231,32 @@ on_both_backends! {
         assert!(answer.content_type.starts_with("text/html"));
         assert!(answer.body.contains("query TerritoryAiUses($slug: String!)"));
         assert!(answer.body.contains("\"/graphql\""));
-        assert!(!answer.body.contains("__HEADLINE_QUERY__"));
+        assert!(!answer.body.contains("__SETTINGS__"));
+        // Everything it loads is the hub's: no other origin, and a policy
+        // that allows none.
+        assert!(!answer.body.contains("https://") && !answer.body.contains("http://"), "{}", answer.body);
+        let policy = answer.headers["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(policy.contains("script-src 'self';"), "{policy}");
+        assert!(!policy.contains("http"), "{policy}");
+        let scripts: Vec<&str> = answer.body.split("src=\"").skip(1).map(|rest| rest.split('"').next().unwrap()).collect();
+        assert_eq!(scripts.len(), 4, "{scripts:?}");
+        for path in scripts.iter().copied().chain(["/graphiql/graphiql.min.css", "/graphiql/LICENSE.graphiql", "/graphiql/LICENSE.react"]) {
+            assert!(path.starts_with("/graphiql/"), "{path}");
+            let plain = send(&router, Request::builder().uri(path).body(Body::empty()).unwrap()).await;
+            assert_eq!(plain.status, StatusCode::OK, "{path}");
+            assert!(plain.headers.get("content-encoding").is_none(), "{path}");
+            assert!(plain.body.len() > 100, "{path}");
+            let gzipped = send(&router, Request::builder().uri(path).header("accept-encoding", "gzip, br").body(Body::empty()).unwrap()).await;
+            assert_eq!(gzipped.status, StatusCode::OK, "{path}");
+            if path.ends_with(".min.js") || path.ends_with(".min.css") {
+                assert_eq!(gzipped.headers["content-encoding"], "gzip", "{path}");
+                assert_eq!(&gzipped.raw[..2], &[0x1f, 0x8b], "{path}");
+            }
+        }
+        assert!(send(&router, Request::builder().uri("/graphiql/react.production.min.js").body(Body::empty()).unwrap())
+            .await.body.contains("React"));
+        let missing = send(&router, Request::builder().uri("/graphiql/..%2FCargo.toml").body(Body::empty()).unwrap()).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
         let answer = send(&router, Request::builder().uri("/health").body(Body::empty()).unwrap()).await;
         assert_eq!(answer.status, StatusCode::OK);
