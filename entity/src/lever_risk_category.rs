@@ -11,6 +11,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub risk_category_id: i64,
     pub created_at: DateTimeUtc,
+    /// Who chose the link, when it was chosen apart from the records it
+    /// joins (the Vigie editors' curation); `None` for a link written with
+    /// its record.
+    pub source_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261127_000009_tally_per_statement;
 mod m20261127_000010_persisted_query_age;
 mod m20261207_000011_geography;
 mod m20261207_000012_verbatim_sources;
+mod m20261207_000013_link_sources;
 
 /// The tables whose writes move the data version (every table answers are
 /// made of), as the migrations made their triggers.
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_persisted_query_age::Migration),
             Box::new(m20261207_000011_geography::Migration),
             Box::new(m20261207_000012_verbatim_sources::Migration),
+            Box::new(m20261207_000013_link_sources::Migration),
         ]
     }
 }

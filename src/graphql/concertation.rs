@@ -19,7 +19,15 @@ use super::{
         ConcertationFormat, ConcertationStatus, ContributionKind, ParticipationMode, Public,
         ResponseState,
     },
+    source::{Linked, linked},
 };
+
+static CONTRIBUTION_RISKS: Rel<entity::contribution_risk_category::Entity> = Rel::new(RelDef {
+    name: "Contribution.riskCategoryLinks",
+    child: "contribution_risk_category",
+    via: via!(entity::contribution_risk_category::Entity; column(contribution_id)),
+    only: None,
+});
 
 node! {
     /// A programme of citizen concertations on AI run across territories.
@@ -383,6 +391,11 @@ node! {
         salience;
     }
     fields {
+        /// The risk categories it relates to (as `riskCategories`), each with the source of its link.
+        async fn risk_category_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Linked<RiskCategory>>> {
+            linked(ctx, &CONTRIBUTION_RISKS, self.0.id, |link| (link.risk_category_id, link.source_id)).await
+        }
+
         /// What the contribution is.
         async fn kind(&self) -> ContributionKind {
             self.0.kind.into()

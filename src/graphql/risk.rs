@@ -9,8 +9,17 @@ use async_graphql::Context;
 use super::{
     Contribution, Deployment, StudyFinding,
     engine::node::{maybe_one, one},
+    engine::relation::{Rel, RelDef},
     enums::{Likelihood, MitigationStatus, Severity},
+    source::{Linked, linked},
 };
+
+static LEVER_RISKS: Rel<entity::lever_risk_category::Entity> = Rel::new(RelDef {
+    name: "Lever.riskCategoryLinks",
+    child: "lever_risk_category",
+    via: via!(entity::lever_risk_category::Entity; column(lever_id)),
+    only: None,
+});
 
 node! {
     /// A category of the risk taxonomy; the roots are the network's five risks.
@@ -230,6 +239,11 @@ node! {
     }
     groups LeverGroup by LeverGroupKey {} numbers LeverNumbers {}
     fields {
+        /// The risk categories it mitigates (as `riskCategories`), each with the source of its link.
+        async fn risk_category_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Linked<RiskCategory>>> {
+            linked(ctx, &LEVER_RISKS, self.0.id, |link| (link.risk_category_id, link.source_id)).await
+        }
+
         /// Position in the source's list (1 first).
         async fn rank(&self) -> i32 {
             self.0.rank

@@ -6,8 +6,14 @@ use super::{
     Axis, Charter, CharterSignature, Concertation, ConcertationProgramme, Contribution, Deployment,
     DeploymentOrganization, DeploymentRisk, Domain, Event, Lever, Network, Opportunity,
     Organization, ProgrammeParticipation, Resource, RiskCategory, Study, StudyFinding, Technique,
-    Territory, engine::scalars::Date,
+    Territory,
+    engine::node::{all_related, find, maybe_one},
+    engine::record::NodeType,
+    engine::relation::Rel,
+    engine::scalars::Date,
 };
+use async_graphql::Context;
+use sea_orm::EntityTrait;
 
 node! {
     /// A document, web page or dataset facts are taken from.
@@ -126,4 +132,61 @@ node! {
         /// Events taken from this source.
         events: Event = column(source_id);
     }
+}
+
+/// A record reached through a link, and the source of that link: where
+/// the link is a choice of its own (the Vigie editors joining two facts
+/// the document sets side by side), a reader sees who made it.
+pub struct Linked<N> {
+    node: N,
+    source: Option<i64>,
+}
+
+/// A record reached through a link, with the source of the link.
+#[async_graphql::Object(name_type)]
+impl<N: NodeType> Linked<N> {
+    /// The record linked.
+    async fn node(&self) -> &N {
+        &self.node
+    }
+
+    /// Who chose this link: the Vigie editors' curation for the links
+    /// between facts of the reference document; `null` for a link written
+    /// with its record, whose own `source` speaks for it.
+    async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Source>> {
+        maybe_one(ctx, self.source).await
+    }
+}
+
+impl<N: NodeType> async_graphql::TypeName for Linked<N> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        format!("Linked{}", N::type_name()).into()
+    }
+}
+
+/// The records of `N` linked to `parent` through the link rows of `rel`,
+/// each with its link's source, in the order of their ids; `link` reads a
+/// link row's record id and source.
+pub async fn linked<N: NodeType, L>(
+    ctx: &Context<'_>,
+    rel: &'static Rel<L>,
+    parent: i64,
+    link: impl Fn(&L::Model) -> (i64, Option<i64>),
+) -> async_graphql::Result<Vec<Linked<N>>>
+where
+    L: EntityTrait<Model: Clone + Send + Sync>,
+{
+    let mut links: Vec<(i64, Option<i64>)> = all_related(ctx, rel, parent)
+        .await?
+        .iter()
+        .map(link)
+        .collect();
+    links.sort_unstable();
+    let nodes =
+        futures_util::future::try_join_all(links.iter().map(|(id, _)| find::<N>(ctx, *id))).await?;
+    Ok(nodes
+        .into_iter()
+        .zip(links)
+        .filter_map(|(node, (_, source))| node.map(|node| Linked { node, source }))
+        .collect())
 }

@@ -7,9 +7,24 @@ use async_graphql::Context;
 use super::{
     Axis, Concertation, ConcertationProgramme, Lever, RiskCategory,
     engine::node::{maybe_one, one},
+    engine::relation::{Rel, RelDef},
     engine::scalars::Date,
     enums::{ExposureLevel, FindingKind},
+    source::{Linked, linked},
 };
+
+static FINDING_RISKS: Rel<entity::finding_risk_category::Entity> = Rel::new(RelDef {
+    name: "StudyFinding.riskCategoryLinks",
+    child: "finding_risk_category",
+    via: via!(entity::finding_risk_category::Entity; column(finding_id)),
+    only: None,
+});
+static FINDING_LEVERS: Rel<entity::finding_lever::Entity> = Rel::new(RelDef {
+    name: "StudyFinding.leverLinks",
+    child: "finding_lever",
+    via: via!(entity::finding_lever::Entity; column(finding_id)),
+    only: None,
+});
 
 node! {
     /// A study: its question, and the findings it came to.
@@ -133,6 +148,16 @@ node! {
         value;
     }
     fields {
+        /// The risk categories it relates to (as `riskCategories`), each with the source of its link.
+        async fn risk_category_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Linked<RiskCategory>>> {
+            linked(ctx, &FINDING_RISKS, self.0.id, |link| (link.risk_category_id, link.source_id)).await
+        }
+
+        /// The levers it calls for (as `levers`), each with the source of its link.
+        async fn lever_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Linked<Lever>>> {
+            linked(ctx, &FINDING_LEVERS, self.0.id, |link| (link.lever_id, link.source_id)).await
+        }
+
         /// What the finding is.
         async fn kind(&self) -> FindingKind {
             self.0.kind.into()

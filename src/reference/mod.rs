@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums::*, *};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, PrimaryKeyToColumn,
-    PrimaryKeyTrait, QueryFilter, Select,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, ModelTrait, PaginatorTrait,
+    PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, Select,
 };
 
 mod files;
@@ -121,22 +121,33 @@ impl Load<'_> {
     }
 
     /// Links `from` to `to` in the link table of `A`, whose primary key is
-    /// that pair, unless they are linked already.
-    async fn link<A>(&mut self, from: i64, to: i64) -> anyhow::Result<()>
+    /// that pair, as the editors' choice (`source`), unless they are linked
+    /// so already.
+    async fn link<A>(&mut self, from: i64, to: i64, source: Option<i64>) -> anyhow::Result<()>
     where
         A: ActiveModelTrait + ActiveModelBehavior + Send,
         <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + serde::Serialize,
         <<A::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<(i64, i64)>,
     {
-        if <A::Entity as EntityTrait>::find_by_id((from, to))
+        let source_column = crate::store::draft::source_column::<A::Entity>()
+            .ok_or_else(|| anyhow!("a link of the curation names its source"))?;
+        if let Some(existing) = <A::Entity as EntityTrait>::find_by_id((from, to))
             .one(self.txn)
             .await?
-            .is_some()
         {
-            self.report.unchanged += 1;
+            if existing.get(source_column) == source.into() {
+                self.report.unchanged += 1;
+            } else {
+                // A link made before links named their source.
+                let mut link = existing.into_active_model();
+                link.set(source_column, source.into());
+                link.update(self.txn).await?;
+                self.report.updated += 1;
+            }
             return Ok(());
         }
         let mut link = A::default();
+        link.set(source_column, source.into());
         let mut key = <<A::Entity as EntityTrait>::PrimaryKey as sea_orm::Iterable>::iter();
         for id in [from, to] {
             let column = key
@@ -352,8 +363,12 @@ impl Load<'_> {
                 .get(&links.from)
                 .ok_or_else(|| anyhow!("data/curation.json names concern {}", links.from))?;
             for key in &links.risks {
-                self.link::<contribution_risk_category::ActiveModel>(concern, risk_id(key)?)
-                    .await?;
+                self.link::<contribution_risk_category::ActiveModel>(
+                    concern,
+                    risk_id(key)?,
+                    editors_id,
+                )
+                .await?;
             }
         }
 
@@ -401,7 +416,7 @@ impl Load<'_> {
         for links in &curation.lever_risks {
             let lever = lever_id(links.from)?;
             for key in &links.risks {
-                self.link::<lever_risk_category::ActiveModel>(lever, risk_id(key)?)
+                self.link::<lever_risk_category::ActiveModel>(lever, risk_id(key)?, editors_id)
                     .await?;
             }
         }
@@ -488,14 +503,14 @@ impl Load<'_> {
         for links in &curation.learning_risks {
             let finding = learning_id(links.from)?;
             for key in &links.risks {
-                self.link::<finding_risk_category::ActiveModel>(finding, risk_id(key)?)
+                self.link::<finding_risk_category::ActiveModel>(finding, risk_id(key)?, editors_id)
                     .await?;
             }
         }
         for links in &curation.learning_levers {
             let finding = learning_id(links.from)?;
             for rank in &links.levers {
-                self.link::<finding_lever::ActiveModel>(finding, lever_id(*rank)?)
+                self.link::<finding_lever::ActiveModel>(finding, lever_id(*rank)?, editors_id)
                     .await?;
             }
         }

@@ -71,6 +71,20 @@ impl<A> Draft<A> {
         self
     }
 
+    /// The record's facts come from this (`Some`) source, named under
+    /// `field`; left out, the store gives it its writer's (see
+    /// [`super::provenance`]).
+    pub fn from_source(mut self, field: &'static str, source: Option<i64>) -> Self
+    where
+        A: ActiveModelTrait,
+    {
+        if let (Some(id), Some(column)) = (source, source_column::<A::Entity>()) {
+            self.row.set(column, id.into());
+            self.refs.push(Refs::One(field, "source", id));
+        }
+        self
+    }
+
     /// The record names these (`Some`) records of `table`, under `field`.
     pub fn names_all(
         mut self,
@@ -303,6 +317,12 @@ pub enum Refs<'a> {
     One(&'a str, &'static str, i64),
     /// A list of records (`input.domains`: errors name `input.domains.N`).
     Many(&'a str, &'static str, Vec<i64>),
+}
+
+/// The column naming a record's source, for the tables that have one.
+pub fn source_column<E: EntityTrait>() -> Option<E::Column> {
+    use std::str::FromStr;
+    E::Column::from_str("source_id").ok()
 }
 
 /// BAD_USER_INPUT naming every reference that names no live record.

@@ -10,6 +10,7 @@ pub mod changes;
 mod checks;
 pub mod draft;
 pub mod idempotency;
+pub mod provenance;
 pub mod write;
 
 pub use checks::{Checks, MAX_LINE, MAX_TEXT};

@@ -31,9 +31,9 @@ use super::{
     Author, Checks, audit_event, begin,
     changes::{Change, Changes, announce},
     column,
-    draft::{Draft, check_references},
+    draft::{Draft, check_references, source_column},
     idempotency::IdempotencyKey,
-    snapshot,
+    provenance, snapshot,
 };
 use crate::{
     auth::Writer,
@@ -359,6 +359,12 @@ impl<'a> Store<'a> {
 
         let write = self.begin().await?;
         let mut row = draft.row;
+        if let Some(source) = source_column::<W::Entity>()
+            && row.is_not_set(source)
+        {
+            let contributed = provenance::contributed(&write.txn, self.writer).await?;
+            row.set(source, contributed.into());
+        }
         row.set(column::<W::Entity>("created_at"), Utc::now().into());
         stamp::<W::Entity>(&mut row, 1);
         let model: W = row.insert(&write.txn).await.map_err(taken)?;

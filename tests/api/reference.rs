@@ -376,3 +376,44 @@ on_both_backends! {
         assert_eq!(data["concertationProgrammes"]["nodes"][0]["title"], reference()["concertation_programme"]["title"]);
     }
 }
+
+on_both_backends! {
+    /// The links between facts of the document are the editors' choice,
+    /// and say so: each names the curation as its source.
+    async fn links_the_editors_chose_name_their_source(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let data = app.query(r#"{
+            contributions(first: 20) { nodes { riskCategories { totalCount }
+              riskCategoryLinks { node { key } source { document } } } }
+            levers { nodes { riskCategories { totalCount } riskCategoryLinks { node { key } source { document } } } }
+            studyFindings { nodes { riskCategoryLinks { source { document } } leverLinks { node { rank } source { document } } } }
+        }"#, json!({})).await;
+        let mut links = 0;
+        for (list, fields) in [
+            ("contributions", &["riskCategoryLinks"][..]),
+            ("levers", &["riskCategoryLinks"][..]),
+            ("studyFindings", &["riskCategoryLinks", "leverLinks"][..]),
+        ] {
+            for node in data[list]["nodes"].as_array().unwrap() {
+                if let Some(total) = node["riskCategories"]["totalCount"].as_u64() {
+                    assert_eq!(node["riskCategoryLinks"].as_array().unwrap().len() as u64, total, "{node}");
+                }
+                for field in fields {
+                    for link in node[field].as_array().unwrap() {
+                        assert_eq!(link["source"]["document"], "data/curation.json", "{list}: {link}");
+                        links += 1;
+                    }
+                }
+            }
+        }
+        // As many as data/curation.json draws.
+        let curation: Json = serde_json::from_str(include_str!("../../data/curation.json")).unwrap();
+        let drawn: usize = ["concern_risks", "lever_risks", "learning_risks"].iter()
+            .flat_map(|list| curation[*list].as_array().unwrap())
+            .map(|links| links["risks"].as_array().unwrap().len())
+            .sum::<usize>()
+            + curation["learning_levers"].as_array().unwrap().iter()
+                .map(|links| links["levers"].as_array().unwrap().len()).sum::<usize>();
+        assert_eq!(links, drawn);
+    }
+}

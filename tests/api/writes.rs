@@ -421,7 +421,12 @@ on_both_backends! {
         // All events: admins only.
         let all = "{ auditEvents(first: 100) { nodes { action recordType } } }";
         let answer = post(&router, Some(&keys.admin), all, json!({})).await;
-        assert_eq!(answer.data()["auditEvents"]["nodes"].as_array().unwrap().len(), 3);
+        // The deployment's three, and the creation of the editor's source of
+        // contributions.
+        let events = answer.data()["auditEvents"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(events.iter().filter(|e| e["recordType"] == "Deployment").count(), 3);
+        assert_eq!(events.iter().filter(|e| e["recordType"] == "Source").count(), 1);
+        assert_eq!(events.len(), 4);
         // In pages of two, newest first, each event once; filtered by type
         // or by the key's label, only those.
         let every = post(&router, Some(&keys.admin), "{ auditEvents(first: 100) { nodes { id actor recordType } } }", json!({})).await;
@@ -692,5 +697,55 @@ on_both_backends! {
                 assert_eq!(version_of(&app, &concertation).await, 1);
             }
         }
+    }
+}
+
+on_both_backends! {
+    /// Every record written through the API has a source: the one its
+    /// input names, or one saying who contributed it.
+    async fn records_created_through_the_api_carry_a_source(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        const CREATE_SOURCED: &str = "mutation($input: CreateDeploymentInput!) {
+            createDeployment(input: $input) { id source { id title publisher document } } }";
+        let create = async |key: &str, extra: Json| {
+            let mut input = new_deployment(&f, f.commune);
+            input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            post(&router, Some(key), CREATE_SOURCED, json!({ "input": input })).await
+        };
+
+        // Left out: the editor's contributions, one source for all of them.
+        let first = create(&keys.editor, json!({})).await;
+        let source = first.data()["createDeployment"]["source"].clone();
+        assert_eq!(source["document"], "contributed by editor for ville-de-test", "{source}");
+        assert!(source["title"].as_str().unwrap().contains("Ville de Test"), "{source}");
+        let second = create(&keys.editor, json!({ "title": "Un autre usage" })).await;
+        assert_eq!(second.data()["createDeployment"]["source"]["id"], source["id"]);
+        let by_admin = create(&keys.admin, json!({ "title": "Par un admin" })).await;
+        assert_eq!(by_admin.data()["createDeployment"]["source"]["document"], "contributed by admin");
+        // The source made is in the audit trail, written by the key.
+        let made = app.query("query($id: ID!) { node(id: $id) { ... on Source { history { nodes { action actor } } } } }",
+            json!({ "id": source["id"] })).await;
+        assert_eq!(made["node"]["history"]["nodes"], json!([{ "action": "CREATE", "actor": "editor for ville-de-test" }]));
+
+        // Named: that source.
+        let named = create(&keys.editor, json!({ "title": "Sourcé", "source": gid("Source", f.source) })).await;
+        assert_eq!(named.data()["createDeployment"]["source"]["id"], gid("Source", f.source));
+
+        // A source that is not one, absent, or archived: refused, naming
+        // the field, and nothing written.
+        crate::helpers::execute_sql(&app.db.conn, "INSERT INTO source (title, created_at, updated_at, version, archived_at) \
+            VALUES ('Ancienne source', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, '2026-02-01 00:00:00')").await;
+        let archived = app.ids("SELECT id FROM source WHERE title = 'Ancienne source'").await[0];
+        let before = written(&app).await;
+        for bad in [gid("Source", 999_999), gid("Source", archived), gid("Territory", f.commune), "pas un id".to_owned()] {
+            let answer = create(&keys.editor, json!({ "source": bad })).await;
+            assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{bad}: {:#}", answer.body);
+            let field = &answer.body["errors"][0]["extensions"];
+            assert!(field.to_string().contains("input.source"), "{bad}: {field}");
+        }
+        assert_eq!(written(&app).await, before);
     }
 }

@@ -23,6 +23,10 @@ impl Writable for charter_signature::Model {
 /// A new signature of a charter, by a territory or an organization.
 #[derive(InputObject)]
 pub struct CreateCharterSignatureInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// The charter signed (ID of a Charter).
     pub charter: ID,
     /// The territory that signed (ID of a Territory); give this, an

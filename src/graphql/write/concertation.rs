@@ -22,6 +22,10 @@ use crate::{
 /// A new citizen concertation on AI, led by a territory.
 #[derive(InputObject)]
 pub struct CreateConcertationInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// The territory that leads it (ID of a Territory).
     pub territory: ID,
     /// The programme it is part of (ID of a ConcertationProgramme), if any.

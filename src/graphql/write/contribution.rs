@@ -24,6 +24,10 @@ use crate::{
 /// programme) raised.
 #[derive(InputObject)]
 pub struct CreateContributionInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// The concertation that raised it (ID of a Concertation).
     pub concertation: Option<ID>,
     /// The programme that raised it, for a programme-level contribution (ID

@@ -51,6 +51,10 @@ pub struct DeploymentOrganizationInput {
 /// A new deployment: one AI use in one territory.
 #[derive(InputObject)]
 pub struct CreateDeploymentInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// The territory that uses the system (ID of a Territory).
     pub territory: ID,
     /// Name of the AI use (at most 300 characters).

@@ -31,6 +31,10 @@ impl Writable for organization::Model {
 /// A new territory (admin keys only).
 #[derive(InputObject)]
 pub struct CreateTerritoryInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// Its name (at most 300 characters).
     pub name: String,
     /// Its URL name, unique in the hub: lowercase letters and digits
@@ -251,6 +255,10 @@ archiving! {
 /// association taking part in deployments (admin keys only).
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// Its name (at most 300 characters).
     pub name: String,
     /// Its URL name, unique in the hub; made from the name when left out.

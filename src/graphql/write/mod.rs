@@ -68,7 +68,12 @@ macro_rules! writing {
                 )]
                 idempotency_key: Option<String>,
             ) -> async_graphql::Result<$node> {
-                let draft = |checks: &mut $crate::graphql::write::Checks| $draft(input, checks);
+                let source = input.source.clone();
+                let draft = |checks: &mut $crate::graphql::write::Checks| {
+                    use $crate::graphql::write::InputChecks as _;
+                    let source = checks.maybe_id("input.source", source.as_ref(), "Source");
+                    $draft(input, checks).from_source("input.source", source)
+                };
                 let model =
                     $crate::graphql::write::create::<$model>(ctx, idempotency_key, $create, draft)
                         .await?;

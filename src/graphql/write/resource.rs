@@ -41,6 +41,10 @@ impl Writable for event::Model {
 /// A new resource: a guide, fact sheet, report or template.
 #[derive(InputObject)]
 pub struct CreateResourceInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// Its title (at most 300 characters).
     pub title: String,
     /// What kind of resource it is.
@@ -149,6 +153,10 @@ archiving! {
 /// A new event of the network: a meeting, workshop or conference.
 #[derive(InputObject)]
 pub struct CreateEventInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// Its title (at most 300 characters).
     pub title: String,
     /// What it is about.

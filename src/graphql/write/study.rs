@@ -60,6 +60,10 @@ impl Writable for study_finding::Model {
 /// A new study (admin keys only).
 #[derive(InputObject)]
 pub struct CreateStudyInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// Its title (at most 300 characters), unique in the hub.
     pub title: String,
     /// What it studies.
@@ -177,6 +181,10 @@ archiving! {
 /// A new finding of a study (admin keys only).
 #[derive(InputObject)]
 pub struct CreateStudyFindingInput {
+    /// Where its facts come from (ID of a Source). Left out: a source
+    /// saying who contributed it (« contributed by » the editor of your
+    /// territories, or by an admin), made on your first such write.
+    pub source: Option<ID>,
     /// The study it comes from (ID of a Study).
     pub study: ID,
     /// What it is.
