@@ -66,6 +66,12 @@ text_enum!(
         Region = "REGION" ("Région"),
         University = "UNIVERSITY" ("Université"),
         TerritorialGrouping = "TERRITORIAL_GROUPING" ("Groupement de collectivités"),
+        Country = "COUNTRY" ("État (administration nationale)"),
+        NationalMinistry = "NATIONAL_MINISTRY" ("Ministère"),
+        NationalAgency = "NATIONAL_AGENCY" ("Agence ou opérateur national"),
+        Province = "PROVINCE" ("Province"),
+        WaterBoard = "WATER_BOARD" ("Office des eaux (waterschap)"),
+        LocalAuthority = "LOCAL_AUTHORITY" ("Autorité locale (Royaume-Uni)"),
         Other = "OTHER" ("Autre"),
     }
 );

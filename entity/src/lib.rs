@@ -46,4 +46,5 @@ pub mod study;
 pub mod study_finding;
 pub mod technique;
 pub mod territory;
+pub mod territory_identifier;
 pub mod territory_membership;

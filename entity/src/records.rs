@@ -145,6 +145,7 @@ tables! {
     territory => Territory { search: [Name, Region], written: true }
         closed { kind: TerritoryKind };
     territory_membership;
+    territory_identifier;
     organization => Organization { search: [], written: true }
         closed { kind: OrganizationKind };
     deployment => Deployment { search: [Title, Summary, Purpose], written: true }

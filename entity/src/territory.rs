@@ -18,6 +18,10 @@ pub struct Model {
     pub name_in_source: Option<String>,
     pub slug: String,
     pub kind: TerritoryKind,
+    /// Its country, ISO 3166-1 alpha-2 (`FR`, `NL`, `GB`); `FR` unless
+    /// given.
+    #[sea_orm(default_value = "FR")]
+    pub country: String,
     pub siren: Option<String>,
     pub insee_code: Option<String>,
     pub region: Option<String>,

@@ -105,7 +105,13 @@ impl MigrationTrait for Migration {
 /// The triggers that move the data version on writes to the new tables,
 /// as migration 7 made them for the others.
 fn version_triggers(backend: DbBackend) -> Vec<String> {
-    TABLES
+    version_triggers_of(backend, TABLES)
+}
+
+/// The triggers that move the data version on writes to `tables`, as
+/// migration 7 made them for the others.
+pub(crate) fn version_triggers_of(backend: DbBackend, tables: &[&str]) -> Vec<String> {
+    tables
         .iter()
         .flat_map(|table| match backend {
             DbBackend::Postgres => vec![format!(

@@ -81,6 +81,8 @@ node! {
         AnnexIiiArea = key!(AnnexIiiArea: deployment.annex_iii_area);
         /// The territory that uses it.
         Territory = key!(record by name: deployment.territory_id -> territory);
+        /// Country of the territory (ISO 3166-1 alpha-2).
+        Country = key!(deployment.territory_id -> territory.country);
         /// The région of the territory that uses it.
         Region = key!(deployment.territory_id -> territory.region);
         /// The département of the territory that uses it, as a record.

@@ -33,6 +33,20 @@ pub enum TerritoryKind {
     University,
     /// Several collectivités acting together (pays, syndicat, grouping).
     TerritorialGrouping,
+    /// A country's national government as a whole (its agencies not
+    /// told apart).
+    Country,
+    /// A ministry of a national government.
+    NationalMinistry,
+    /// A national agency, operator or inspectorate (Belastingdienst,
+    /// HMRC, CNAF…).
+    NationalAgency,
+    /// A province (the Netherlands' provincies…).
+    Province,
+    /// A Dutch water board (waterschap).
+    WaterBoard,
+    /// A local authority of the United Kingdom (a council).
+    LocalAuthority,
     /// Any other public body.
     Other,
 }

@@ -9,8 +9,29 @@ use async_graphql::Context;
 
 use super::{
     Charter, CharterSignature, Concertation, Contribution, Deployment, Event,
-    ProgrammeParticipation, Resource, engine::node::maybe_one, enums::TerritoryKind,
+    ProgrammeParticipation, Resource,
+    engine::node::{all_related, maybe_one},
+    engine::relation::{Rel, RelDef},
+    enums::TerritoryKind,
 };
+
+/// An official identifier of a public body in one scheme.
+#[derive(async_graphql::SimpleObject)]
+pub struct Identifier {
+    /// The scheme: `SIREN`, `INSEE` (France), `NL-CBS` (the Netherlands'
+    /// municipality, province and water board codes), `GOV.UK` (a GOV.UK
+    /// organisation slug)…
+    pub scheme: String,
+    /// The identifier in that scheme.
+    pub value: String,
+}
+
+static IDENTIFIERS: Rel<entity::territory_identifier::Entity> = Rel::new(RelDef {
+    name: "Territory.identifiers",
+    child: "territory_identifier",
+    via: via!(entity::territory_identifier::Entity; column(territory_id)),
+    only: None,
+});
 
 node! {
     /// A collectivité or public body: a commune, an intercommunalité, a
@@ -38,6 +59,8 @@ node! {
         slug: string;
         /// Legal form.
         kind: TerritoryKind;
+        /// Country (ISO 3166-1 alpha-2).
+        country: string;
         /// SIREN number.
         siren: string;
         /// INSEE code.
@@ -74,6 +97,8 @@ node! {
     groups TerritoryGroup by TerritoryGroupKey {
         /// Legal form.
         Kind = key!(TerritoryKind: territory.kind);
+        /// Country (ISO 3166-1 alpha-2).
+        Country = key!(territory.country);
         /// Région.
         Region = key!(territory.region);
         /// Code of the département.
@@ -99,6 +124,29 @@ node! {
         /// from `name`, the network's own wording.
         async fn official_name(&self) -> Option<&str> {
             self.0.official_name.as_deref()
+        }
+
+        /// Its country, ISO 3166-1 alpha-2 (`FR`, `NL`, `GB`).
+        async fn country(&self) -> &str {
+            &self.0.country
+        }
+
+        /// Its official identifiers: its SIREN and INSEE code when it has
+        /// them, and those of other schemes (`NL-CBS` `GM0363`, `GOV.UK`
+        /// `hm-revenue-customs`…), by scheme then value.
+        async fn identifiers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Identifier>> {
+            let mut identifiers: Vec<Identifier> = [("SIREN", &self.0.siren), ("INSEE", &self.0.insee_code)]
+                .into_iter()
+                .filter_map(|(scheme, value)| value.clone().map(|value| Identifier { scheme: scheme.to_owned(), value }))
+                .collect();
+            identifiers.extend(
+                all_related(ctx, &IDENTIFIERS, self.0.id)
+                    .await?
+                    .into_iter()
+                    .map(|row| Identifier { scheme: row.scheme, value: row.value }),
+            );
+            identifiers.sort_by(|a, b| (&a.scheme, &a.value).cmp(&(&b.scheme, &b.value)));
+            Ok(identifiers)
         }
 
         /// Its name word for word as the territory's source document writes

@@ -67,7 +67,8 @@ pub struct Column {
     pub values: Option<Vec<&'static str>>,
 }
 
-/// Columns filled in when an import leaves them out.
+/// Columns filled in when an import leaves them out (besides those with
+/// a default value, such as a territory's country).
 const FILLED: &[&str] = &["id", "created_at", "updated_at", "version"];
 
 pub(super) fn kind_of(column_type: &ColumnType) -> Kind {
@@ -107,7 +108,9 @@ pub(super) fn columns_of<E: EntityTrait>(table: &'static str) -> Vec<Column> {
             Column {
                 name,
                 kind: kind_of(def.get_column_type()),
-                required: !def.is_null() && !FILLED.contains(&name),
+                required: !def.is_null()
+                    && !FILLED.contains(&name)
+                    && def.get_column_default().is_none(),
                 references: referenced(table, name),
                 values: entity::records::vocabulary(table, name),
             }

@@ -310,6 +310,16 @@ pub async fn seed_everything(db: &Db) -> Fixture {
     .await;
     put(
         db,
+        territory_identifier::ActiveModel {
+            scheme: Set("WIKIDATA".into()),
+            value: Set("Q0".into()),
+            territory_id: Set(commune),
+            ..Default::default()
+        },
+    )
+    .await;
+    put(
+        db,
         concertation_co_organizer::ActiveModel {
             concertation_id: Set(concertation),
             territory_id: Set(epci),

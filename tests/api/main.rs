@@ -9,6 +9,7 @@ mod abuse;
 mod aggregates;
 mod answers;
 mod batching;
+mod bodies;
 mod cli;
 mod columns;
 mod durability;

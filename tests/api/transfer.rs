@@ -120,7 +120,7 @@ on_both_backends! {
         assert!(template.contains("#   parent_id: whole number, id of a territory"), "{template}");
         assert!(template.contains("#   name: text, required"), "{template}");
         let header = template.lines().last().unwrap();
-        assert!(header.starts_with("id,name,official_name,name_in_source,slug,kind,siren"), "{header}");
+        assert!(header.starts_with("id,name,official_name,name_in_source,slug,kind,country,siren"), "{header}");
 
         // Lines 1–N are the template's comments and header.
         let first = template.lines().count() + 1;

@@ -42,6 +42,9 @@ pub struct CreateTerritoryInput {
     pub slug: Option<String>,
     /// Its legal form.
     pub kind: TerritoryKind,
+    /// Its country: ISO 3166-1 alpha-2, two capital letters (`FR` when
+    /// left out).
+    pub country: Option<String>,
     /// Its SIREN: 9 digits with a valid check digit (Luhn); unique.
     pub siren: Option<String>,
     /// Its INSEE code (5 characters).
@@ -75,6 +78,8 @@ pub struct UpdateTerritoryInput {
     pub slug: Option<String>,
     /// Its legal form.
     pub kind: Option<TerritoryKind>,
+    /// Its country: ISO 3166-1 alpha-2, two capital letters.
+    pub country: Option<String>,
     /// Its SIREN.
     pub siren: MaybeUndefined<String>,
     /// Its INSEE code.
@@ -161,6 +166,17 @@ fn insee(checks: &mut Checks, field: &str, text: Option<&str>) -> Option<String>
     Some(text)
 }
 
+/// A country code, checked: two capital letters (ISO 3166-1 alpha-2).
+fn country(checks: &mut Checks, field: &str, text: &str) -> String {
+    if !(text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())) {
+        checks.add(
+            field,
+            "must be an ISO 3166-1 alpha-2 code: two capital letters (FR, NL, GB)",
+        );
+    }
+    text.to_owned()
+}
+
 fn territory_draft(
     input: CreateTerritoryInput,
     checks: &mut Checks,
@@ -176,6 +192,11 @@ fn territory_draft(
         slug: Set(names.slug.clone().unwrap_or_default()),
         name: Set(names.name.clone().unwrap_or_default()),
         kind: Set(input.kind.into()),
+        country: Set(country(
+            checks,
+            "input.country",
+            input.country.as_deref().unwrap_or("FR"),
+        )),
         siren: Set(names.siren.clone()),
         insee_code: Set(insee(
             checks,
@@ -216,6 +237,10 @@ fn territory_change(
         name: names.name.clone(),
         slug: names.slug.clone(),
         kind: input.kind.map(Into::into),
+        country: input
+            .country
+            .as_deref()
+            .map(|text| country(checks, "input.country", text)),
         siren: names.siren.clone(),
         insee_code: super::change(&input.insee_code, |c| insee(
             checks,
