@@ -31,6 +31,11 @@ pub struct Model {
     pub impact_assessment_url: Option<String>,
     pub code_url: Option<String>,
     pub algorithm_register_url: Option<String>,
+    /// The law or rule that allows the use, as its register states it.
+    #[sea_orm(column_type = "Text")]
+    pub legal_basis: Option<String>,
+    /// The language of its texts (BCP 47: `fr`, `nl`, `en`).
+    pub language: Option<String>,
     pub source_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -24,6 +24,7 @@ pub mod contribution_risk_category;
 pub mod deployment;
 pub mod deployment_domain;
 pub mod deployment_organization;
+pub mod deployment_register_entry;
 pub mod deployment_risk;
 pub mod deployment_technique;
 pub mod domain;

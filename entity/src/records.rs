@@ -159,6 +159,7 @@ tables! {
         };
     deployment_organization => DeploymentOrganization { search: [], written: false }
         closed { role: OrganizationRole };
+    deployment_register_entry;
     domain => Domain { search: [], written: false };
     deployment_domain;
     technique => Technique { search: [], written: false };

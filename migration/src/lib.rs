@@ -19,6 +19,7 @@ mod m20261207_000011_geography;
 mod m20261207_000012_verbatim_sources;
 mod m20261207_000013_link_sources;
 mod m20261207_000014_public_bodies;
+mod m20261207_000015_register_entries;
 
 /// The tables whose writes move the data version (every table answers are
 /// made of), as the migrations made their triggers.
@@ -26,6 +27,7 @@ pub fn versioned_tables() -> Vec<&'static str> {
     let mut tables = m20261127_000007_data_version::TABLES.to_vec();
     tables.extend(m20261207_000011_geography::TABLES);
     tables.extend(m20261207_000014_public_bodies::TABLES);
+    tables.extend(m20261207_000015_register_entries::TABLES);
     tables
 }
 
@@ -49,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_verbatim_sources::Migration),
             Box::new(m20261207_000013_link_sources::Migration),
             Box::new(m20261207_000014_public_bodies::Migration),
+            Box::new(m20261207_000015_register_entries::Migration),
         ]
     }
 }

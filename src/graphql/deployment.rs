@@ -8,12 +8,36 @@ use async_graphql::Context;
 
 use super::{
     Contribution, DeploymentRisk, Organization, Territory,
-    engine::node::one,
+    engine::node::{all_related, one},
+    engine::relation::{Rel, RelDef},
+    engine::scalars::Date,
     enums::{
         AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, OrganizationRole,
         PersonalData,
     },
 };
+
+/// A deployment's entry in a public register of algorithms.
+#[derive(async_graphql::SimpleObject)]
+pub struct RegisterEntry {
+    /// The register: `nl-algoritmeregister`, `uk-atrs`, `fr-etalab`…
+    pub register: String,
+    /// The entry's id in that register.
+    pub external_id: String,
+    /// Where the register shows the entry.
+    pub url: Option<String>,
+    /// When the register published the entry.
+    pub published_on: Option<Date>,
+    /// When the register last revised the entry.
+    pub revised_on: Option<Date>,
+}
+
+static REGISTER_ENTRIES: Rel<entity::deployment_register_entry::Entity> = Rel::new(RelDef {
+    name: "Deployment.registerEntries",
+    child: "deployment_register_entry",
+    via: via!(entity::deployment_register_entry::Entity; column(deployment_id)),
+    only: None,
+});
 
 node! {
     /// One AI use in one territory: an entry of the library of
@@ -178,6 +202,36 @@ node! {
         /// Link to the entry in the territory's register of public algorithms.
         async fn algorithm_register_url(&self) -> Option<&str> {
             self.0.algorithm_register_url.as_deref()
+        }
+
+        /// The law or rule that allows the use, as its register states it.
+        async fn legal_basis(&self) -> Option<&str> {
+            self.0.legal_basis.as_deref()
+        }
+
+        /// The language of its texts (BCP 47: `fr`, `nl`, `en`).
+        async fn language(&self) -> Option<&str> {
+            self.0.language.as_deref()
+        }
+
+        /// Its entries in public registers of algorithms (one per register
+        /// that lists it), by register then id: where each shows it, and
+        /// when each published and revised it — dates of the register, not
+        /// of the use (`startMonth`).
+        async fn register_entries(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RegisterEntry>> {
+            let mut entries: Vec<RegisterEntry> = all_related(ctx, &REGISTER_ENTRIES, self.0.id)
+                .await?
+                .into_iter()
+                .map(|row| RegisterEntry {
+                    register: row.register,
+                    external_id: row.external_id,
+                    url: row.url,
+                    published_on: row.published_on.map(Date),
+                    revised_on: row.revised_on.map(Date),
+                })
+                .collect();
+            entries.sort_by(|a, b| (&a.register, &a.external_id).cmp(&(&b.register, &b.external_id)));
+            Ok(entries)
         }
 
         /// The territory that uses the system.

@@ -71,3 +71,51 @@ on_both_backends! {
         assert_eq!(moved.data()["updateTerritory"]["country"], "BE");
     }
 }
+
+on_both_backends! {
+    /// A deployment keeps what registers say of it: its entry in each, with
+    /// the register's dates, its legal basis and the language of its texts.
+    async fn deployments_keep_their_register_entries_legal_basis_and_language(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let f = seed_everything(&app.db).await;
+        let keys = keys(&app).await;
+        let router = app.router();
+        const CREATE: &str = "mutation($input: CreateDeploymentInput!) {
+            createDeployment(input: $input) { id version legalBasis language } }";
+        let created = post(&router, Some(&keys.editor), CREATE, json!({ "input": {
+            "territory": gid("Territory", f.commune), "title": "Toeslagen", "status": "PRODUCTION",
+            "legalBasis": "Algemene wet inkomensafhankelijke regelingen, art. 2", "language": "nl" } })).await;
+        let created = created.data()["createDeployment"].clone();
+        assert_eq!(created["language"], "nl");
+        assert_eq!(created["legalBasis"], "Algemene wet inkomensafhankelijke regelingen, art. 2");
+
+        // Its entries in two registers, by register then id, with the
+        // registers' own dates.
+        let id = vigie::graphql::engine::id::decode_as(created["id"].as_str().unwrap(), "Deployment").unwrap();
+        execute_sql(&app.db.conn, &format!(
+            "INSERT INTO deployment_register_entry (register, external_id, deployment_id, url, published_on, revised_on) VALUES \
+             ('uk-atrs', 'b1c2', {id}, NULL, '2024-02-01', NULL), \
+             ('nl-algoritmeregister', '12345678', {id}, 'https://algoritmes.overheid.nl/nl/algoritme/12345678', '2023-05-04', '2024-11-30')")).await;
+        let read = app.query("query($id: ID!) { node(id: $id) { ... on Deployment {
+            startMonth registerEntries { register externalId url publishedOn revisedOn } } } }", json!({ "id": created["id"] })).await;
+        assert_eq!(read["node"]["registerEntries"], json!([
+            { "register": "nl-algoritmeregister", "externalId": "12345678",
+              "url": "https://algoritmes.overheid.nl/nl/algoritme/12345678", "publishedOn": "2023-05-04", "revisedOn": "2024-11-30" },
+            { "register": "uk-atrs", "externalId": "b1c2", "url": null, "publishedOn": "2024-02-01", "revisedOn": null },
+        ]));
+        // A register's dates are not the use's.
+        assert_eq!(read["node"]["startMonth"], serde_json::Value::Null);
+
+        // A language that is not a tag is refused, naming the field; null
+        // clears it.
+        for bad in ["NL", "nederlands", "n", "nl_NL", "nl-nl"] {
+            let answer = post(&router, Some(&keys.editor), CREATE, json!({ "input": {
+                "territory": gid("Territory", f.commune), "title": "X", "status": "PILOT", "language": bad } })).await;
+            assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{bad}");
+            assert!(answer.body["errors"][0]["extensions"].to_string().contains("input.language"), "{bad}");
+        }
+        let cleared = post(&router, Some(&keys.editor), "mutation($input: UpdateDeploymentInput!) { updateDeployment(input: $input) { language legalBasis } }",
+            json!({ "input": { "id": created["id"], "expectedVersion": 1, "language": null, "legalBasis": null } })).await;
+        assert_eq!(cleared.data()["updateDeployment"], json!({ "language": null, "legalBasis": null }));
+    }
+}

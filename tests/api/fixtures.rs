@@ -572,6 +572,18 @@ pub async fn seed_everything(db: &Db) -> Fixture {
     )
     .await
     .id;
+    put(
+        db,
+        deployment_register_entry::ActiveModel {
+            register: Set("registre-de-test".into()),
+            external_id: Set("A-1".into()),
+            deployment_id: Set(deployment),
+            url: Set(Some("https://example.org/registre/A-1".into())),
+            published_on: Set(Some(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap())),
+            ..Default::default()
+        },
+    )
+    .await;
     Fixture {
         source,
         network,

@@ -91,6 +91,10 @@ pub struct CreateDeploymentInput {
     pub code_url: Option<String>,
     /// Link (http or https) to the territory's register of public algorithms.
     pub algorithm_register_url: Option<String>,
+    /// The law or rule that allows the use.
+    pub legal_basis: Option<String>,
+    /// The language of its texts, BCP 47 (`fr`, `nl`, `en`, `fr-BE`).
+    pub language: Option<String>,
     /// Public-service areas it serves (IDs of Domains).
     #[graphql(default)]
     pub domains: Vec<ID>,
@@ -150,6 +154,10 @@ pub struct UpdateDeploymentInput {
     pub code_url: MaybeUndefined<String>,
     /// Link to the territory's register of public algorithms.
     pub algorithm_register_url: MaybeUndefined<String>,
+    /// The law or rule that allows the use.
+    pub legal_basis: MaybeUndefined<String>,
+    /// The language of its texts, BCP 47.
+    pub language: MaybeUndefined<String>,
     /// Replaces the public-service areas.
     pub domains: Option<Vec<ID>>,
     /// Replaces the AI techniques.
@@ -305,6 +313,25 @@ impl Writable for deployment::Model {
     }
 }
 
+/// A language tag, checked: a BCP 47 language (2 or 3 small letters),
+/// with a region (2 capitals or 3 digits) if any — `fr`, `nl`, `fr-BE`.
+fn language(checks: &mut Checks, field: &str, text: Option<&str>) -> Option<String> {
+    let text = checks.optional(field, text, 10)?;
+    let (primary, region) = text
+        .split_once('-')
+        .map_or((text.as_str(), None), |(p, r)| (p, Some(r)));
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+    let region_ok = region.is_none_or(|r| {
+        (r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
+            || (r.len() == 3 && r.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if !(primary_ok && region_ok) {
+        checks.add(field, "must be a BCP 47 language tag: fr, nl, en, fr-BE");
+    }
+    Some(text)
+}
+
 fn deployment_draft(
     input: CreateDeploymentInput,
     checks: &mut Checks,
@@ -351,6 +378,16 @@ fn deployment_draft(
         algorithm_register_url: Set(checks.url(
             "input.algorithmRegisterUrl",
             input.algorithm_register_url.as_deref(),
+        )),
+        legal_basis: Set(checks.optional(
+            "input.legalBasis",
+            input.legal_basis.as_deref(),
+            MAX_TEXT,
+        )),
+        language: Set(language(
+            checks,
+            "input.language",
+            input.language.as_deref(),
         )),
         ..Default::default()
     };
@@ -408,6 +445,12 @@ fn deployment_change(
         code_url: checks.change_url("input.codeUrl", &input.code_url),
         algorithm_register_url: checks
             .change_url("input.algorithmRegisterUrl", &input.algorithm_register_url),
+        legal_basis: checks.change_text("input.legalBasis", &input.legal_basis, MAX_TEXT),
+        language: super::change(&input.language, |text| language(
+            checks,
+            "input.language",
+            Some(text)
+        )),
         status: input.status.map(Into::into),
         ai_act_tier: input.ai_act_tier.map(Into::into),
         decision_role: undefined_or(input.decision_role),
