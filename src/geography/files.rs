@@ -100,17 +100,7 @@ pub struct Commune {
 }
 
 /// What the files are: `source.json`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct About {
-    pub title: String,
-    pub publisher: Option<String>,
-    pub url: Option<String>,
-    pub document: String,
-    pub version: Option<String>,
-    pub retrieved_on: Option<chrono::NaiveDate>,
-    pub licence: Option<String>,
-    pub attribution: Option<String>,
-}
+pub type About = crate::store::provenance::SourceFile;
 
 /// Where a territory of the network is in the official geography:
 /// `matches.json`.

@@ -25,7 +25,7 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use chrono::Utc;
-use entity::{enums::TerritoryKind, source, territory, territory_membership};
+use entity::{enums::TerritoryKind, territory, territory_membership};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -182,25 +182,9 @@ impl Import<'_> {
     /// The source every territory of the geography names.
     async fn source_record(&mut self, files: &Files) -> anyhow::Result<i64> {
         let about = &files.about;
-        let existing = source::Entity::find()
-            .filter(source::Column::Document.eq(&about.document))
-            .one(self.txn)
-            .await?;
-        let title = match &about.version {
-            Some(version) => format!("{} {version}", about.title),
-            None => about.title.clone(),
-        };
-        let desired = source::ActiveModel {
-            title: Set(title),
-            publisher: Set(about.publisher.clone()),
-            url: Set(about.url.clone()),
-            document: Set(Some(about.document.clone())),
-            retrieved_on: Set(about.retrieved_on),
-            licence: Set(about.licence.clone()),
-            attribution: Set(about.attribution.clone()),
-            ..Default::default()
-        };
-        let (model, outcome) = bulk::upsert(self.txn, existing, desired, self.author).await?;
+        let existing = about.find().one(self.txn).await?;
+        let (model, outcome) =
+            bulk::upsert(self.txn, existing, about.record(), self.author).await?;
         self.report.count(outcome);
         Ok(model.id)
     }

@@ -5,7 +5,6 @@
 //! PostgreSQL (text search): both return the same hits for the same query.
 
 use async_graphql::{Context, Enum, Object, SimpleObject, Union};
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::search::words;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::{Deserialize, Serialize};
@@ -16,6 +15,7 @@ use super::{
     engine::connection::{Listing, ListingConnection},
     engine::loader::database,
     engine::node::find,
+    engine::paging::{opaque_cursor, open_cursor},
     engine::record::NodeType,
 };
 use crate::error::{AppError, AppResult};
@@ -121,19 +121,16 @@ struct After {
 }
 
 impl After {
-    fn cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor serializes"))
-    }
-
+    /// The hit the cursor `after` names, of the search of this digest.
     fn decode(cursor: &str, search: &str) -> AppResult<After> {
-        URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<After>(&bytes).ok())
-            .filter(|after| after.q == search)
-            .ok_or_else(|| {
-                AppError::bad_argument("after", "`after` is not a cursor of this search's hits")
-            })
+        let after: After = open_cursor("after", cursor)?;
+        if after.q != search {
+            return Err(AppError::bad_argument(
+                "after",
+                "`after` is not a cursor of this search's hits",
+            ));
+        }
+        Ok(after)
     }
 }
 
@@ -254,13 +251,7 @@ impl Search {
         );
         Statement::from_sql_and_values(backend, sql, values)
     }
-}
 
-/// Score units in one tier: scores that differ by less than a billionth
-/// tie, and ties are ordered by index entry.
-const TIERS: f64 = 1e9;
-
-impl Search {
     /// The search `query` asks for, checked.
     fn new(query: &str, types: &[SearchType]) -> AppResult<Search> {
         if query.chars().count() > MAX_QUERY_LENGTH {
@@ -312,6 +303,10 @@ impl Search {
             .collect()
     }
 }
+
+/// Score units in one tier: scores that differ by less than a billionth
+/// tie, and ties are ordered by index entry.
+const TIERS: f64 = 1e9;
 
 impl Listing for Search {
     type Item = SearchHit;
@@ -411,13 +406,12 @@ impl SearchRoot {
             .enumerate()
             .filter_map(|(place, (hit, node))| {
                 let rank = first_rank + place as i64;
-                let cursor = After {
+                let cursor = opaque_cursor(&After {
                     q: digest.clone(),
                     t: hit.tier,
                     e: hit.entry,
                     r: rank,
-                }
-                .cursor();
+                });
                 node.map(|node| {
                     let score = hit.score;
                     (cursor, SearchHit { score, rank, node })

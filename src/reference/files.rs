@@ -118,15 +118,7 @@ pub(super) struct Curation {
 
 /// A source as the files describe it: the document, or a file of Vigie's
 /// editors.
-#[derive(Deserialize)]
-pub(super) struct SourceData {
-    pub(super) title: String,
-    pub(super) publisher: String,
-    pub(super) url: Option<String>,
-    pub(super) document: String,
-    pub(super) retrieved_on: Option<chrono::NaiveDate>,
-    pub(super) licence: Option<String>,
-}
+pub(super) use crate::store::provenance::SourceFile as SourceData;
 
 #[derive(Deserialize)]
 pub(super) struct StudyData {

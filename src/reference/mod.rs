@@ -519,20 +519,7 @@ impl Load<'_> {
 
     /// The source a file describes, found again by its document.
     async fn source(&mut self, data: &SourceData) -> anyhow::Result<i64> {
-        let source = self
-            .upsert(
-                source::Entity::find().filter(source::Column::Document.eq(&data.document)),
-                source::ActiveModel {
-                    title: Set(data.title.clone()),
-                    publisher: Set(Some(data.publisher.clone())),
-                    url: Set(data.url.clone()),
-                    document: Set(Some(data.document.clone())),
-                    retrieved_on: Set(data.retrieved_on),
-                    licence: Set(data.licence.clone()),
-                    ..Default::default()
-                },
-            )
-            .await?;
+        let source = self.upsert(data.find(), data.record()).await?;
         Ok(source.id)
     }
 

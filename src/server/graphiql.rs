@@ -5,7 +5,7 @@
 //! Content-Security-Policy names no origin but the hub's, so GraphiQL works
 //! offline and behind a strict proxy, and runs no third party's code.
 
-use std::io::Read as _;
+use std::{io::Read as _, sync::LazyLock};
 
 use axum::{
     extract::Path,
@@ -37,29 +37,41 @@ struct Asset {
     gzipped: bool,
 }
 
-macro_rules! assets {
-    ($($name:literal: $content_type:literal $(, $gz:ident)?;)*) => {
-        &[$(Asset {
+/// The file `$name` of `graphiql/` (stored `$name.gz` when `gz`), served
+/// as `$content_type`.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset {
             name: $name,
             content_type: $content_type,
-            bytes: include_bytes!(concat!("graphiql/", $name $(, assets!(@$gz))?)),
-            gzipped: false $(|| assets!(@flag $gz))?,
-        },)*]
+            bytes: include_bytes!(concat!("graphiql/", $name)),
+            gzipped: false,
+        }
     };
-    (@gz) => { ".gz" };
-    (@flag gz) => { true };
+    ($name:literal, $content_type:expr, gz) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("graphiql/", $name, ".gz")),
+            gzipped: true,
+        }
+    };
 }
 
-const ASSETS: &[Asset] = assets! {
-    "graphiql.min.js": "text/javascript; charset=utf-8", gz;
-    "graphiql.min.css": "text/css; charset=utf-8", gz;
-    "react.production.min.js": "text/javascript; charset=utf-8", gz;
-    "react-dom.production.min.js": "text/javascript; charset=utf-8", gz;
-    "start.js": "text/javascript; charset=utf-8";
-    "vigie.css": "text/css; charset=utf-8";
-    "LICENSE.graphiql": "text/plain; charset=utf-8";
-    "LICENSE.react": "text/plain; charset=utf-8";
-};
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+const ASSETS: &[Asset] = &[
+    asset!("graphiql.min.js", JS, gz),
+    asset!("graphiql.min.css", CSS, gz),
+    asset!("react.production.min.js", JS, gz),
+    asset!("react-dom.production.min.js", JS, gz),
+    asset!("start.js", JS),
+    asset!("vigie.css", CSS),
+    asset!("LICENSE.graphiql", TEXT),
+    asset!("LICENSE.react", TEXT),
+];
 
 /// The page's settings, as JSON safe inside its `<script>` block.
 fn settings() -> String {
@@ -73,9 +85,12 @@ fn settings() -> String {
         .replace('<', "\\u003c")
 }
 
+/// The page, its settings in place: made once.
+static FILLED_PAGE: LazyLock<String> = LazyLock::new(|| PAGE.replace("__SETTINGS__", &settings()));
+
 /// `GET /`: GraphiQL, open on the headline query.
 pub async fn page() -> Response {
-    let mut response = (StatusCode::OK, PAGE.replace("__SETTINGS__", &settings())).into_response();
+    let mut response = (StatusCode::OK, FILLED_PAGE.as_str()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

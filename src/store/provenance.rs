@@ -1,16 +1,59 @@
-//! Where a record written through the API comes from: the source its
-//! writer names, or else the writer itself — « contributed by » the
-//! editor of its territories, or by an admin — as a source of its own,
+//! Where records come from. A data file's source, as the file describes
+//! it ([`SourceFile`]); and for a record written through the API, the
+//! source its writer names, or else the writer itself — « contributed by »
+//! the editor of its territories, or by an admin — as a source of its own,
 //! made on the first such write.
 
 use chrono::Utc;
 use entity::{source, territory};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
 };
+use serde::Deserialize;
 
 use super::{Author, bulk};
 use crate::{auth::Writer, error::AppResult};
+
+/// A source as the data files describe it (the reference files, a
+/// dataset's `source.json`), found again by its document.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceFile {
+    pub title: String,
+    pub publisher: Option<String>,
+    pub url: Option<String>,
+    /// The document, its natural key.
+    pub document: String,
+    /// The version of the data, added to the title when given.
+    pub version: Option<String>,
+    pub retrieved_on: Option<chrono::NaiveDate>,
+    pub licence: Option<String>,
+    pub attribution: Option<String>,
+}
+
+impl SourceFile {
+    /// Its record, if the database holds it already.
+    pub fn find(&self) -> Select<source::Entity> {
+        source::Entity::find().filter(source::Column::Document.eq(&self.document))
+    }
+
+    /// Its record as the file describes it.
+    pub fn record(&self) -> source::ActiveModel {
+        let title = match &self.version {
+            Some(version) => format!("{} {version}", self.title),
+            None => self.title.clone(),
+        };
+        source::ActiveModel {
+            title: Set(title),
+            publisher: Set(self.publisher.clone()),
+            url: Set(self.url.clone()),
+            document: Set(Some(self.document.clone())),
+            retrieved_on: Set(self.retrieved_on),
+            licence: Set(self.licence.clone()),
+            attribution: Set(self.attribution.clone()),
+            ..Default::default()
+        }
+    }
+}
 
 /// How the source of a writer's contributions names its document: every
 /// such source's document starts so.
@@ -20,11 +63,6 @@ pub const CONTRIBUTED_PREFIX: &str = "contributed by ";
 /// by its document (`contributed by admin`, `contributed by editor for
 /// nantes-metropole`), or made.
 pub async fn contributed<C: ConnectionTrait>(db: &C, writer: &Writer) -> AppResult<i64> {
-    let territories = territory::Entity::find()
-        .filter(territory::Column::Id.is_in(writer.territories.iter().copied()))
-        .order_by_asc(territory::Column::Slug)
-        .all(db)
-        .await?;
     let (who, title, publisher) = if writer.is_admin() {
         (
             "admin".to_owned(),
@@ -32,6 +70,11 @@ pub async fn contributed<C: ConnectionTrait>(db: &C, writer: &Writer) -> AppResu
             "Vigie".to_owned(),
         )
     } else {
+        let territories = territory::Entity::find()
+            .filter(territory::Column::Id.is_in(writer.territories.iter().copied()))
+            .order_by_asc(territory::Column::Slug)
+            .all(db)
+            .await?;
         let slugs: Vec<&str> = territories.iter().map(|t| t.slug.as_str()).collect();
         let names: Vec<&str> = territories.iter().map(|t| t.name.as_str()).collect();
         (

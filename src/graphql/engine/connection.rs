@@ -96,33 +96,17 @@ impl<N> Connection<N> {
         cursor_of: impl Fn(&M) -> String,
         to_node: impl Fn(M) -> N,
     ) -> Self {
-        let mut rows = rows;
-        let more = rows.len() as u64 > window.size;
-        rows.truncate(window.size as usize);
-        if window.backward {
-            rows.reverse();
-        }
-        let edges: Vec<Edge<N>> = rows
+        let items = rows
             .into_iter()
-            .map(|row| Edge {
-                cursor: cursor_of(&row),
-                node: to_node(row),
-            })
+            .map(|row| (cursor_of(&row), to_node(row)))
             .collect();
-        let page_info = PageInfo {
-            has_next_page: if window.backward {
-                window.before.is_some()
-            } else {
-                more
-            },
-            has_previous_page: if window.backward {
-                more
-            } else {
-                window.after.is_some()
-            },
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        };
+        let (edges, page_info) = cut(
+            items,
+            window.size,
+            window.backward,
+            window.before.is_some(),
+            window.after.is_some(),
+        );
         Connection {
             edges,
             page_info,
@@ -130,6 +114,36 @@ impl<N> Connection<N> {
             _node: PhantomData,
         }
     }
+}
+
+/// A page's edges and page info, from the items a window fetched (each
+/// with its cursor; in fetch order, reversed when reading backwards; at
+/// most one more than the page holds, whose presence says more follow
+/// in the reading direction), of `size` items, read `backward` or not,
+/// before and after a cursor or not.
+fn cut<N>(
+    mut items: Vec<(String, N)>,
+    size: u64,
+    backward: bool,
+    before: bool,
+    after: bool,
+) -> (Vec<Edge<N>>, PageInfo) {
+    let more = items.len() as u64 > size;
+    items.truncate(size as usize);
+    if backward {
+        items.reverse();
+    }
+    let edges: Vec<Edge<N>> = items
+        .into_iter()
+        .map(|(cursor, node)| Edge { cursor, node })
+        .collect();
+    let page_info = PageInfo {
+        has_next_page: if backward { before } else { more },
+        has_previous_page: if backward { more } else { after },
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    (edges, page_info)
 }
 
 /// A page of a list: its items, how to get the next page, and the size of
@@ -249,21 +263,11 @@ impl<L: Listing> ListingConnection<L> {
     /// The page of `items` (each with its cursor, at most one more than the
     /// page holds: its presence says more follow) of `size` items, read
     /// after a cursor or from the start.
-    pub fn new(mut items: Vec<(String, L::Item)>, size: u64, after: bool, listing: L) -> Self {
-        let has_next_page = items.len() as u64 > size;
-        items.truncate(size as usize);
-        let edges: Vec<Edge<L::Item>> = items
-            .into_iter()
-            .map(|(cursor, node)| Edge { cursor, node })
-            .collect();
+    pub fn new(items: Vec<(String, L::Item)>, size: u64, after: bool, listing: L) -> Self {
+        let (edges, page_info) = cut(items, size, false, false, after);
         ListingConnection {
-            page_info: PageInfo {
-                has_next_page,
-                has_previous_page: after,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
             edges,
+            page_info,
             listing,
         }
     }

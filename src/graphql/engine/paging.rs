@@ -185,18 +185,18 @@ pub fn filter_cost<F: async_graphql::InputType>(filter: &Option<F>) -> usize {
     filter.as_ref().map_or(0, |filter| cost(&filter.to_value()))
 }
 
-/// The cursor of the row at `position` in a list sorted by `sort`.
-pub fn encode_cursor(sort: &Sort, position: Position) -> String {
-    let data = CursorData {
-        s: sort.signature(),
-        k: position.keys,
-        i: position.id,
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).expect("cursor data serializes"))
+/// An opaque cursor holding `data`: its JSON, in URL-safe base64.
+pub fn opaque_cursor<T: Serialize>(data: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(data).expect("cursor data serializes"))
 }
 
-fn decode_cursor(argument: &'static str, cursor: &str, sort: &Sort) -> AppResult<Position> {
-    let data: CursorData = URL_SAFE_NO_PAD
+/// The data an opaque cursor given as `argument` holds; BAD_USER_INPUT
+/// when it holds none of that shape.
+pub fn open_cursor<T: serde::de::DeserializeOwned>(
+    argument: &'static str,
+    cursor: &str,
+) -> AppResult<T> {
+    URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -205,7 +205,20 @@ fn decode_cursor(argument: &'static str, cursor: &str, sort: &Sort) -> AppResult
                 argument,
                 format!("`{argument}` is not a cursor of this API"),
             )
-        })?;
+        })
+}
+
+/// The cursor of the row at `position` in a list sorted by `sort`.
+pub fn encode_cursor(sort: &Sort, position: Position) -> String {
+    opaque_cursor(&CursorData {
+        s: sort.signature(),
+        k: position.keys,
+        i: position.id,
+    })
+}
+
+fn decode_cursor(argument: &'static str, cursor: &str, sort: &Sort) -> AppResult<Position> {
+    let data: CursorData = open_cursor(argument, cursor)?;
     if data.s != sort.signature() || data.k.len() != sort.0.len() {
         return Err(AppError::bad_argument(
             argument,
