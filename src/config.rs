@@ -113,6 +113,10 @@ pub enum Command {
     /// tests (every name says it is synthetic); the same scale and seed
     /// always give the same rows.
     SeedSynthetic(SeedArgs),
+    /// Import a public register of algorithms (the bundled copy, a file or
+    /// an address), syncing its deployments: created, updated, archived
+    /// when the register drops them, restored when they come back.
+    ImportRegister(ImportRegisterArgs),
     /// Import records from a JSON file, a CSV file of one type, or a
     /// directory of CSV files named after their types: every row is
     /// checked, and all are written in one transaction, or none.
@@ -144,6 +148,27 @@ pub struct ImportArgs {
     /// Check every row and report, without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportRegisterArgs {
+    /// The register's format.
+    #[arg(long, value_enum)]
+    pub format: crate::registers::Format,
+
+    /// A file, or an http(s) address fetched conditionally (an unchanged
+    /// register costs one request); default: the copy built into the hub
+    /// (data/registers/).
+    #[arg(value_name = "FILE|URL")]
+    pub from: Option<String>,
+
+    /// Read and compare everything, and report, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the report as JSON on standard output.
+    #[arg(long)]
+    pub report_json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +263,11 @@ pub struct ServeArgs {
     /// Do not load the official geography into an empty database.
     #[arg(long, env = "VIGIE_NO_GEOGRAPHY")]
     pub no_geography: bool,
+
+    /// Do not load the bundled public registers of algorithms (Dutch,
+    /// British, French) into an empty database.
+    #[arg(long, env = "VIGIE_NO_REGISTERS")]
+    pub no_registers: bool,
 
     /// Deepest field nesting a query may have.
     #[arg(long, env = "VIGIE_MAX_DEPTH", default_value_t = Limits::default().max_depth)]

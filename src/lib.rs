@@ -14,6 +14,7 @@ pub mod geography;
 pub mod graphql;
 pub mod progress;
 pub mod reference;
+pub mod registers;
 pub mod server;
 pub mod store;
 pub mod synthetic;
@@ -100,6 +101,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Keys(command) => with_database(database, async |db| keys(db, command).await).await,
+        Command::ImportRegister(args) => {
+            with_database(database, async |db| import_register(db, args).await).await
+        }
         Command::Import(args) => with_database(database, async |db| import(db, args).await).await,
         Command::Export(args) => with_database(database, async |db| export(db, args).await).await,
         Command::Template { table } => {
@@ -317,6 +321,42 @@ async fn prepare(conn: &sea_orm::DatabaseConnection, args: &ServeArgs) -> anyhow
             unmatched = report.unmatched.len(),
             "official geography loaded into the empty database"
         );
+    }
+    if !args.no_registers {
+        for report in registers::load_bundled(conn)
+            .await
+            .context("cannot load the bundled registers of algorithms")?
+        {
+            tracing::info!(
+                register = report.register,
+                created = report.created,
+                skipped = report.skipped.len(),
+                "register of algorithms loaded into the empty database"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Imports a register of algorithms, and prints what it did.
+async fn import_register(
+    db: &sea_orm::DatabaseConnection,
+    args: config::ImportRegisterArgs,
+) -> anyhow::Result<()> {
+    let options = registers::Options {
+        dry_run: args.dry_run,
+    };
+    let report = registers::import_from(db, args.format, args.from.as_deref(), &options).await?;
+    print_register_report(&report, args.report_json)
+}
+
+fn print_register_report(report: &registers::Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        for line in report.lines() {
+            println!("{line}");
+        }
     }
     Ok(())
 }

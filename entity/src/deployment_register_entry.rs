@@ -22,6 +22,12 @@ pub struct Model {
     pub published_on: Option<Date>,
     /// When the register last revised the entry.
     pub revised_on: Option<Date>,
+    /// What the register said of the entry at the last import: the fields
+    /// it owns, as JSON (see `vigie import-register`).
+    #[sea_orm(column_type = "Text")]
+    pub imported: Option<String>,
+    /// When the register stopped listing the entry; `None` while listed.
+    pub withdrawn_on: Option<Date>,
     pub created_at: DateTimeUtc,
 }
 

@@ -110,6 +110,7 @@ text_enum!(
         Production = "PRODUCTION" ("En production"),
         Retired = "RETIRED" ("Arrêté"),
         Abandoned = "ABANDONED" ("Abandonné"),
+        Unknown = "UNKNOWN" ("Non précisé"),
     }
 );
 

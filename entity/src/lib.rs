@@ -40,6 +40,7 @@ pub mod opportunity;
 pub mod organization;
 pub mod persisted_query;
 pub mod programme_participation;
+pub mod register_fetch;
 pub mod resource;
 pub mod risk_category;
 pub mod source;

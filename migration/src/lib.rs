@@ -20,6 +20,7 @@ mod m20261207_000012_verbatim_sources;
 mod m20261207_000013_link_sources;
 mod m20261207_000014_public_bodies;
 mod m20261207_000015_register_entries;
+mod m20261207_000016_register_sync;
 
 /// The tables whose writes move the data version (every table answers are
 /// made of), as the migrations made their triggers.
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_link_sources::Migration),
             Box::new(m20261207_000014_public_bodies::Migration),
             Box::new(m20261207_000015_register_entries::Migration),
+            Box::new(m20261207_000016_register_sync::Migration),
         ]
     }
 }

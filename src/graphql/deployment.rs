@@ -30,6 +30,9 @@ pub struct RegisterEntry {
     pub published_on: Option<Date>,
     /// When the register last revised the entry.
     pub revised_on: Option<Date>,
+    /// When the register stopped listing the entry (an import then
+    /// archived the deployment); `null` while it is listed.
+    pub withdrawn_on: Option<Date>,
 }
 
 static REGISTER_ENTRIES: Rel<entity::deployment_register_entry::Entity> = Rel::new(RelDef {
@@ -228,6 +231,7 @@ node! {
                     url: row.url,
                     published_on: row.published_on.map(Date),
                     revised_on: row.revised_on.map(Date),
+                    withdrawn_on: row.withdrawn_on.map(Date),
                 })
                 .collect();
             entries.sort_by(|a, b| (&a.register, &a.external_id).cmp(&(&b.register, &b.external_id)));

@@ -105,6 +105,8 @@ pub enum DeploymentStatus {
     Retired,
     /// Stopped before regular use.
     Abandoned,
+    /// Not stated by its source (a register that gives no stage).
+    Unknown,
 }
 
 /// How far the system weighs on decisions.

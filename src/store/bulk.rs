@@ -127,9 +127,10 @@ where
 }
 
 /// Writes `current`, the changes to `model`, with its `updated_at`. A
-/// record moves to its next version, with an UPDATE event holding it
-/// before and after (as [`snapshot`] has it), and `links` (a list's name,
-/// before and after) beside its fields when given.
+/// record moves to its next version, with an event holding it before and
+/// after (as [`snapshot`] has it), and `links` (a list's name, before and
+/// after) beside its fields when given: ARCHIVE when it archives the
+/// record, RESTORE when it brings it back, UPDATE otherwise.
 async fn update_record<A, C>(
     db: &C,
     model: <A::Entity as EntityTrait>::Model,
@@ -163,9 +164,15 @@ where
             a.insert(list.to_owned(), is);
         }
         let id = after.get("id").and_then(Json::as_i64).unwrap_or_default();
+        let archived = |record: &Json| record.get("archived_at").is_some_and(|at| !at.is_null());
+        let action = match (archived(&before), archived(&after)) {
+            (false, true) => AuditAction::Archive,
+            (true, false) => AuditAction::Restore,
+            _ => AuditAction::Update,
+        };
         audit_event(
             author,
-            AuditAction::Update,
+            action,
             record.type_name,
             id,
             version,

@@ -64,6 +64,8 @@ fn help_documents_every_setting() {
         "--no-reference",
         "--no-geography",
         "VIGIE_NO_GEOGRAPHY",
+        "--no-registers",
+        "VIGIE_NO_REGISTERS",
         "sqlite://vigie.db?mode=rwc",
         "--cors-origins",
         "--rate-limit-ip",
@@ -166,6 +168,26 @@ async fn serve_starts_on_an_empty_sqlite_file_with_the_reference_data_and_the_ge
         "nantes-metropole"
     );
     assert_eq!(data["data"]["metropole"]["slug"], "nantes-metropole");
+    // The bundled registers of algorithms: every Dutch listing entry.
+    let data = post_graphql(
+        &base,
+        None,
+        r#"{ deployments(filter: { territory: { country: { eq: "NL" } } }) { totalCount } }"#,
+        json!({}),
+    )
+    .await;
+    let listing = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/registers/nl-algoritmeregister/algoritmes.json.gz"
+    ))
+    .unwrap();
+    let listing: serde_json::Value =
+        serde_json::from_reader(flate2::read::GzDecoder::new(listing.as_slice())).unwrap();
+    assert_eq!(
+        data["data"]["deployments"]["totalCount"].as_u64(),
+        listing["count"].as_u64(),
+        "{data}"
+    );
 
     // WAL mode is on for the file.
     assert!(dir.path().join("vigie.db-wal").exists());
@@ -329,6 +351,7 @@ async fn a_request_in_flight_at_sigterm_is_answered_before_the_hub_stops() {
             ),
         )
         .env("VIGIE_NO_GEOGRAPHY", "true")
+        .env("VIGIE_NO_REGISTERS", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -439,5 +462,82 @@ fn long_commands_log_their_progress_off_a_terminal() {
     assert!(
         log.contains(&format!("import done={rows} total={rows}")),
         "{log}"
+    );
+}
+
+/// `vigie import-register` prints its report, as JSON when asked; a second
+/// run changes nothing, and a dry run writes nothing.
+#[test]
+fn import_register_reports_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vigie.db").display()
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/registers/fr-etalab/algorithmes_publics.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["import-register", "--format", "fr-etalab", "--report-json"];
+        args.extend(extra);
+        args.extend(["--database-url", &url]);
+        let output = vigie(&args);
+        assert!(output.status.success(), "{}", log_of(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let dry = run(&["--dry-run"]);
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["created"].as_u64()),
+        (Some(true), Some(rows.len() as u64))
+    );
+    let first = run(&[]);
+    assert_eq!(
+        first["created"].as_u64(),
+        Some(rows.len() as u64),
+        "{first}"
+    );
+    assert_eq!(first["register"], "fr-etalab");
+    let again = run(&[]);
+    assert_eq!(
+        (again["created"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(rows.len() as u64)),
+        "{again}"
+    );
+
+    // Without --report-json: lines for a reader.
+    let output = vigie(&[
+        "import-register",
+        "--format",
+        "fr-etalab",
+        "--database-url",
+        &url,
+    ]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("fr-etalab from the bundled copy of fr-etalab: 14 records; 0 created"),
+        "{text}"
+    );
+    // A file that is not the format: a clear error, and a failure.
+    let wrong = vigie(&[
+        "import-register",
+        "--format",
+        "uk-atrs",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/registers/fr-etalab/algorithmes_publics.json"
+        ),
+        "--database-url",
+        &url,
+    ]);
+    assert!(!wrong.status.success());
+    assert!(
+        log_of(&wrong).contains("not a CSV of UK transparency records"),
+        "{}",
+        log_of(&wrong)
     );
 }

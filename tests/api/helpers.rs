@@ -446,8 +446,9 @@ pub async fn serve_process(url: &str, args: &[&str]) -> (std::process::Child, St
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .args(["--database-url", url])
         .args(args)
-        // The official geography is tested on its own.
+        // The official geography and the registers are tested on their own.
         .env("VIGIE_NO_GEOGRAPHY", "true")
+        .env("VIGIE_NO_REGISTERS", "true")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -25,6 +25,7 @@ mod ordering;
 mod pagination;
 mod persisted;
 mod reference;
+mod registers;
 mod relations;
 mod roles;
 mod schema;
