@@ -158,7 +158,7 @@ pub struct ImportRegisterArgs {
 
     /// A file, or an http(s) address fetched conditionally (an unchanged
     /// register costs one request); default: the copy built into the hub
-    /// (data/registers/).
+    /// (data/registers/), for every format but full Dutch records.
     #[arg(value_name = "FILE|URL")]
     pub from: Option<String>,
 

@@ -405,7 +405,7 @@ pub async fn seed(db: &DatabaseConnection, scale: f64, seed: u64) -> anyhow::Res
             deployment_risks.push(deployment_risk::ActiveModel {
                 id: Set(deployment_risks.len() as i64 + 1),
                 deployment_id: Set(i),
-                risk_category_id: Set((first_risk + n * 5 - 1) % 15 + 1),
+                risk_category_id: Set(Some((first_risk + n * 5 - 1) % 15 + 1)),
                 severity: Set(Some(rng.pick(&[
                     Severity::Low,
                     Severity::Moderate,

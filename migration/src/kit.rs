@@ -118,3 +118,55 @@ pub async fn run_all(manager: &SchemaManager<'_>, statements: Vec<String>) -> Re
     }
     Ok(())
 }
+
+/// Rebuilds SQLite table `table` with its `CREATE TABLE` statement as
+/// `edit` makes it (SQLite cannot change a column in place): a new table,
+/// the rows copied, the old one dropped, the new one renamed, and the
+/// table's indexes and triggers made again. `edit` must change the
+/// statement.
+pub async fn sqlite_rebuild(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    edit: impl Fn(&str) -> String,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
+    let db = manager.get_connection();
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL",
+            [table.into()],
+        ))
+        .await?;
+    let mut create = None;
+    let mut others = Vec::new();
+    for row in rows {
+        let kind: String = row.try_get("", "type")?;
+        let sql: String = row.try_get("", "sql")?;
+        if kind == "table" {
+            create = Some(sql);
+        } else {
+            others.push(sql);
+        }
+    }
+    let create = create.ok_or_else(|| DbErr::Custom(format!("no table {table}")))?;
+    let edited = edit(&create);
+    if edited == create {
+        return Err(DbErr::Custom(format!(
+            "the rebuild of {table} changes nothing"
+        )));
+    }
+    let rebuilt = format!("{table}_rebuilt");
+    let edited = edited.replacen(&format!("\"{table}\""), &format!("\"{rebuilt}\""), 1);
+    let mut statements = vec![
+        edited,
+        format!("INSERT INTO \"{rebuilt}\" SELECT * FROM \"{table}\""),
+        format!("DROP TABLE \"{table}\""),
+        format!("ALTER TABLE \"{rebuilt}\" RENAME TO \"{table}\""),
+    ];
+    statements.extend(others);
+    // One batch, so that every statement runs on one connection: another
+    // of the pool may still see the table before the drop.
+    db.execute_unprepared(&statements.join(";\n")).await?;
+    Ok(())
+}

@@ -21,6 +21,7 @@ mod m20261207_000013_link_sources;
 mod m20261207_000014_public_bodies;
 mod m20261207_000015_register_entries;
 mod m20261207_000016_register_sync;
+mod m20261207_000017_stated_risks;
 
 /// The tables whose writes move the data version (every table answers are
 /// made of), as the migrations made their triggers.
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_public_bodies::Migration),
             Box::new(m20261207_000015_register_entries::Migration),
             Box::new(m20261207_000016_register_sync::Migration),
+            Box::new(m20261207_000017_stated_risks::Migration),
         ]
     }
 }

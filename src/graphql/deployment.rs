@@ -15,6 +15,7 @@ use super::{
         AiActTier, AnnexIiiArea, Audience, DecisionRole, DeploymentStatus, OrganizationRole,
         PersonalData,
     },
+    source::Source,
 };
 
 /// A deployment's entry in a public register of algorithms.
@@ -78,6 +79,9 @@ node! {
     } parents {
         /// The territory that uses it matches.
         territory: Territory = territory_id;
+        /// Its source matches: a register of algorithms is one
+        /// (`{ source: { document: { eq: "register uk-atrs" } } }`).
+        source: Source = source_id;
     }
     order DeploymentOrder by DeploymentOrderField {
         /// Name.
@@ -120,6 +124,9 @@ node! {
         TerritoryKind = key!(TerritoryKind: deployment.territory_id -> territory.kind);
         /// The year the use started.
         Year = key!(year_of_month: deployment.start_month);
+        /// Its source: the register of algorithms that lists it, the
+        /// document, or who contributed it.
+        Source = key!(record by title: deployment.source_id -> source);
     } numbers DeploymentNumbers {}
     fields {
         /// Name of the AI use.

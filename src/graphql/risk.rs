@@ -163,9 +163,20 @@ node! {
             one(ctx, self.0.deployment_id).await
         }
 
-        /// The category of the risk.
-        async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<RiskCategory> {
-            one(ctx, self.0.risk_category_id).await
+        /// The category of the risk; `null` for a risk stated only in
+        /// words, as registers of algorithms give them (see
+        /// `description`).
+        async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RiskCategory>> {
+            match self.0.risk_category_id {
+                Some(id) => Ok(Some(one(ctx, id).await?)),
+                None => Ok(None),
+            }
+        }
+
+        /// The risk in its source's words, when the source states it (a
+        /// register's text, without a category, severity or likelihood).
+        async fn description(&self) -> Option<&str> {
+            self.0.description.as_deref()
         }
     }
     relations {}

@@ -72,25 +72,17 @@ fn record(row: &Json, position: usize) -> Entry {
     else {
         return Err(skip(Some(id), "no producer"));
     };
+    let body = Body {
+        identifiers: vec![(PRODUCER.to_owned(), producer.clone())],
+        name: producer,
+        kind: TerritoryKind::NationalAgency,
+        country: "FR",
+    };
     Ok(Record {
-        external_id: id.to_owned(),
-        title,
-        summary: None,
-        status: DeploymentStatus::Unknown,
-        body: Body {
-            identifiers: vec![(PRODUCER.to_owned(), producer.clone())],
-            name: producer,
-            kind: TerritoryKind::NationalAgency,
-            country: "FR",
-        },
-        url: None,
-        published_on: None,
-        revised_on: None,
-        legal_basis: None,
-        language: "fr",
         code_url: publications
             .iter()
             .find(|url| is_code(url))
             .map(|url| url.trim().to_owned()),
+        ..Record::new(id.to_owned(), title, DeploymentStatus::Unknown, body, "fr")
     })
 }

@@ -26,8 +26,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::bail;
 use chrono::{NaiveDate, Utc};
 use entity::{
-    deployment, deployment_register_entry as entry,
-    enums::{AiActTier, DeploymentStatus, TerritoryKind},
+    deployment, deployment_register_entry as entry, deployment_risk,
+    enums::{AiActTier, DeploymentStatus, MitigationStatus, TerritoryKind},
     territory, territory_identifier,
 };
 use sea_orm::{
@@ -40,6 +40,7 @@ use serde_json::{Value as Json, json};
 mod fetch;
 mod fr;
 mod nl;
+mod records;
 mod source;
 mod uk;
 
@@ -69,6 +70,10 @@ pub enum Format {
     /// Etalab's list of French public algorithms (`theme_objet`,
     /// `producteurs`, `publication`…), as JSON.
     FrEtalab,
+    /// Full Dutch register records: the current export
+    /// (`{"algoritme_versions": […]}`, one row per language) or the 2022
+    /// pilot's (`[{"algemene_informatie": …, "toezicht": …}]`).
+    NlAlgoritmeregisterRecords,
 }
 
 impl Format {
@@ -85,50 +90,92 @@ impl Format {
             Format::NlAlgoritmeregister => "nl-algoritmeregister",
             Format::UkAtrs => "uk-atrs",
             Format::FrEtalab => "fr-etalab",
+            Format::NlAlgoritmeregisterRecords => records::REGISTER,
         }
     }
 
-    /// The bundled copy of the register: its file and its `source.json`.
-    fn bundled(self) -> (&'static [u8], &'static [u8]) {
-        match self {
-            Format::NlAlgoritmeregister => (
-                include_bytes!("../../data/registers/nl-algoritmeregister/algoritmes.json.gz"),
-                include_bytes!("../../data/registers/nl-algoritmeregister/source.json"),
-            ),
-            Format::UkAtrs => (
-                include_bytes!("../../data/registers/uk-atrs/atrs_audit.csv"),
-                include_bytes!("../../data/registers/uk-atrs/source.json"),
-            ),
-            Format::FrEtalab => (
-                include_bytes!("../../data/registers/fr-etalab/algorithmes_publics.json"),
-                include_bytes!("../../data/registers/fr-etalab/source.json"),
-            ),
-        }
-    }
-
-    /// The register's source, as its bundled `source.json` describes it.
-    pub fn source(self) -> SourceFile {
-        serde_json::from_slice(self.bundled().1).expect("a bundled source.json is valid")
+    /// The bundled copy of the register, loaded on a first start; none for
+    /// full Dutch records (their copies are test data).
+    fn bundled(self) -> Option<&'static [u8]> {
+        Some(match self {
+            Format::NlAlgoritmeregister => {
+                include_bytes!("../../data/registers/nl-algoritmeregister/algoritmes.json.gz")
+            }
+            Format::UkAtrs => include_bytes!("../../data/registers/uk-atrs/atrs_audit.csv"),
+            Format::FrEtalab => {
+                include_bytes!("../../data/registers/fr-etalab/algorithmes_publics.json")
+            }
+            Format::NlAlgoritmeregisterRecords => return None,
+        })
     }
 
     /// The bundled copy of the register, as an input.
-    pub fn bundled_input(self) -> Input {
-        Input::bytes(
+    pub fn bundled_input(self) -> anyhow::Result<Input> {
+        let Some(bytes) = self.bundled() else {
+            bail!(
+                "no copy of {} is built in: give a file or an address",
+                self.register()
+            );
+        };
+        Ok(Input::bytes(
             format!("the bundled copy of {}", self.register()),
-            self.bundled().0.to_vec(),
-        )
+            bytes.to_vec(),
+        ))
     }
 
-    /// The records of `text`, read as this format; an error when it is not
-    /// this format at all.
-    pub fn parse(self, text: &str) -> anyhow::Result<Vec<Entry>> {
-        let entries = match self {
-            Format::NlAlgoritmeregister => nl::parse(text)?,
-            Format::UkAtrs => uk::parse(text)?,
-            Format::FrEtalab => fr::parse(text)?,
+    /// The records of `text`, read as this format, and the register they
+    /// are of; an error when it is not this format at all.
+    pub fn parse(self, text: &str) -> anyhow::Result<Parsed> {
+        let (register, entries) = match self {
+            Format::NlAlgoritmeregister => (self.register(), nl::parse(text)?),
+            Format::UkAtrs => (self.register(), uk::parse(text)?),
+            Format::FrEtalab => (self.register(), fr::parse(text)?),
+            Format::NlAlgoritmeregisterRecords => records::parse(text)?,
         };
-        Ok(without_duplicates(entries))
+        Ok(Parsed {
+            register,
+            entries: without_duplicates(entries),
+        })
     }
+}
+
+/// What a source holds: the register, and its records.
+pub struct Parsed {
+    pub register: &'static str,
+    pub entries: Vec<Entry>,
+}
+
+/// Each register's source, as its `source.json` describes it.
+const SOURCES: [(&str, &[u8]); 5] = [
+    (
+        "nl-algoritmeregister",
+        include_bytes!("../../data/registers/nl-algoritmeregister/source.json"),
+    ),
+    (
+        "uk-atrs",
+        include_bytes!("../../data/registers/uk-atrs/source.json"),
+    ),
+    (
+        "fr-etalab",
+        include_bytes!("../../data/registers/fr-etalab/source.json"),
+    ),
+    (
+        records::REGISTER,
+        include_bytes!("../../data/registers/nl-algoritmeregister-records/records.source.json"),
+    ),
+    (
+        records::PILOT,
+        include_bytes!("../../data/registers/nl-algoritmeregister-records/pilot-2022.source.json"),
+    ),
+];
+
+/// The source of `register`, as its `source.json` describes it.
+pub fn source_of(register: &str) -> SourceFile {
+    let (_, json) = SOURCES
+        .iter()
+        .find(|(name, _)| *name == register)
+        .expect("every register has a source.json");
+    serde_json::from_slice(json).expect("a bundled source.json is valid")
 }
 
 /// One entry of a register, as Vigie holds it.
@@ -150,6 +197,48 @@ pub struct Record {
     pub language: &'static str,
     /// Where its source code is published.
     pub code_url: Option<String>,
+    /// The need it answers.
+    pub purpose: Option<String>,
+    pub human_oversight: Option<String>,
+    pub objection_procedure: Option<String>,
+    /// Months the use started and ended (`YYYY-MM`), when the register
+    /// gives them.
+    pub start_month: Option<String>,
+    pub end_month: Option<String>,
+    /// The risks, as the register states them (free text).
+    pub risks: Option<String>,
+}
+
+impl Record {
+    /// A record with only what every register gives: id, title, stage,
+    /// body and language.
+    pub fn new(
+        external_id: String,
+        title: String,
+        status: DeploymentStatus,
+        body: Body,
+        language: &'static str,
+    ) -> Self {
+        Self {
+            external_id,
+            title,
+            summary: None,
+            status,
+            body,
+            url: None,
+            published_on: None,
+            revised_on: None,
+            legal_basis: None,
+            language,
+            code_url: None,
+            purpose: None,
+            human_oversight: None,
+            objection_procedure: None,
+            start_month: None,
+            end_month: None,
+            risks: None,
+        }
+    }
 }
 
 /// A public body, as a register names it.
@@ -238,6 +327,8 @@ pub struct Report {
     pub bodies_created: usize,
     /// Fields edited in Vigie that the register did not change, kept.
     pub edits_kept: usize,
+    /// Risks as the register states them, created, changed or archived.
+    pub risks_written: usize,
     pub skipped: Vec<Skipped>,
 }
 
@@ -254,7 +345,13 @@ impl Report {
 
     /// Whether the import wrote anything.
     pub fn wrote(&self) -> bool {
-        self.created + self.updated + self.archived + self.restored + self.bodies_created > 0
+        self.created
+            + self.updated
+            + self.archived
+            + self.restored
+            + self.bodies_created
+            + self.risks_written
+            > 0
     }
 
     /// The report as lines for a reader.
@@ -309,7 +406,7 @@ pub async fn import_from(
     options: &Options,
 ) -> anyhow::Result<Report> {
     let input = match from {
-        None => format.bundled_input(),
+        None => format.bundled_input()?,
         Some(address) if is_address(address) => match fetch(db, format, address).await? {
             Some(input) => input,
             None => return Ok(Report::not_modified(format, address)),
@@ -327,12 +424,12 @@ pub async fn import(
     options: &Options,
 ) -> anyhow::Result<Report> {
     let text = input.text()?;
-    let entries = format.parse(&text)?;
-    let mut source = format.source();
+    let parsed = format.parse(&text)?;
+    let mut source = source_of(parsed.register);
     if let Some(retrieved_on) = input.retrieved_on {
         source.retrieved_on = Some(retrieved_on);
     }
-    let mut report = sync(db, format.register(), &source, entries, options).await?;
+    let mut report = sync(db, parsed.register, &source, parsed.entries, options).await?;
     if let (false, Some(validators)) = (options.dry_run, &input.validators) {
         fetch::remember(db, format.register(), validators).await?;
     }
@@ -344,14 +441,14 @@ pub async fn import(
 pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Vec<Report>> {
     let mut reports = Vec::new();
     for format in Format::ALL {
-        reports.push(import(db, format, format.bundled_input(), &Options::default()).await?);
+        reports.push(import(db, format, format.bundled_input()?, &Options::default()).await?);
     }
     Ok(reports)
 }
 
 /// The fields of a deployment the register owns, as the register gives
 /// them: what an entry keeps of its last import.
-const OWNED: [deployment::Column; 8] = [
+const OWNED: [deployment::Column; 13] = [
     deployment::Column::Title,
     deployment::Column::Summary,
     deployment::Column::Status,
@@ -360,6 +457,11 @@ const OWNED: [deployment::Column; 8] = [
     deployment::Column::AlgorithmRegisterUrl,
     deployment::Column::CodeUrl,
     deployment::Column::TerritoryId,
+    deployment::Column::Purpose,
+    deployment::Column::HumanOversight,
+    deployment::Column::ObjectionProcedure,
+    deployment::Column::StartMonth,
+    deployment::Column::EndMonth,
 ];
 
 /// A deployment as `record` has it, run by `territory`, from `source`.
@@ -373,6 +475,11 @@ fn deployment_of(record: &Record, territory: i64, source: i64) -> deployment::Ac
         language: Set(Some(record.language.to_owned())),
         algorithm_register_url: Set(record.url.clone()),
         code_url: Set(record.code_url.clone()),
+        purpose: Set(record.purpose.clone()),
+        human_oversight: Set(record.human_oversight.clone()),
+        objection_procedure: Set(record.objection_procedure.clone()),
+        start_month: Set(record.start_month.clone()),
+        end_month: Set(record.end_month.clone()),
         source_id: Set(Some(source)),
         ..Default::default()
     }
@@ -443,8 +550,10 @@ pub async fn sync(
     let progress = Progress::new("register records", records.len() as u64);
     let source_id = sync.source(source).await?;
     let bodies = sync.bodies(&records, source_id).await?;
-    sync.deployments(&records, &bodies, source_id, &progress)
+    let ids = sync
+        .deployments(&records, &bodies, source_id, &progress)
         .await?;
+    sync.risks(&records, &ids, source_id).await?;
     progress.finish();
     let wrote = sync.wrote || sync.report.wrote();
     let report = sync.report;
@@ -569,14 +678,16 @@ impl Sync<'_> {
     }
 
     /// Creates, updates, archives and restores the register's deployments
-    /// so that they are what `records` say.
+    /// so that they are what `records` say; returns the deployment of
+    /// each record, by its id in the register.
     async fn deployments(
         &mut self,
         records: &[Record],
         bodies: &HashMap<(String, String), i64>,
         source: i64,
         progress: &Progress,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<HashMap<String, i64>> {
+        let mut of_record = HashMap::new();
         let entries: HashMap<String, entry::Model> = entry::Entity::find()
             .filter(entry::Column::Register.eq(self.register))
             .all(self.txn)
@@ -619,6 +730,7 @@ impl Sync<'_> {
             let Some(model) = stored.get(&entry.deployment_id).cloned() else {
                 continue;
             };
+            of_record.insert(record.external_id.clone(), model.id);
             let last: Json = entry
                 .imported
                 .as_deref()
@@ -627,9 +739,11 @@ impl Sync<'_> {
             let current = owned(&model.clone().into_active_model());
             for column in OWNED {
                 let name = column.as_str();
-                if last.get(name) == said.get(name) {
+                // A field an older import did not keep was empty then.
+                let was = |json: &Json| json.get(name).cloned().unwrap_or(Json::Null);
+                if was(&last) == was(&said) {
                     // The register did not change it: Vigie's value holds.
-                    if current.get(name) != said.get(name) {
+                    if was(&current) != was(&said) {
                         self.report.edits_kept += 1;
                     }
                     desired.not_set(column);
@@ -670,6 +784,9 @@ impl Sync<'_> {
             .iter()
             .zip(entry_rows)
             .map(|(model, mut row)| {
+                if let Set(external_id) = &row.external_id {
+                    of_record.insert(external_id.clone(), model.id);
+                }
                 row.deployment_id = Set(model.id);
                 row.created_at = Set(self.author.at);
                 row
@@ -699,6 +816,69 @@ impl Sync<'_> {
             row.update(self.txn).await?;
             self.wrote = true;
         }
+        Ok(of_record)
+    }
+
+    /// Makes each deployment's risk, as the register states it (free
+    /// text, no category), what its record says: created, changed, or
+    /// archived when the register no longer states one. Risks with a
+    /// category are the editors'; a sync never touches them.
+    async fn risks(
+        &mut self,
+        records: &[Record],
+        ids: &HashMap<String, i64>,
+        source: i64,
+    ) -> anyhow::Result<()> {
+        let deployments: Vec<i64> = ids.values().copied().collect();
+        let mut stated: HashMap<i64, deployment_risk::Model> = HashMap::new();
+        for chunk in deployments.chunks(500) {
+            for row in deployment_risk::Entity::find()
+                .filter(deployment_risk::Column::DeploymentId.is_in(chunk.to_vec()))
+                .filter(deployment_risk::Column::RiskCategoryId.is_null())
+                .filter(deployment_risk::Column::SourceId.eq(source))
+                .all(self.txn)
+                .await?
+            {
+                stated.insert(row.deployment_id, row);
+            }
+        }
+        let mut new = Vec::new();
+        for record in records {
+            let Some(&deployment) = ids.get(&record.external_id) else {
+                continue;
+            };
+            let existing = stated.remove(&deployment);
+            let live = existing
+                .as_ref()
+                .is_some_and(|row| row.archived_at.is_none());
+            let desired = match (&record.risks, live) {
+                (Some(text), _) => deployment_risk::ActiveModel {
+                    description: Set(Some(text.clone())),
+                    archived_at: Set(None),
+                    ..Default::default()
+                },
+                (None, true) => deployment_risk::ActiveModel {
+                    archived_at: Set(Some(self.author.at)),
+                    ..Default::default()
+                },
+                (None, false) => continue,
+            };
+            if existing.is_none() {
+                new.push(deployment_risk::ActiveModel {
+                    deployment_id: Set(deployment),
+                    mitigation_status: Set(MitigationStatus::None),
+                    source_id: Set(Some(source)),
+                    ..desired
+                });
+                continue;
+            }
+            let (_, outcome) = bulk::upsert(self.txn, existing, desired, self.author).await?;
+            if outcome != Outcome::Unchanged {
+                self.report.risks_written += 1;
+            }
+        }
+        self.report.risks_written += new.len();
+        bulk::insert(self.txn, new, self.author).await?;
         Ok(())
     }
 

@@ -151,16 +151,10 @@ fn record(row: &Json, position: usize) -> Entry {
         return Err(skip(format!("unknown status `{given}`")));
     };
     Ok(Record {
-        external_id,
-        title,
         summary: clean(text(row, "doel")),
-        status,
-        body: body(&organisation),
         url: clean(text(row, "url")),
         published_on: day(text(row, "geregistreerd")),
-        revised_on: None,
         legal_basis: clean(text(row, "juridische_basis")),
-        language: "nl",
-        code_url: None,
+        ..Record::new(external_id, title, status, body(&organisation), "nl")
     })
 }

@@ -117,16 +117,10 @@ fn record<'a>(field: &impl Fn(&str) -> Option<&'a str>, position: usize) -> Entr
         (None, None) => return Err(skip("no body: neither in the title nor tagged".into())),
     };
     Ok(Record {
-        external_id,
-        title,
         summary: clean(field("description")),
-        status,
-        body,
         url: clean(field("source_url")),
         published_on: day(field("date_published")),
         revised_on: day(field("public_updated_at")),
-        legal_basis: None,
-        language: "en",
-        code_url: None,
+        ..Record::new(external_id, title, status, body, "en")
     })
 }

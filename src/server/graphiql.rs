@@ -14,7 +14,7 @@ use axum::{
 };
 use flate2::read::GzDecoder;
 
-use super::HEADLINE_QUERY;
+use super::{HEADLINE_QUERY, HEADLINE_SLUG};
 
 const PAGE: &str = include_str!("graphiql/index.html");
 
@@ -78,7 +78,7 @@ fn settings() -> String {
     let settings = serde_json::json!({
         "endpoint": "/graphql",
         "query": HEADLINE_QUERY,
-        "variables": { "slug": "nantes-metropole" },
+        "variables": { "slug": HEADLINE_SLUG },
     });
     serde_json::to_string(&settings)
         .expect("settings serialize")

@@ -65,6 +65,10 @@ use request::answer;
 /// The query GraphiQL opens with: the hub's headline question.
 pub const HEADLINE_QUERY: &str = include_str!("headline.graphql");
 
+/// The territory GraphiQL asks the headline question of: a municipality
+/// whose AI uses a bundled register lists.
+pub const HEADLINE_SLUG: &str = "gemeente-amsterdam-nl";
+
 /// How the hub answers over HTTP.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {

@@ -259,8 +259,11 @@ where
             sea_orm::Value::Int(Some(version)) => version,
             other => unreachable!("a version is an integer, not {other:?}"),
         };
+        // Rows without a key (a risk stated only in words, by a register)
+        // are not the list's: left as they are.
         let mut existing: HashMap<i64, E::Model> = E::find()
             .filter(self.parent.eq(record))
+            .filter(self.key.is_not_null())
             .all(txn)
             .await?
             .into_iter()

@@ -247,7 +247,7 @@ pub async fn seed_everything(db: &Db) -> Fixture {
         db,
         deployment_risk::ActiveModel {
             deployment_id: Set(deployment),
-            risk_category_id: Set(risk_child),
+            risk_category_id: Set(Some(risk_child)),
             severity: Set(Some(Severity::High)),
             likelihood: Set(Some(Likelihood::Possible)),
             mitigation_status: Set(MitigationStatus::Planned),
@@ -719,7 +719,7 @@ pub async fn seed_grid(db: &Db, grid: Grid) {
                 risks_declared.push(deployment_risk::ActiveModel {
                     id: Set(deployment_id * 2 - 1 + n as i64),
                     deployment_id: Set(deployment_id),
-                    risk_category_id: Set(risk),
+                    risk_category_id: Set(Some(risk)),
                     severity: Set(Some(Severity::Moderate)),
                     mitigation_status: Set(MitigationStatus::Planned),
                     ..Default::default()

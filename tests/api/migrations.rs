@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::{
     fixtures::{Grid, seed_everything, seed_grid},
-    helpers::{Backend, TestApp, execute_sql},
+    helpers::{Backend, TestApp, execute_sql, gid},
 };
 
 /// Undoes the migration `name` and those after it, the latest first.
@@ -129,6 +129,27 @@ on_both_backends! {
         let history = app.query("{ networks { nodes { history { nodes { after } } } } }", json!({})).await;
         assert!(!history.to_string().contains(address), "{history}");
         assert!(history.to_string().contains("contact_email"), "{history}");
+    }
+
+    async fn declared_risks_keep_their_category_and_risks_in_words_need_none(backend: Backend) {
+        let app = TestApp::new(backend).await;
+        let conn = &app.db.conn;
+        let f = seed_everything(&app.db).await;
+        undo_from(conn, "m20261207_000017_stated_risks").await;
+        let before = app.count_rows("deployment_risk WHERE risk_category_id IS NOT NULL").await;
+        assert!(before > 0);
+        Migrator::up(conn, None).await.unwrap();
+        assert_eq!(app.count_rows("deployment_risk WHERE risk_category_id IS NOT NULL").await, before);
+        assert_eq!(app.count_rows("deployment_risk").await, before);
+        // A risk in words, without a category; the data version moves as before.
+        let version = vigie::db::data_version(conn).await.unwrap();
+        execute_sql(conn, &format!("INSERT INTO deployment_risk (deployment_id, mitigation_status, description) \
+            VALUES ({}, 'NONE', 'Un risque dit en mots')", f.deployment)).await;
+        assert!(vigie::db::data_version(conn).await.unwrap() > version);
+        let risks = app.query("query($id: ID!) { node(id: $id) { ... on Deployment { risks { nodes { category { key } description } } } } }",
+            json!({ "id": gid("Deployment", f.deployment) })).await;
+        assert!(risks["node"]["risks"]["nodes"].as_array().unwrap().iter()
+            .any(|r| r["category"].is_null() && r["description"] == "Un risque dit en mots"), "{risks}");
     }
 
     async fn deployments_written_before_their_counts_were_kept_are_counted(backend: Backend) {

@@ -164,6 +164,19 @@ on_both_backends! {
         assert_eq!(served.by_status, french.by_status);
         assert_eq!(served.by_body, french.by_body);
 
+        // Grouped by source (each register is one), filtered by it.
+        let grouped = app.query(r#"{ deployments { groupBy(by: [SOURCE]) { keys { label } count } }
+            uk: deployments(filter: { source: { document: { eq: "register uk-atrs" } } }) { totalCount } }"#,
+            json!({})).await;
+        let by_source: BTreeMap<String, i64> = grouped["deployments"]["groupBy"].as_array().unwrap().iter()
+            .map(|g| (g["keys"][0]["label"].as_str().unwrap().to_owned(), g["count"].as_i64().unwrap()))
+            .collect();
+        let expected: BTreeMap<String, i64> = reports.iter()
+            .map(|r| (registers::source_of(&r.register).title, r.records as i64))
+            .collect();
+        assert_eq!(by_source, expected);
+        assert_eq!(grouped["uk"]["totalCount"].as_i64(), Some(uk_rows().len() as i64));
+
         // Every imported record names a source with its licence and
         // attribution, that of its register.
         let total: usize = reports.iter().map(|r| r.records).sum();
@@ -205,6 +218,20 @@ on_both_backends! {
         assert!(amsterdam["identifiers"].as_array().unwrap().contains(&json!({ "scheme": "NL-CBS", "value": "GM0363" })), "{amsterdam}");
         assert_eq!(amsterdam["deployments"]["totalCount"].as_i64(),
             dutch_counts().by_body.get("Gemeente Amsterdam").copied());
+
+        // The headline query on its default variables: the municipality's
+        // uses, each with its register and attribution, and the network's
+        // ten concerns.
+        let headline = app.query(vigie::server::HEADLINE_QUERY, json!({ "slug": vigie::server::HEADLINE_SLUG })).await;
+        let territory = &headline["territory"];
+        assert_eq!(territory["name"], "Gemeente Amsterdam");
+        assert_eq!(territory["deployments"]["totalCount"].as_i64(),
+            dutch_counts().by_body.get("Gemeente Amsterdam").copied());
+        for node in territory["deployments"]["nodes"].as_array().unwrap() {
+            assert_eq!(node["registerEntries"][0]["register"], "nl-algoritmeregister");
+            assert!(node["source"]["attribution"].as_str().unwrap().starts_with("Bron: Algoritmeregister"));
+        }
+        assert_eq!(headline["network"]["nodes"][0]["concerns"]["nodes"].as_array().unwrap().len(), 10);
 
         // A second import writes nothing: no version, no audit event.
         let events = app.count_rows("audit_event").await;
@@ -516,5 +543,108 @@ on_both_backends! {
         std::fs::File::create(&big).unwrap().set_len(registers::MAX_BYTES + 1).unwrap();
         let err = import(big.display().to_string()).await.unwrap_err();
         assert!(format!("{err:#}").contains("larger than 64 MiB"), "{err:#}");
+    }
+}
+
+/// The counts of a register's live deployments, by stage and by body.
+async fn register_counts(app: &TestApp, register: &str) -> Counts {
+    use sea_orm::ConnectionTrait;
+    let backend = app.db.conn.get_database_backend();
+    let sql = format!(
+        "SELECT d.status AS status, t.name AS body FROM deployment d \
+        JOIN deployment_register_entry e ON e.deployment_id = d.id \
+        JOIN territory t ON t.id = d.territory_id \
+        WHERE e.register = '{register}' AND d.archived_at IS NULL"
+    );
+    let mut counts = Counts::default();
+    for row in app
+        .db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+    {
+        counts.add(
+            &row.try_get::<String>("", "status").unwrap(),
+            &row.try_get::<String>("", "body").unwrap(),
+        );
+    }
+    counts
+}
+
+on_both_backends! {
+    async fn full_dutch_records_bring_their_texts_and_risks_in_words_one_deployment_per_language(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let import = |file: &str| {
+            let input = Input::bytes(file.into(), data(&format!("nl-algoritmeregister-records/{file}")));
+            let db = app.db.conn.clone();
+            async move { registers::import(&db, Format::NlAlgoritmeregisterRecords, input, &Options::default()).await.unwrap() }
+        };
+
+        // The 2022 pilot: counts by stage and body as the file has them;
+        // each stated risk is one risk in words, without a category.
+        let pilot: Json = serde_json::from_slice(&data("nl-algoritmeregister-records/pilot_2022_testdata.json")).unwrap();
+        let rows = pilot.as_array().unwrap();
+        let report = import("pilot_2022_testdata.json").await;
+        assert_eq!((report.register.as_str(), report.created), ("nl-algoritmeregister-pilot-2022", rows.len()), "{report:?}");
+        let mut expected = Counts::default();
+        for row in rows {
+            let status = match row["algemene_informatie"]["status"].as_str().unwrap() {
+                "In gebruik" => "PRODUCTION",
+                "In ontwikkeling" => "DEVELOPMENT",
+                "Buiten gebruik" => "RETIRED",
+                _ => "UNKNOWN",
+            };
+            expected.add(status, row["algemene_informatie"]["organization"].as_str().unwrap());
+        }
+        assert_eq!(register_counts(&app, "nl-algoritmeregister-pilot-2022").await, expected);
+        let stated = rows.iter().filter(|row| !row["toezicht"]["risks"].as_str().unwrap_or("").trim().is_empty()).count();
+        assert_eq!(report.risks_written, stated);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment_risk WHERE risk_category_id IS NULL \
+            AND description IS NOT NULL AND severity IS NULL AND likelihood IS NULL").await as usize, stated);
+        // The pilot's DPIA flags are placeholders: no DPIA is claimed.
+        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment WHERE dpia_url IS NOT NULL").await, 0);
+
+        // The current export: two algorithms, each in Dutch and English,
+        // are two deployments, in Dutch.
+        let current: Json = serde_json::from_slice(&data("nl-algoritmeregister-records/etl_sample_data.json")).unwrap();
+        let versions = current["algoritme_versions"].as_array().unwrap();
+        let dutch: Vec<&Json> = versions.iter().filter(|v| v["language"] == "NLD").collect();
+        let report = import("etl_sample_data.json").await;
+        assert_eq!(report.created, dutch.len(), "{report:?}");
+        let read = app.query(r#"{ deployments(filter: { source: { document: { eq: "register nl-algoritmeregister-records" } } }) {
+            nodes { title language status purpose humanOversight territory { name }
+              registerEntries { externalId }
+              risks { nodes { category { key } description severity } } } } }"#, json!({})).await;
+        let nodes = read["deployments"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), dutch.len());
+        for version in &dutch {
+            let node = nodes.iter().find(|n| n["registerEntries"][0]["externalId"] == version["lars"]).unwrap();
+            assert_eq!(node["title"], version["name"]);
+            assert_eq!(node["language"], "nl");
+            assert_eq!(node["territory"]["name"], version["organization"]);
+            let risk = &node["risks"]["nodes"][0];
+            assert_eq!(risk["category"], Json::Null);
+            assert_eq!(risk["severity"], Json::Null);
+            assert_eq!(risk["description"].as_str().unwrap(), version["risks"].as_str().unwrap().trim());
+        }
+
+        // An editor declares a risk with a category: the register's risk
+        // in words stays beside it.
+        let key = vigie::auth::create_key(&app.db.conn, entity::enums::KeyRole::Admin, &[], "Rédaction")
+            .await.unwrap().0;
+        let target = app.query(r#"{ deployments(filter: { source: { document: { eq: "register nl-algoritmeregister-records" } } }, first: 1) {
+            nodes { id version } } riskCategories(first: 1) { nodes { id } } }"#, json!({})).await;
+        let deployment = &target["deployments"]["nodes"][0];
+        let answer = post(&app.router(), Some(&key), "mutation($input: UpdateDeploymentInput!) {
+            updateDeployment(input: $input) { risks { nodes { category { id } description } } } }",
+            json!({ "input": { "id": deployment["id"], "expectedVersion": deployment["version"],
+                "risks": [{ "category": target["riskCategories"]["nodes"][0]["id"], "severity": "HIGH" }] } })).await;
+        let risks = answer.data()["updateDeployment"]["risks"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(risks.len(), 2, "{risks:?}");
+        assert!(risks.iter().any(|r| r["category"].is_null() && r["description"].is_string()));
+        // And the same export again writes nothing.
+        let again = import("etl_sample_data.json").await;
+        assert!(!again.wrote(), "{again:?}");
     }
 }

@@ -125,3 +125,17 @@ fn schema_graphql_holds_the_subscriptions_and_the_gateway_its_own_sdl() {
     assert!(federation.contains("@key(fields: \"id\")"), "no entity key");
     assert!(!federation.contains("type Subscription"));
 }
+
+/// The README shows the headline query GraphiQL opens on, word for word,
+/// with the default variables.
+#[test]
+fn the_readme_shows_the_headline_query() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(vigie::server::HEADLINE_QUERY),
+        "README.md lacks src/server/headline.graphql"
+    );
+    let slug = vigie::server::HEADLINE_SLUG;
+    assert!(readme.contains(&format!(r#"with `{{"slug": "{slug}"}}`"#)));
+}

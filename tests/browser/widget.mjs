@@ -8,7 +8,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer } from 'node:http';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -104,10 +105,26 @@ async function main() {
     assert.ok(page.includes(`<iframe src="${cardUrl}"`), `no card in the partner's page:\n${page}`);
     await chromium(['--window-size=720,640', `--screenshot=${join(OUT, 'partner.png')}`, partnerUrl]);
 
+    // A Dutch municipality's card: its uses from the Algoritmeregister
+    // (as many as the bundled listing has), and the register's attribution.
+    const listing = JSON.parse(gunzipSync(readFileSync(new URL(
+      '../../data/registers/nl-algoritmeregister/algoritmes.json.gz', import.meta.url))));
+    const uses = listing.algoritmes.filter((a) => a.organisatie === 'Gemeente Amsterdam');
+    const dutch = await chromium(['--dump-dom', `${base}/embed/territory/gemeente-amsterdam-nl`]);
+    for (const seen of [
+      'Gemeente Amsterdam',
+      `${uses.length} usage(s) de l'IA`,
+      'Bron: Algoritmeregister van de Nederlandse overheid (algoritmes.overheid.nl), CC0',
+    ]) {
+      assert.ok(dutch.includes(seen.replaceAll("'", '&#39;')) || dutch.includes(seen), `the Dutch card does not show ${seen}:\n${dutch}`);
+    }
+    await chromium(['--window-size=640,520', `--screenshot=${join(OUT, 'widget-nl.png')}`,
+      `${base}/embed/territory/gemeente-amsterdam-nl`]);
+
     // An unknown territory says so.
     const missing = await chromium(['--dump-dom', `${base}/embed/territory/nulle-part`]);
     assert.ok(missing.includes('Territoire introuvable'), missing);
-    console.log(`widget: the card shows 2 AI uses and 1 concern in Chromium; ${cardBytes + scriptBytes} bytes; screenshots in ${OUT}`);
+    console.log(`widget: the card shows 2 AI uses and 1 concern in Chromium, a Dutch municipality's ${uses.length} uses with their attribution; ${cardBytes + scriptBytes} bytes; screenshots in ${OUT}`);
   } finally {
     partnerSite?.close();
     hub?.stop();
