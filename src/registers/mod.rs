@@ -18,17 +18,24 @@
 //! what the register said of them at the last import. A field the register
 //! changed since is written; a field it did not change is left as it is,
 //! so an edit made in Vigie holds until the register itself changes that
-//! field. Every other field (purpose, decision role, AI Act tier, risks,
-//! organizations…) belongs to editors: a sync never writes it.
+//! field. The same holds for the supplier a register names: linked when
+//! the register names it, unlinked when the register drops it, left as
+//! editors have it otherwise. Risks a register states in words are its
+//! own (a sync writes them); every other field (decision role, AI Act
+//! tier, audience, risks with a category, other organizations…) belongs
+//! to editors: a sync never writes it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::bail;
 use chrono::{NaiveDate, Utc};
 use entity::{
-    deployment, deployment_register_entry as entry, deployment_risk,
-    enums::{AiActTier, DeploymentStatus, MitigationStatus, TerritoryKind},
-    territory, territory_identifier,
+    deployment, deployment_organization, deployment_register_entry as entry, deployment_risk,
+    enums::{
+        AiActTier, DeploymentStatus, MitigationStatus, OrganizationKind, OrganizationRole,
+        TerritoryKind,
+    },
+    organization, territory, territory_identifier,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IdenStatic,
@@ -207,6 +214,8 @@ pub struct Record {
     pub end_month: Option<String>,
     /// The risks, as the register states them (free text).
     pub risks: Option<String>,
+    /// The organization that supplies the system, by name.
+    pub supplier: Option<String>,
 }
 
 impl Record {
@@ -237,6 +246,7 @@ impl Record {
             start_month: None,
             end_month: None,
             risks: None,
+            supplier: None,
         }
     }
 }
@@ -329,6 +339,9 @@ pub struct Report {
     pub edits_kept: usize,
     /// Risks as the register states them, created, changed or archived.
     pub risks_written: usize,
+    /// Supplier links created, restored or archived, and organizations
+    /// created for suppliers.
+    pub suppliers_written: usize,
     pub skipped: Vec<Skipped>,
 }
 
@@ -351,6 +364,7 @@ impl Report {
             + self.restored
             + self.bodies_created
             + self.risks_written
+            + self.suppliers_written
             > 0
     }
 
@@ -446,6 +460,19 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Vec<Report>
     Ok(reports)
 }
 
+/// A slug for `name` that none of `taken` has (`-2`, `-3`… after it),
+/// then taken.
+fn unique_slug(taken: &mut BTreeSet<String>, name: &str) -> String {
+    let base = slug(name);
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{base}-{n}");
+    }
+    candidate
+}
+
 /// The fields of a deployment the register owns, as the register gives
 /// them: what an entry keeps of its last import.
 const OWNED: [deployment::Column; 13] = [
@@ -539,6 +566,7 @@ pub async fn sync(
             ..Default::default()
         },
         wrote: false,
+        suppliers_changed: BTreeSet::new(),
     };
     let mut records = Vec::new();
     for entry in entries {
@@ -554,6 +582,7 @@ pub async fn sync(
         .deployments(&records, &bodies, source_id, &progress)
         .await?;
     sync.risks(&records, &ids, source_id).await?;
+    sync.suppliers(&records, &ids, source_id).await?;
     progress.finish();
     let wrote = sync.wrote || sync.report.wrote();
     let report = sync.report;
@@ -572,6 +601,9 @@ struct Sync<'a> {
     report: Report,
     /// Whether anything was written (bookkeeping of entries included).
     wrote: bool,
+    /// The records whose supplier the register changed since the last
+    /// import (or named on their first).
+    suppliers_changed: BTreeSet<String>,
 }
 
 impl Sync<'_> {
@@ -632,23 +664,17 @@ impl Sync<'_> {
                 .collect();
             let rows = new
                 .iter()
-                .map(|(_, body)| {
-                    let base = slug(&format!("{} {}", body.name, body.country));
-                    let mut candidate = base.clone();
-                    let mut n = 1;
-                    while !slugs.insert(candidate.clone()) {
-                        n += 1;
-                        candidate = format!("{base}-{n}");
-                    }
-                    territory::ActiveModel {
-                        name: Set(body.name.clone()),
-                        official_name: Set(Some(body.name.clone())),
-                        slug: Set(candidate),
-                        kind: Set(body.kind),
-                        country: Set(body.country.to_owned()),
-                        source_id: Set(Some(source)),
-                        ..Default::default()
-                    }
+                .map(|(_, body)| territory::ActiveModel {
+                    name: Set(body.name.clone()),
+                    official_name: Set(Some(body.name.clone())),
+                    slug: Set(unique_slug(
+                        &mut slugs,
+                        &format!("{} {}", body.name, body.country),
+                    )),
+                    kind: Set(body.kind),
+                    country: Set(body.country.to_owned()),
+                    source_id: Set(Some(source)),
+                    ..Default::default()
                 })
                 .collect();
             let stored = bulk::insert(self.txn, rows, self.author).await?;
@@ -711,7 +737,10 @@ impl Sync<'_> {
         for (done, record) in records.iter().enumerate() {
             let territory = bodies[&record.body.identifiers[0]];
             let mut desired = deployment_of(record, territory, source);
-            let said = owned(&desired);
+            let mut said = owned(&desired);
+            if let Json::Object(fields) = &mut said {
+                fields.insert("supplier".into(), json!(record.supplier));
+            }
             let entry_row = entry::ActiveModel {
                 register: Set(self.register.to_owned()),
                 external_id: Set(record.external_id.clone()),
@@ -723,6 +752,9 @@ impl Sync<'_> {
                 ..Default::default()
             };
             let Some(entry) = entries.get(&record.external_id) else {
+                if record.supplier.is_some() {
+                    self.suppliers_changed.insert(record.external_id.clone());
+                }
                 desired.ai_act_tier = Set(AiActTier::Unassessed);
                 new.push((desired, entry_row));
                 continue;
@@ -737,6 +769,10 @@ impl Sync<'_> {
                 .and_then(|text| serde_json::from_str(text).ok())
                 .unwrap_or(Json::Null);
             let current = owned(&model.clone().into_active_model());
+            let supplier = |json: &Json| json.get("supplier").cloned().unwrap_or(Json::Null);
+            if supplier(&last) != supplier(&said) {
+                self.suppliers_changed.insert(record.external_id.clone());
+            }
             for column in OWNED {
                 let name = column.as_str();
                 // A field an older import did not keep was empty then.
@@ -878,6 +914,124 @@ impl Sync<'_> {
             }
         }
         self.report.risks_written += new.len();
+        bulk::insert(self.txn, new, self.author).await?;
+        Ok(())
+    }
+
+    /// Links each deployment whose supplier the register changed (or
+    /// named first) to the organization of that name, as SUPPLIER (the
+    /// organization created when none has that name), and unlinks
+    /// (archives) the supplier the register named before. A supplier the
+    /// register did not change is left as editors have it.
+    async fn suppliers(
+        &mut self,
+        records: &[Record],
+        ids: &HashMap<String, i64>,
+        source: i64,
+    ) -> anyhow::Result<()> {
+        use deployment_organization as link;
+        let changed: Vec<&Record> = records
+            .iter()
+            .filter(|r| self.suppliers_changed.contains(&r.external_id))
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let named: BTreeSet<&str> = changed
+            .iter()
+            .filter_map(|r| r.supplier.as_deref())
+            .collect();
+        let mut organizations: HashMap<String, i64> = HashMap::new();
+        for row in organization::Entity::find()
+            .filter(organization::Column::Name.is_in(named.iter().copied()))
+            .all(self.txn)
+            .await?
+        {
+            organizations.entry(row.name).or_insert(row.id);
+        }
+        let missing: Vec<&str> = named
+            .iter()
+            .copied()
+            .filter(|name| !organizations.contains_key(*name))
+            .collect();
+        if !missing.is_empty() {
+            let mut slugs: BTreeSet<String> = organization::Entity::find()
+                .select_only()
+                .column(organization::Column::Slug)
+                .into_tuple::<String>()
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .collect();
+            let rows = missing
+                .iter()
+                .map(|name| organization::ActiveModel {
+                    name: Set((*name).to_owned()),
+                    slug: Set(unique_slug(&mut slugs, name)),
+                    kind: Set(OrganizationKind::Vendor),
+                    source_id: Set(Some(source)),
+                    ..Default::default()
+                })
+                .collect();
+            for model in bulk::insert(self.txn, rows, self.author).await? {
+                self.report.suppliers_written += 1;
+                organizations.insert(model.name, model.id);
+            }
+        }
+        let deployments: Vec<i64> = changed
+            .iter()
+            .filter_map(|r| ids.get(&r.external_id).copied())
+            .collect();
+        let mut linked: HashMap<i64, Vec<link::Model>> = HashMap::new();
+        for chunk in deployments.chunks(500) {
+            for row in link::Entity::find()
+                .filter(link::Column::DeploymentId.is_in(chunk.to_vec()))
+                .filter(link::Column::Role.eq(OrganizationRole::Supplier))
+                .all(self.txn)
+                .await?
+            {
+                linked.entry(row.deployment_id).or_default().push(row);
+            }
+        }
+        let mut new = Vec::new();
+        for record in changed {
+            let Some(&deployment) = ids.get(&record.external_id) else {
+                continue;
+            };
+            let wanted = record.supplier.as_deref().map(|name| organizations[name]);
+            let rows = linked.remove(&deployment).unwrap_or_default();
+            if let Some(organization) = wanted
+                && !rows.iter().any(|row| row.organization_id == organization)
+            {
+                new.push(link::ActiveModel {
+                    deployment_id: Set(deployment),
+                    organization_id: Set(organization),
+                    role: Set(OrganizationRole::Supplier),
+                    source_id: Set(Some(source)),
+                    ..Default::default()
+                });
+            }
+            for row in rows {
+                let ours = row.source_id == Some(source);
+                let archive = if Some(row.organization_id) == wanted {
+                    false
+                } else if ours {
+                    true
+                } else {
+                    continue;
+                };
+                if archive == row.archived_at.is_some() {
+                    continue;
+                }
+                let desired = link::ActiveModel {
+                    archived_at: Set(archive.then_some(self.author.at)),
+                    ..Default::default()
+                };
+                bulk::upsert(self.txn, Some(row), desired, self.author).await?;
+                self.report.suppliers_written += 1;
+            }
+        }
+        self.report.suppliers_written += new.len();
         bulk::insert(self.txn, new, self.author).await?;
         Ok(())
     }

@@ -7,7 +7,8 @@
 //! One algorithm published in several languages is one deployment: its
 //! Dutch row when there is one (`NLD`), else its first. Its purpose, human
 //! oversight, objection procedure, legal basis, code address, months and
-//! risks (free text: registers give no category or severity) come with it.
+//! risks (free text: registers give no category or severity) come with it,
+//! and its supplier (`provider`) where the export names one.
 //! Not imported as facts: the pilot's `dpia` and `mprd` flags (set for
 //! every record, placeholders), and the DPIA and IAMA texts (no field of
 //! Vigie holds them).
@@ -143,6 +144,7 @@ fn current_record(row: &Json, id: String, position: usize) -> Entry {
         start_month: month(text(row, "begin_date")),
         end_month: month(text(row, "end_date")),
         risks: clean(text(row, "risks")),
+        supplier: clean(text(row, "provider")),
         ..Record::new(
             id,
             title,

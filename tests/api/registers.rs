@@ -210,6 +210,38 @@ on_both_backends! {
         assert_eq!(hit["source"]["attribution"],
             "Bron: Algoritmeregister van de Nederlandse overheid (algoritmes.overheid.nl), CC0");
 
+        // Search finds imported records by their words, accents or not,
+        // in Dutch and in English.
+        let english = uk_rows()[5][0].to_owned();
+        for (words, external_id) in [
+            ("notariele akten", "39267519"),
+            ("Notariële akten", "39267519"),
+            ("generative communications assist", english.as_str()),
+        ] {
+            let found = app.query(r#"query($q: String!) { search(query: $q, types: [DEPLOYMENT], first: 20) {
+                nodes { node { ... on Deployment { registerEntries { externalId } } } } } }"#, json!({ "q": words })).await;
+            assert!(found["search"]["nodes"].as_array().unwrap().iter()
+                .any(|n| n["node"]["registerEntries"][0]["externalId"] == external_id), "{words}: {found}");
+        }
+
+        // A list of imported deployments as CSV, one row each.
+        let query = r#"{ deployments(filter: { source: { document: { eq: "register fr-etalab" } } }, first: 100) {
+            nodes { title status territory { name } codeUrl } } }"#;
+        let request = axum::http::Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("accept", "text/csv")
+            .body(axum::body::Body::from(json!({ "query": query }).to_string()))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(app.router(), request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let mut reader = csv::Reader::from_reader(body.as_ref());
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["title", "status", "territory.name", "codeUrl"]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len() as i64, french_counts().by_status.values().sum::<i64>());
+        assert!(rows.iter().all(|row| &row[1] == "UNKNOWN"));
+
         // A Dutch municipality has its CBS code from MinBZK's list.
         let amsterdam = app.query(r#"{ territories(filter: { name: { eq: "Gemeente Amsterdam" } }) {
             nodes { kind country identifiers { scheme value } deployments { totalCount } } } }"#, json!({})).await;
@@ -646,5 +678,35 @@ on_both_backends! {
         // And the same export again writes nothing.
         let again = import("etl_sample_data.json").await;
         assert!(!again.wrote(), "{again:?}");
+
+        // A supplier the export names: the organization, created once,
+        // linked as SUPPLIER by the register; unlinked when the register
+        // no longer names it.
+        let with_provider = |provider: Json| {
+            let mut copy = current.clone();
+            for version in copy["algoritme_versions"].as_array_mut().unwrap() {
+                if version["lars"] == "16268148" {
+                    version["provider"] = provider.clone();
+                }
+            }
+            let input = Input::bytes("a copy".into(), copy.to_string().into_bytes());
+            let db = app.db.conn.clone();
+            async move { registers::import(&db, Format::NlAlgoritmeregisterRecords, input, &Options::default()).await.unwrap() }
+        };
+        const SUPPLIERS: &str = r#"{ deployments(filter: { source: { document: { eq: "register nl-algoritmeregister-records" } } }) {
+            nodes { registerEntries { externalId } organizations { nodes { role organization { name kind source { title } } } } } } }"#;
+        let supplied = with_provider(json!("Resono")).await;
+        assert_eq!((supplied.suppliers_written, supplied.updated), (2, 0), "{supplied:?}");
+        let read = app.query(SUPPLIERS, json!({})).await;
+        let druktebeeld = read["deployments"]["nodes"].as_array().unwrap().iter()
+            .find(|n| n["registerEntries"][0]["externalId"] == "16268148").unwrap().clone();
+        assert_eq!(druktebeeld["organizations"]["nodes"], json!([{ "role": "SUPPLIER",
+            "organization": { "name": "Resono", "kind": "VENDOR", "source": { "title": "Algoritmeregister, volledige registraties" } } }]));
+        assert!(!with_provider(json!("Resono")).await.wrote());
+        let dropped = with_provider(Json::Null).await;
+        assert_eq!(dropped.suppliers_written, 1, "{dropped:?}");
+        let read = app.query(SUPPLIERS, json!({})).await;
+        assert!(read["deployments"]["nodes"].as_array().unwrap().iter()
+            .all(|n| n["organizations"]["nodes"].as_array().unwrap().is_empty()), "{read}");
     }
 }
