@@ -15,6 +15,12 @@ const NULL: &str = "\"risk_category_id\" integer NULL";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite too: the table's rebuild is all done,
+    /// or not at all.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_all(
             manager,

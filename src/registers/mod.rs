@@ -216,6 +216,8 @@ pub struct Record {
     pub risks: Option<String>,
     /// The organization that supplies the system, by name.
     pub supplier: Option<String>,
+    /// Its place among the records read (1 for the first), set on sync.
+    pub position: usize,
 }
 
 impl Record {
@@ -247,6 +249,7 @@ impl Record {
             end_month: None,
             risks: None,
             supplier: None,
+            position: 0,
         }
     }
 }
@@ -569,9 +572,12 @@ pub async fn sync(
         suppliers_changed: BTreeSet::new(),
     };
     let mut records = Vec::new();
-    for entry in entries {
+    for (index, entry) in entries.into_iter().enumerate() {
         match entry {
-            Ok(record) => records.push(record),
+            Ok(record) => records.push(Record {
+                position: index + 1,
+                ..record
+            }),
             Err(skipped) => sync.report.skipped.push(skipped),
         }
     }
@@ -760,6 +766,11 @@ impl Sync<'_> {
                 continue;
             };
             let Some(model) = stored.get(&entry.deployment_id).cloned() else {
+                self.report.skipped.push(Skipped {
+                    id: Some(record.external_id.clone()),
+                    position: record.position,
+                    reason: "its deployment is no longer in the database".into(),
+                });
                 continue;
             };
             of_record.insert(record.external_id.clone(), model.id);
