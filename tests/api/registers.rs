@@ -710,3 +710,12 @@ on_both_backends! {
             .all(|n| n["organizations"]["nodes"].as_array().unwrap().is_empty()), "{read}");
     }
 }
+
+on_both_backends! {
+    async fn without_the_registers_the_headline_still_reaches_the_networks_concerns(backend: Backend) {
+        let app = TestApp::with_reference(backend).await;
+        let headline = app.query(vigie::server::HEADLINE_QUERY, json!({ "slug": vigie::server::HEADLINE_SLUG })).await;
+        assert_eq!(headline["territory"], Json::Null);
+        assert_eq!(headline["network"]["nodes"][0]["concerns"]["nodes"].as_array().unwrap().len(), 10);
+    }
+}
