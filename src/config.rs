@@ -313,6 +313,12 @@ pub struct ServeArgs {
     #[arg(long, env = "VIGIE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// Share the rate limits of every replica through this Redis server
+    /// (`redis://HOST:PORT/`), so that a client's limit holds once behind a
+    /// load balancer; while it does not answer, each replica counts alone.
+    #[arg(long, env = "VIGIE_REDIS_URL", value_name = "URL", value_parser = redis_url)]
+    pub redis_url: Option<String>,
+
     /// How long browsers and caches may keep a `GET /graphql` answer, in
     /// seconds.
     #[arg(long, env = "VIGIE_CACHE_MAX_AGE", default_value_t = 60)]
@@ -393,6 +399,10 @@ impl ServeArgs {
                 operations_per_ip: self.ws_operations_per_ip,
                 operations_per_minute: self.ws_operations_per_minute,
             },
+            shared_limits: self
+                .redis_url
+                .as_deref()
+                .and_then(|url| crate::server::limits::SharedLimits::open(url).ok()),
         }
     }
 }
@@ -412,6 +422,13 @@ impl ServeArgs {
         (self.query_time_limit_ms > 0)
             .then(|| std::time::Duration::from_millis(self.query_time_limit_ms))
     }
+}
+
+/// `--redis-url`, checked when the hub starts: a Redis address.
+fn redis_url(text: &str) -> Result<String, String> {
+    crate::server::limits::SharedLimits::open(text)
+        .map(|_| text.to_owned())
+        .map_err(|err| format!("{err:#}"))
 }
 
 #[cfg(test)]

@@ -3,15 +3,22 @@
 //! cannot dodge the address's limit). Over a limit, the hub answers 429
 //! RATE_LIMITED with `Retry-After`.
 //!
-//! The counts live in each replica's memory: behind a load balancer that
-//! spreads clients over N replicas, a client may make up to N times the
-//! limit. Set each replica's limit to the whole limit divided by N, or let
-//! the balancer keep clients on one replica.
+//! With `--redis-url`, the counts live in Redis, shared by every replica
+//! behind one address: a client's limit holds once, however many replicas
+//! answer it (GCRA, one atomic script per check, on Redis's clock). When
+//! Redis does not answer within [`SHARED_WAIT`], each replica counts alone
+//! in its own memory, says so in its log, `/metrics`
+//! (`vigie_rate_limits_shared` 0) and `/ready`, and goes back to Redis as
+//! soon as it answers. Without Redis, a client behind a load balancer that
+//! spreads it over N replicas may make up to N times the limit.
 
 use std::{
     net::{IpAddr, SocketAddr},
     num::NonZeroU32,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
     time::Duration,
 };
 
@@ -55,6 +62,143 @@ pub struct Limiter {
     settings: RateLimits,
     by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     by_key: Option<DefaultKeyedRateLimiter<String>>,
+    shared: Option<Shared>,
+}
+
+/// Where the limits are shared: a Redis server, and the prefix of the
+/// hub's keys there.
+#[derive(Debug, Clone)]
+pub struct SharedLimits {
+    pub client: redis::Client,
+    pub prefix: String,
+}
+
+impl SharedLimits {
+    /// The limits shared through the Redis server at `url`; an error when
+    /// `url` is not a Redis address.
+    pub fn open(url: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)
+            .map_err(|err| anyhow::anyhow!("--redis-url is not a Redis address: {err}"))?;
+        Ok(SharedLimits {
+            client,
+            prefix: "vigie:limit:".into(),
+        })
+    }
+}
+
+/// Longest a check waits for Redis before counting in memory.
+pub const SHARED_WAIT: Duration = Duration::from_millis(250);
+
+/// One GCRA check, atomic in Redis: `KEYS[1]` holds the theoretical
+/// arrival time (ms); `ARGV[1]` is the interval between requests (ms),
+/// `ARGV[2]` the burst's tolerance (ms). Returns 0 when allowed, else the
+/// milliseconds to wait.
+const GCRA: &str = r"
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tolerance then
+  return tat - now - tolerance
+end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+return 0
+";
+
+/// Where the counts are: 0 in Redis, 1 in memory because Redis does not
+/// answer.
+const SHARED_UP: u8 = 0;
+const SHARED_DOWN: u8 = 1;
+
+struct Shared {
+    settings: SharedLimits,
+    connection: tokio::sync::Mutex<Option<redis::aio::ConnectionManager>>,
+    script: redis::Script,
+    state: AtomicU8,
+}
+
+impl Shared {
+    fn new(settings: SharedLimits) -> Self {
+        Shared {
+            settings,
+            connection: tokio::sync::Mutex::new(None),
+            script: redis::Script::new(GCRA),
+            state: AtomicU8::new(SHARED_UP),
+        }
+    }
+
+    /// `Some(Err(wait))` when `key` is over `per_minute`; `None` when Redis
+    /// does not answer in time.
+    async fn check(&self, key: &str, per_minute: NonZeroU32) -> Option<Result<(), Duration>> {
+        let interval = 60_000 / u64::from(per_minute.get()).max(1);
+        let tolerance = interval * u64::from(per_minute.get() - 1);
+        let asked = tokio::time::timeout(SHARED_WAIT, async {
+            let mut connection = self.connection().await?;
+            self.script
+                .key(format!("{}{key}", self.settings.prefix))
+                .arg(interval.max(1))
+                .arg(tolerance)
+                .invoke_async::<u64>(&mut connection)
+                .await
+        })
+        .await;
+        let answer = match asked {
+            Ok(Ok(wait)) => Some(if wait == 0 {
+                Ok(())
+            } else {
+                Err(Duration::from_millis(wait))
+            }),
+            Ok(Err(err)) => {
+                self.down(&err.to_string());
+                None
+            }
+            Err(_) => {
+                self.down("no answer in time");
+                None
+            }
+        };
+        if answer.is_some() && self.state.swap(SHARED_UP, Ordering::Relaxed) == SHARED_DOWN {
+            tracing::info!("rate limits shared through Redis again");
+        }
+        answer
+    }
+
+    async fn connection(&self) -> redis::RedisResult<redis::aio::ConnectionManager> {
+        let mut kept = self.connection.lock().await;
+        if let Some(connection) = kept.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = redis::aio::ConnectionManager::new(self.settings.client.clone()).await?;
+        *kept = Some(connection.clone());
+        Ok(connection)
+    }
+
+    fn down(&self, why: &str) {
+        if self.state.swap(SHARED_DOWN, Ordering::Relaxed) == SHARED_UP {
+            tracing::warn!(
+                why,
+                "Redis does not answer: each replica counts rate limits alone until it does"
+            );
+        }
+    }
+
+    fn up(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == SHARED_UP
+    }
+}
+
+/// Where the rate limits are counted, as `/ready` and `/metrics` say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// In Redis, shared by every replica.
+    Shared,
+    /// In each replica's memory: Redis is configured but does not answer.
+    Degraded,
+    /// In each replica's memory: no Redis is configured.
+    PerReplica,
 }
 
 /// A limit of `per_minute` for each key; `None` for 0 (no limit).
@@ -79,29 +223,49 @@ pub(crate) fn check_key<K: std::hash::Hash + Eq + Clone>(
 }
 
 impl Limiter {
-    pub fn new(settings: RateLimits) -> Self {
+    pub fn new(settings: RateLimits, shared: Option<SharedLimits>) -> Self {
         Limiter {
             settings,
             by_ip: keyed(settings.per_ip),
             by_key: keyed(settings.per_key),
+            shared: shared.map(Shared::new),
+        }
+    }
+
+    /// Where the limits are counted now.
+    pub fn counting(&self) -> Counting {
+        match &self.shared {
+            Some(shared) if shared.up() => Counting::Shared,
+            Some(_) => Counting::Degraded,
+            None => Counting::PerReplica,
         }
     }
 
     /// `Err(wait)` when the client must wait before its next request.
-    fn check(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Result<(), Duration> {
-        let key = headers
+    async fn check(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Result<(), Duration> {
+        let key: Option<String> = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .filter(|k| !k.is_empty());
-        let by_ip = self.check_ip(self.client_ip(headers, peer));
-        let by_key = key.and_then(|key| {
-            self.by_key.as_ref().map(|limiter| {
-                // The key's prefix names it; the rest is its secret.
-                check_key(limiter, &key.chars().take(24).collect())
+            .filter(|k| !k.is_empty())
+            // The key's prefix names it; the rest is its secret.
+            .map(|key| key.chars().take(24).collect());
+        let ip = self.client_ip(headers, peer);
+        let by_ip = self
+            .counted(self.settings.per_ip, &format!("ip:{ip}"), || {
+                self.check_ip(ip)
             })
-        });
+            .await;
+        let by_key = match (&key, &self.by_key) {
+            (Some(key), Some(limiter)) => Some(
+                self.counted(self.settings.per_key, &format!("key:{key}"), || {
+                    check_key(limiter, key)
+                })
+                .await,
+            ),
+            _ => None,
+        };
         let waits = [Some(by_ip), by_key]
             .into_iter()
             .flatten()
@@ -110,6 +274,22 @@ impl Limiter {
             Some(wait) => Err(wait),
             None => Ok(()),
         }
+    }
+
+    /// A check of `per_minute` for `key`: in Redis when the limits are
+    /// shared and it answers, else by `local`.
+    async fn counted(
+        &self,
+        per_minute: u32,
+        key: &str,
+        local: impl FnOnce() -> Result<(), Duration>,
+    ) -> Result<(), Duration> {
+        if let (Some(shared), Some(per_minute)) = (&self.shared, NonZeroU32::new(per_minute))
+            && let Some(answer) = shared.check(key, per_minute).await
+        {
+            return answer;
+        }
+        local()
     }
 
     /// `Err(wait)` when the address must wait before its next request.
@@ -146,7 +326,7 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    if let Err(wait) = state.limiter.check(request.headers(), peer) {
+    if let Err(wait) = state.limiter.check(request.headers(), peer).await {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let mut response = http_error(
             StatusCode::TOO_MANY_REQUESTS,

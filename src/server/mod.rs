@@ -91,6 +91,9 @@ pub struct HttpSettings {
     pub answer_cache_bytes: usize,
     /// What an address may hold open over WebSocket.
     pub socket_limits: socket::SocketLimits,
+    /// Where rate limits are shared by every replica; none: each counts
+    /// alone.
+    pub shared_limits: Option<limits::SharedLimits>,
 }
 
 impl Default for HttpSettings {
@@ -105,6 +108,7 @@ impl Default for HttpSettings {
             persisted: persisted::Registration::default(),
             answer_cache_bytes: answers::budget_of_mib(answers::DEFAULT_MIB),
             socket_limits: socket::SocketLimits::default(),
+            shared_limits: None,
         }
     }
 }
@@ -126,7 +130,7 @@ impl AppState {
         AppState {
             api,
             metrics: ops::Metrics::new(settings.db_max_connections),
-            limiter: limits::Limiter::new(settings.rate_limits),
+            limiter: limits::Limiter::new(settings.rate_limits, settings.shared_limits.clone()),
             answers: answers::Answers::new(settings.answer_cache_bytes),
             sockets: socket::Sockets::default(),
             registrations: limits::keyed(settings.persisted.per_minute),

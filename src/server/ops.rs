@@ -58,6 +58,7 @@ pub struct Metrics {
     pool_idle: Gauge,
     answers: Family<AnswerLabel, Counter>,
     kept_bytes: Gauge,
+    limits_shared: Gauge,
     names: Mutex<HashSet<String>>,
 }
 
@@ -114,6 +115,12 @@ impl Metrics {
             "Bytes the kept answers take",
             kept_bytes.clone(),
         );
+        let limits_shared = Gauge::default();
+        registry.register(
+            "rate_limits_shared",
+            "1 while rate limits are shared by the replicas through Redis; 0 while this replica counts alone (no Redis configured, or Redis not answering)",
+            limits_shared.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -122,6 +129,7 @@ impl Metrics {
             pool_idle,
             answers,
             kept_bytes,
+            limits_shared,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -166,11 +174,18 @@ impl Metrics {
         self.answers.get_or_create(&AnswerLabel { from }).inc();
     }
 
-    /// The metrics in the Prometheus text format, with the pool's state and
-    /// the bytes of the kept answers now.
-    pub fn render(&self, db: &DatabaseConnection, kept_bytes: usize) -> String {
+    /// The metrics in the Prometheus text format, with the pool's state,
+    /// the bytes of the kept answers and where rate limits are counted now.
+    pub fn render(
+        &self,
+        db: &DatabaseConnection,
+        kept_bytes: usize,
+        counting: super::limits::Counting,
+    ) -> String {
         self.kept_bytes
             .set(i64::try_from(kept_bytes).unwrap_or(i64::MAX));
+        self.limits_shared
+            .set(i64::from(counting == super::limits::Counting::Shared));
         let (size, idle) = match db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();
@@ -192,9 +207,11 @@ impl Metrics {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let body = state
-        .metrics
-        .render(state.api.db(), state.answers.usage().1);
+    let body = state.metrics.render(
+        state.api.db(),
+        state.answers.usage().1,
+        state.limiter.counting(),
+    );
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -212,11 +229,26 @@ pub async fn health() -> Response {
 /// connection and an answer in that time is not ready to serve.
 pub const READY_WAIT: Duration = Duration::from_secs(2);
 
-/// Ready to serve: the database answers within [`READY_WAIT`].
+/// Ready to serve: the database answers within [`READY_WAIT`]. The answer
+/// also says where rate limits are counted: `shared` (Redis), or
+/// `per-replica` — and `degraded` when Redis is configured but does not
+/// answer, which does not stop the hub from serving.
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let ping = tokio::time::timeout(READY_WAIT, state.api.db().ping()).await;
+    let limits = match state.limiter.counting() {
+        super::limits::Counting::Shared => json!({ "rateLimits": "shared" }),
+        super::limits::Counting::Degraded => json!({ "rateLimits": "per-replica",
+            "degraded": ["rate limits: Redis does not answer, each replica counts alone"] }),
+        super::limits::Counting::PerReplica => json!({ "rateLimits": "per-replica" }),
+    };
     match ping {
-        Ok(Ok(())) => (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response(),
+        Ok(Ok(())) => {
+            let mut body = json!({ "status": "ready" });
+            if let (Some(body), Some(limits)) = (body.as_object_mut(), limits.as_object()) {
+                body.extend(limits.clone());
+            }
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "not ready: the database does not answer");
             unavailable()

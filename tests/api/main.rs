@@ -30,6 +30,7 @@ mod relations;
 mod roles;
 mod schema;
 mod search;
+mod shared_limits;
 mod snapshots;
 mod synthetic;
 mod time_limit;

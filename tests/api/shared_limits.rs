@@ -1,0 +1,166 @@
+//! Rate limits shared by replicas through Redis: a client's limit holds
+//! once across two replicas; with Redis stopped, each replica counts alone
+//! and says so (`/ready`, `/metrics`), and serves on; with Redis back, the
+//! limits are shared again without a restart. Each test runs its own
+//! Redis server (`redis-server`, on a free port, keeping nothing on disk).
+
+use std::process::{Child, Command, Stdio};
+
+use axum::{Router, body::Body, http::Request};
+use serde_json::Value as Json;
+use tower::ServiceExt;
+use vigie::server::{self, AppState, limits::SharedLimits};
+
+use crate::helpers::{Backend, TestApp, free_port, http_settings};
+
+/// A Redis server of the test's own, stopped when dropped.
+struct Redis {
+    port: u16,
+    child: Child,
+}
+
+impl Redis {
+    fn start(port: u16) -> Redis {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Redis { port, child }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A replica of the hub on `app`'s database, limiting each address to
+/// `per_ip` requests a minute, shared through the Redis at `url`.
+fn replica(app: &TestApp, url: &str, per_ip: u32) -> Router {
+    let mut settings = http_settings();
+    settings.rate_limits.per_ip = per_ip;
+    settings.shared_limits = Some(SharedLimits::open(url).unwrap());
+    server::app(AppState::new(app.api.clone(), settings))
+}
+
+async fn status(router: &Router) -> u16 {
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"query":"{ __typename }"}"#))
+        .unwrap();
+    router
+        .clone()
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn get(router: &Router, path: &str) -> String {
+    let response = router
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+async fn ready(router: &Router) -> Json {
+    serde_json::from_str(&get(router, "/ready").await).unwrap()
+}
+
+#[tokio::test]
+async fn a_limit_holds_once_across_replicas_and_each_counts_alone_while_redis_is_down() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let mut redis = Redis::start(free_port());
+    let (one, two) = (
+        replica(&app, &redis.url(), 4),
+        replica(&app, &redis.url(), 4),
+    );
+
+    // Four requests spread over two replicas use the whole limit.
+    for router in [&one, &two, &one, &two] {
+        assert_eq!(status(router).await, 200);
+    }
+    assert_eq!(status(&one).await, 429);
+    assert_eq!(status(&two).await, 429);
+    assert_eq!(ready(&one).await["rateLimits"], "shared");
+    assert!(
+        get(&one, "/metrics")
+            .await
+            .contains("vigie_rate_limits_shared 1")
+    );
+
+    // Redis stopped: each replica counts alone, from zero, and says so.
+    redis.stop();
+    for router in [&one, &two] {
+        for _ in 0..4 {
+            assert_eq!(status(router).await, 200);
+        }
+        assert_eq!(status(router).await, 429);
+        let ready = ready(router).await;
+        assert_eq!(ready["status"], "ready");
+        assert_eq!(ready["rateLimits"], "per-replica");
+        assert!(
+            ready["degraded"][0].as_str().unwrap().contains("Redis"),
+            "{ready}"
+        );
+        assert!(
+            get(router, "/metrics")
+                .await
+                .contains("vigie_rate_limits_shared 0")
+        );
+    }
+
+    // Redis back (empty): shared again, without restarting the replicas.
+    let _redis = Redis::start(redis.port);
+    let mut shared = false;
+    for _ in 0..40 {
+        if status(&one).await == 200 && ready(&one).await["rateLimits"] == "shared" {
+            shared = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(shared, "the replica did not go back to Redis");
+}
+
+#[test]
+fn a_redis_url_that_is_not_one_is_refused_at_start_up() {
+    let output = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["serve", "--redis-url", "http://example.org/"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("--redis-url"), "{text}");
+}
