@@ -8,8 +8,9 @@
 //! answer it (GCRA, one atomic script per check, on Redis's clock). When
 //! Redis does not answer within [`SHARED_WAIT`], each replica counts alone
 //! in its own memory, says so in its log, `/metrics`
-//! (`vigie_rate_limits_shared` 0) and `/ready`, and goes back to Redis as
-//! soon as it answers. Without Redis, a client behind a load balancer that
+//! (`vigie_rate_limits_shared` 0) and `/ready`, asks Redis again once every
+//! [`RETRY_AFTER`] (other requests do not wait for it), and goes back to
+//! Redis as soon as it answers. Without Redis, a client behind a load balancer that
 //! spreads it over N replicas may make up to N times the limit.
 
 use std::{
@@ -17,7 +18,7 @@ use std::{
     num::NonZeroU32,
     sync::{
         Arc,
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU8, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -89,6 +90,10 @@ impl SharedLimits {
 /// Longest a check waits for Redis before counting in memory.
 pub const SHARED_WAIT: Duration = Duration::from_millis(250);
 
+/// How often a replica asks Redis again while it does not answer; between
+/// tries, requests are counted in memory at once.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// One GCRA check, atomic in Redis: `KEYS[1]` holds the theoretical
 /// arrival time (ms); `ARGV[1]` is the interval between requests (ms),
 /// `ARGV[2]` the burst's tolerance (ms). Returns 0 when allowed, else the
@@ -118,6 +123,9 @@ struct Shared {
     connection: tokio::sync::Mutex<Option<redis::aio::ConnectionManager>>,
     script: redis::Script,
     state: AtomicU8,
+    /// When Redis was last found down or asked again, in ms since `started`.
+    last_try: AtomicU64,
+    started: std::time::Instant,
 }
 
 impl Shared {
@@ -127,12 +135,18 @@ impl Shared {
             connection: tokio::sync::Mutex::new(None),
             script: redis::Script::new(GCRA),
             state: AtomicU8::new(SHARED_UP),
+            last_try: AtomicU64::new(0),
+            started: std::time::Instant::now(),
         }
     }
 
     /// `Some(Err(wait))` when `key` is over `per_minute`; `None` when Redis
-    /// does not answer in time.
+    /// does not answer in time, or did not a moment ago (it is asked again
+    /// once every [`RETRY_AFTER`], so that requests do not each wait for it).
     async fn check(&self, key: &str, per_minute: NonZeroU32) -> Option<Result<(), Duration>> {
+        if !self.up() && !self.retry_due() {
+            return None;
+        }
         let interval = 60_000 / u64::from(per_minute.get()).max(1);
         let tolerance = interval * u64::from(per_minute.get() - 1);
         let asked = tokio::time::timeout(SHARED_WAIT, async {
@@ -176,7 +190,20 @@ impl Shared {
         Ok(connection)
     }
 
+    /// Whether Redis, down, may be asked again: once per [`RETRY_AFTER`].
+    fn retry_due(&self) -> bool {
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.last_try.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= RETRY_AFTER.as_millis() as u64
+            && self
+                .last_try
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
     fn down(&self, why: &str) {
+        self.last_try
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
         if self.state.swap(SHARED_DOWN, Ordering::Relaxed) == SHARED_UP {
             tracing::warn!(
                 why,

@@ -201,7 +201,10 @@ async fn metrics_count_requests_by_operation_and_outcome() {
     let (status, _, body) = send(&hub, get("/ready")).await;
     assert_eq!(
         (status, body.as_str()),
-        (StatusCode::OK, r#"{"status":"ready","rateLimits":"per-replica"}"#)
+        (
+            StatusCode::OK,
+            r#"{"status":"ready","rateLimits":"per-replica"}"#
+        )
     );
     assert!(metrics.contains("vigie_rate_limits_shared 0"), "{metrics}");
 }
