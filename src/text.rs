@@ -15,6 +15,19 @@ pub fn slug(text: &str) -> String {
     slug.trim_end_matches('-').to_owned()
 }
 
+/// A slug for `name` that `taken` does not hold yet (`-2`, `-3`… after
+/// it when it does), then taken.
+pub fn unique_slug(taken: &mut std::collections::BTreeSet<String>, name: &str) -> String {
+    let base = slug(name);
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{base}-{n}");
+    }
+    candidate
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

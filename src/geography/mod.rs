@@ -45,7 +45,7 @@ use crate::{
         Author,
         bulk::{self, Outcome},
     },
-    text::slug,
+    text::unique_slug,
 };
 
 /// Who writes, as the audit trail names it.
@@ -265,14 +265,10 @@ impl Import<'_> {
                 };
                 // A collectivité d'outre-mer is both a département and a
                 // commune of the same name and code: the second is `-2`.
-                let base = slug(&format!("{name} {}", key.code()));
-                let mut candidate = base.clone();
-                let mut n = 1;
-                while !self.slugs.insert(candidate.clone()) {
-                    n += 1;
-                    candidate = format!("{base}-{n}");
-                }
-                desired.slug = Set(candidate);
+                desired.slug = Set(unique_slug(
+                    &mut self.slugs,
+                    &format!("{name} {}", key.code()),
+                ));
                 new.push((key, desired));
                 continue;
             };

@@ -11,7 +11,7 @@ use entity::register_fetch;
 use reqwest::{StatusCode, header};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
-use super::{Format, Input, MAX_BYTES};
+use super::{Format, Input, MAX_BYTES, source::too_large};
 
 /// The longest a fetch may take, answer included.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -70,10 +70,7 @@ pub async fn fetch<C: ConnectionTrait>(
         .content_length()
         .is_some_and(|length| length > MAX_BYTES)
     {
-        bail!(
-            "{url} is larger than {} MiB, the most a register may hold",
-            MAX_BYTES >> 20
-        );
+        return Err(too_large(url));
     }
     let header = |name: header::HeaderName| {
         response
@@ -95,10 +92,7 @@ pub async fn fetch<C: ConnectionTrait>(
     {
         bytes.extend_from_slice(&chunk);
         if bytes.len() as u64 > MAX_BYTES {
-            bail!(
-                "{url} is larger than {} MiB, the most a register may hold",
-                MAX_BYTES >> 20
-            );
+            return Err(too_large(url));
         }
     }
     let mut input = Input::bytes(url.to_owned(), bytes);

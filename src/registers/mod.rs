@@ -39,7 +39,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IdenStatic,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, QueryFilter, QuerySelect, Select,
 };
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -61,7 +61,7 @@ use crate::{
         bulk::{self, Outcome},
         provenance::SourceFile,
     },
-    text::slug,
+    text::unique_slug,
 };
 
 /// The formats `vigie import-register` reads: one per register.
@@ -287,6 +287,20 @@ fn clean(text: Option<&str>) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+/// The text of `row`'s `field`, when it is text.
+fn text<'a>(row: &'a Json, field: &str) -> Option<&'a str> {
+    row.get(field).and_then(Json::as_str)
+}
+
+/// An id as a JSON record gives it: text (cleaned) or a number.
+fn id_of(row: &Json, field: &str) -> Option<String> {
+    match row.get(field) {
+        Some(Json::String(id)) => clean(Some(id)),
+        Some(Json::Number(id)) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
 /// A date `YYYY-MM-DD` at the start of `text` (a timestamp's day).
 fn day(text: Option<&str>) -> Option<NaiveDate> {
     let text = text?.trim();
@@ -463,19 +477,6 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Vec<Report>
     Ok(reports)
 }
 
-/// A slug for `name` that none of `taken` has (`-2`, `-3`… after it),
-/// then taken.
-fn unique_slug(taken: &mut BTreeSet<String>, name: &str) -> String {
-    let base = slug(name);
-    let mut candidate = base.clone();
-    let mut n = 1;
-    while !taken.insert(candidate.clone()) {
-        n += 1;
-        candidate = format!("{base}-{n}");
-    }
-    candidate
-}
-
 /// The fields of a deployment the register owns, as the register gives
 /// them: what an entry keeps of its last import.
 const OWNED: [deployment::Column; 13] = [
@@ -613,6 +614,42 @@ struct Sync<'a> {
 }
 
 impl Sync<'_> {
+    /// The rows `select` finds whose `column` is one of `ids`, asked a few
+    /// hundred ids at a time (within what a statement may bind).
+    async fn among<E: EntityTrait>(
+        &self,
+        select: Select<E>,
+        column: E::Column,
+        ids: &[i64],
+    ) -> Result<Vec<E::Model>, sea_orm::DbErr> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            rows.extend(
+                select
+                    .clone()
+                    .filter(column.is_in(chunk.iter().copied()))
+                    .all(self.txn)
+                    .await?,
+            );
+        }
+        Ok(rows)
+    }
+
+    /// The slugs a table's records have taken (`column`, its slug column).
+    async fn slugs<E: EntityTrait>(
+        &self,
+        column: E::Column,
+    ) -> Result<BTreeSet<String>, sea_orm::DbErr> {
+        Ok(E::find()
+            .select_only()
+            .column(column)
+            .into_tuple::<String>()
+            .all(self.txn)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     /// The register's source record, as its `source.json` has it.
     async fn source(&mut self, file: &SourceFile) -> anyhow::Result<i64> {
         let existing = file.find().one(self.txn).await?;
@@ -660,14 +697,9 @@ impl Sync<'_> {
             }
         }
         if !new.is_empty() {
-            let mut slugs: BTreeSet<String> = territory::Entity::find()
-                .select_only()
-                .column(territory::Column::Slug)
-                .into_tuple::<String>()
-                .all(self.txn)
-                .await?
-                .into_iter()
-                .collect();
+            let mut slugs = self
+                .slugs::<territory::Entity>(territory::Column::Slug)
+                .await?;
             let rows = new
                 .iter()
                 .map(|(_, body)| territory::ActiveModel {
@@ -727,17 +759,13 @@ impl Sync<'_> {
             .into_iter()
             .map(|row| (row.external_id.clone(), row))
             .collect();
-        let mut stored: HashMap<i64, deployment::Model> = HashMap::new();
         let ids: Vec<i64> = entries.values().map(|row| row.deployment_id).collect();
-        for chunk in ids.chunks(500) {
-            for row in deployment::Entity::find()
-                .filter(deployment::Column::Id.is_in(chunk.to_vec()))
-                .all(self.txn)
-                .await?
-            {
-                stored.insert(row.id, row);
-            }
-        }
+        let stored: HashMap<i64, deployment::Model> = self
+            .among(deployment::Entity::find(), deployment::Column::Id, &ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
         let today = self.author.at.date_naive();
         let mut new = Vec::new();
         for (done, record) in records.iter().enumerate() {
@@ -877,18 +905,19 @@ impl Sync<'_> {
         source: i64,
     ) -> anyhow::Result<()> {
         let deployments: Vec<i64> = ids.values().copied().collect();
-        let mut stated: HashMap<i64, deployment_risk::Model> = HashMap::new();
-        for chunk in deployments.chunks(500) {
-            for row in deployment_risk::Entity::find()
-                .filter(deployment_risk::Column::DeploymentId.is_in(chunk.to_vec()))
-                .filter(deployment_risk::Column::RiskCategoryId.is_null())
-                .filter(deployment_risk::Column::SourceId.eq(source))
-                .all(self.txn)
-                .await?
-            {
-                stated.insert(row.deployment_id, row);
-            }
-        }
+        let stated_risks = deployment_risk::Entity::find()
+            .filter(deployment_risk::Column::RiskCategoryId.is_null())
+            .filter(deployment_risk::Column::SourceId.eq(source));
+        let mut stated: HashMap<i64, deployment_risk::Model> = self
+            .among(
+                stated_risks,
+                deployment_risk::Column::DeploymentId,
+                &deployments,
+            )
+            .await?
+            .into_iter()
+            .map(|row| (row.deployment_id, row))
+            .collect();
         let mut new = Vec::new();
         for record in records {
             let Some(&deployment) = ids.get(&record.external_id) else {
@@ -966,14 +995,9 @@ impl Sync<'_> {
             .filter(|name| !organizations.contains_key(*name))
             .collect();
         if !missing.is_empty() {
-            let mut slugs: BTreeSet<String> = organization::Entity::find()
-                .select_only()
-                .column(organization::Column::Slug)
-                .into_tuple::<String>()
-                .all(self.txn)
-                .await?
-                .into_iter()
-                .collect();
+            let mut slugs = self
+                .slugs::<organization::Entity>(organization::Column::Slug)
+                .await?;
             let rows = missing
                 .iter()
                 .map(|name| organization::ActiveModel {
@@ -994,15 +1018,13 @@ impl Sync<'_> {
             .filter_map(|r| ids.get(&r.external_id).copied())
             .collect();
         let mut linked: HashMap<i64, Vec<link::Model>> = HashMap::new();
-        for chunk in deployments.chunks(500) {
-            for row in link::Entity::find()
-                .filter(link::Column::DeploymentId.is_in(chunk.to_vec()))
-                .filter(link::Column::Role.eq(OrganizationRole::Supplier))
-                .all(self.txn)
-                .await?
-            {
-                linked.entry(row.deployment_id).or_default().push(row);
-            }
+        let suppliers =
+            link::Entity::find().filter(link::Column::Role.eq(OrganizationRole::Supplier));
+        for row in self
+            .among(suppliers, link::Column::DeploymentId, &deployments)
+            .await?
+        {
+            linked.entry(row.deployment_id).or_default().push(row);
         }
         let mut new = Vec::new();
         for record in changed {

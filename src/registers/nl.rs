@@ -16,7 +16,7 @@ use std::{collections::HashMap, sync::LazyLock};
 use entity::enums::{DeploymentStatus, TerritoryKind};
 use serde_json::Value as Json;
 
-use super::{Body, Entry, Record, Skipped, clean, day};
+use super::{Body, Entry, Record, Skipped, clean, day, id_of, text};
 
 /// The scheme of the register's own names for organisations.
 pub const ORGANISATION: &str = "nl-algoritmeregister:organisatie";
@@ -122,16 +122,8 @@ pub fn body(name: &str) -> Body {
     }
 }
 
-fn text<'a>(row: &'a Json, field: &str) -> Option<&'a str> {
-    row.get(field).and_then(Json::as_str)
-}
-
 fn record(row: &Json, position: usize) -> Entry {
-    let id = match row.get("id") {
-        Some(Json::String(id)) => clean(Some(id)),
-        Some(Json::Number(id)) => Some(id.to_string()),
-        _ => None,
-    };
+    let id = id_of(row, "id");
     let skip = |reason: String| Skipped {
         id: id.clone(),
         position,

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use entity::enums::DeploymentStatus;
 use serde_json::Value as Json;
 
-use super::{Entry, Record, Skipped, clean, day, nl};
+use super::{Entry, Record, Skipped, clean, day, id_of, nl, text};
 
 /// The register of the current export's records.
 pub const REGISTER: &str = "nl-algoritmeregister-records";
@@ -49,10 +49,6 @@ pub fn parse(text: &str) -> anyhow::Result<(&'static str, Vec<Entry>)> {
         "not full Dutch register records: neither the current export (`algoritme_versions`) \
          nor a list of the 2022 pilot's records (`algemene_informatie`…)"
     )
-}
-
-fn text<'a>(row: &'a Json, field: &str) -> Option<&'a str> {
-    row.get(field).and_then(Json::as_str)
 }
 
 /// A stage as the records write it; `UNKNOWN` when they give none.
@@ -88,16 +84,11 @@ fn language(code: Option<&str>) -> &'static str {
 
 /// The current export: one record per LARS number, its Dutch row first.
 fn current(rows: &[Json]) -> Vec<Entry> {
-    let lars = |row: &Json| match row.get("lars") {
-        Some(Json::String(id)) => clean(Some(id)),
-        Some(Json::Number(id)) => Some(id.to_string()),
-        _ => None,
-    };
     let mut chosen: Vec<(usize, String)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
     let mut entries = Vec::new();
     for (index, row) in rows.iter().enumerate() {
-        let Some(id) = lars(row) else {
+        let Some(id) = id_of(row, "lars") else {
             entries.push(Err(Skipped {
                 id: None,
                 position: index + 1,

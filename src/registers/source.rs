@@ -3,7 +3,7 @@
 
 use std::{io::Read, path::Path};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use chrono::NaiveDate;
 
 /// The largest register an import reads, compressed or not: the largest
@@ -66,10 +66,15 @@ pub fn bounded(reader: impl Read, name: &str) -> anyhow::Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {name}"))?;
     if bytes.len() as u64 > MAX_BYTES {
-        bail!(
-            "{name} is larger than {} MiB, the most a register may hold",
-            MAX_BYTES >> 20
-        );
+        return Err(too_large(name));
     }
     Ok(bytes)
+}
+
+/// The error of a register larger than [`MAX_BYTES`].
+pub fn too_large(name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{name} is larger than {} MiB, the most a register may hold",
+        MAX_BYTES >> 20
+    )
 }

@@ -120,7 +120,7 @@ const SHARED_DOWN: u8 = 1;
 
 struct Shared {
     settings: SharedLimits,
-    connection: tokio::sync::Mutex<Option<redis::aio::ConnectionManager>>,
+    connection: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
     script: redis::Script,
     state: AtomicU8,
     /// When Redis was last found down or asked again, in ms since `started`.
@@ -132,7 +132,7 @@ impl Shared {
     fn new(settings: SharedLimits) -> Self {
         Shared {
             settings,
-            connection: tokio::sync::Mutex::new(None),
+            connection: tokio::sync::OnceCell::new(),
             script: redis::Script::new(GCRA),
             state: AtomicU8::new(SHARED_UP),
             last_try: AtomicU64::new(0),
@@ -180,14 +180,13 @@ impl Shared {
         answer
     }
 
+    /// The connection to Redis, made on first use (and tried again on the
+    /// next use when it cannot be made); it reconnects on its own after.
     async fn connection(&self) -> redis::RedisResult<redis::aio::ConnectionManager> {
-        let mut kept = self.connection.lock().await;
-        if let Some(connection) = kept.as_ref() {
-            return Ok(connection.clone());
-        }
-        let connection = redis::aio::ConnectionManager::new(self.settings.client.clone()).await?;
-        *kept = Some(connection.clone());
-        Ok(connection)
+        self.connection
+            .get_or_try_init(|| redis::aio::ConnectionManager::new(self.settings.client.clone()))
+            .await
+            .cloned()
     }
 
     /// Whether Redis, down, may be asked again: once per [`RETRY_AFTER`].

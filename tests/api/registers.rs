@@ -132,19 +132,6 @@ async fn served_counts(app: &TestApp, country: &str) -> Counts {
     }
 }
 
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
-    let backend = app.db.conn.get_database_backend();
-    let row = app
-        .db
-        .conn
-        .query_one_raw(sea_orm::Statement::from_string(backend, sql))
-        .await
-        .unwrap_or_else(|err| panic!("{sql}: {err}"))
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 on_both_backends! {
     async fn the_bundled_registers_are_imported_whole_with_their_sources(backend: Backend) {
         let app = TestApp::with_reference(backend).await;
@@ -180,12 +167,12 @@ on_both_backends! {
         // Every imported record names a source with its licence and
         // attribution, that of its register.
         let total: usize = reports.iter().map(|r| r.records).sum();
-        let sourced = scalar(&app, "SELECT COUNT(*) AS n FROM deployment d \
+        let sourced = app.count_rows("deployment d \
             JOIN deployment_register_entry e ON e.deployment_id = d.id \
             JOIN source s ON s.id = d.source_id \
             WHERE s.attribution IS NOT NULL AND s.licence IS NOT NULL AND s.document = 'register ' || e.register").await;
         assert_eq!(sourced as usize, total);
-        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment WHERE source_id IS NULL").await, 0);
+        assert_eq!(app.count_rows("deployment WHERE source_id IS NULL").await, 0);
 
         // One Dutch record through the API, as a reader sees it.
         let listing: Json = serde_json::from_slice(&data("nl-algoritmeregister/algoritmes.json.gz")).unwrap();
@@ -326,7 +313,8 @@ async fn actions_since(app: &TestApp, after: i64) -> BTreeMap<String, i64> {
 }
 
 async fn last_event(app: &TestApp) -> i64 {
-    scalar(app, "SELECT COALESCE(MAX(id), 0) AS n FROM audit_event").await
+    app.ids("SELECT COALESCE(MAX(id), 0) AS id FROM audit_event")
+        .await[0]
 }
 
 on_both_backends! {
@@ -381,8 +369,8 @@ on_both_backends! {
 
         // Archived, never deleted; the entry says when the register
         // dropped it.
-        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment WHERE archived_at IS NOT NULL").await, 3);
-        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment_register_entry WHERE withdrawn_on IS NOT NULL").await, 3);
+        assert_eq!(app.count_rows("deployment WHERE archived_at IS NOT NULL").await, 3);
+        assert_eq!(app.count_rows("deployment_register_entry WHERE withdrawn_on IS NOT NULL").await, 3);
         assert_eq!(app.count_rows("deployment").await as usize, rows.len() + 1);
 
         // The one that comes back is restored; nothing else moves.
@@ -632,10 +620,10 @@ on_both_backends! {
         assert_eq!(register_counts(&app, "nl-algoritmeregister-pilot-2022").await, expected);
         let stated = rows.iter().filter(|row| !row["toezicht"]["risks"].as_str().unwrap_or("").trim().is_empty()).count();
         assert_eq!(report.risks_written, stated);
-        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment_risk WHERE risk_category_id IS NULL \
+        assert_eq!(app.count_rows("deployment_risk WHERE risk_category_id IS NULL \
             AND description IS NOT NULL AND severity IS NULL AND likelihood IS NULL").await as usize, stated);
         // The pilot's DPIA flags are placeholders: no DPIA is claimed.
-        assert_eq!(scalar(&app, "SELECT COUNT(*) AS n FROM deployment WHERE dpia_url IS NOT NULL").await, 0);
+        assert_eq!(app.count_rows("deployment WHERE dpia_url IS NOT NULL").await, 0);
 
         // The current export: two algorithms, each in Dutch and English,
         // are two deployments, in Dutch.
