@@ -9,7 +9,11 @@
 //! cargo bench --bench hub -- --scale 0.1 --seconds 5 --only sqlite
 //! cargo bench --bench hub -- --kept-answers      # answers kept, as served by default
 //! cargo bench --bench hub -- --loaders --scale 0.2 # seed-synthetic and import-geography, rows/s
+//! cargo bench --bench hub -- --mixed             # readers and a writer, answers kept or not
+//! cargo bench --bench hub -- --writers           # 8 writers on PostgreSQL, before and after
 //! ```
+//!
+//! `--mixed` and `--writers` are described in `hub/scale_out.rs`.
 //!
 //! The hub computes every answer (`--answer-cache-mb 0`) unless
 //! `--kept-answers` is given: then it keeps its answers to these anonymous
@@ -37,6 +41,9 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 use serde_json::{Value as JsonValue, json};
 use vigie::{db, graphql::Api, server::HEADLINE_QUERY};
 
+#[path = "hub/scale_out.rs"]
+mod scale_out;
+
 const VIGIE: &str = env!("CARGO_BIN_EXE_vigie");
 
 // The baseline server allocates as the hub does, so the two differ only in
@@ -52,6 +59,10 @@ struct Options {
     kept_answers: bool,
     /// Measure the bulk writers instead of the hub.
     loaders: bool,
+    /// Measure readers and a writer together (see `scale_out`).
+    mixed: bool,
+    /// Measure concurrent writers (see `scale_out`).
+    writers: bool,
 }
 
 fn options() -> Options {
@@ -72,6 +83,8 @@ fn options() -> Options {
         backends,
         kept_answers: args.iter().any(|a| a == "--kept-answers"),
         loaders: args.iter().any(|a| a == "--loaders"),
+        mixed: args.iter().any(|a| a == "--mixed"),
+        writers: args.iter().any(|a| a == "--writers"),
     }
 }
 
@@ -265,14 +278,12 @@ fn graphql_sender(
         let client = client.clone();
         let url = url.clone();
         Box::pin(async move {
-            let response = client
-                .post(&url)
-                .json(&json!({ "query": query, "variables": variables(n) }))
-                .send()
-                .await
-                .expect("the hub answers");
-            let body: JsonValue = response.json().await.expect("JSON");
-            assert!(body.get("errors").is_none(), "{body}");
+            answered(
+                client
+                    .post(&url)
+                    .json(&json!({ "query": query, "variables": variables(n) })),
+            )
+            .await;
         })
     })
 }
@@ -362,6 +373,46 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `vigie serve` on `url` at `port`, keeping `kept_mib` of answers.
+fn hub_server(url: &str, kept_mib: u32, port: u16) -> Server {
+    Server(
+        Command::new(VIGIE)
+            .args([
+                "serve",
+                "--no-reference",
+                // The load clients are one IP (and one key) making many
+                // requests.
+                "--rate-limit-ip",
+                "0",
+                "--rate-limit-key",
+                "0",
+                "--answer-cache-mb",
+                &kept_mib.to_string(),
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                url,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Sends a GraphQL request and gives its answer, which has no errors.
+async fn answered(request: reqwest::RequestBuilder) -> JsonValue {
+    let body: JsonValue = request
+        .send()
+        .await
+        .expect("the hub answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(body.get("errors").is_none(), "{body}");
+    body
 }
 
 async fn wait_until_up(url: &str) {
@@ -734,26 +785,7 @@ async fn bench(backend: &str, options: &Options) {
     } else {
         0
     };
-    let hub = Server(
-        Command::new(VIGIE)
-            .args([
-                "serve",
-                "--no-reference",
-                // The load client is one IP making many requests.
-                "--rate-limit-ip",
-                "0",
-                "--answer-cache-mb",
-                &kept_mib.to_string(),
-                "--addr",
-                &format!("127.0.0.1:{hub_port}"),
-                "--database-url",
-                &url,
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let hub = hub_server(&url, kept_mib, hub_port);
     let baseline_port = free_port();
     let baseline = Server(
         Command::new(std::env::current_exe().unwrap())
@@ -984,8 +1016,13 @@ fn main() {
     }
     let options = options();
     runtime.block_on(async {
+        if options.writers {
+            return scale_out::writers(&options).await;
+        }
         for backend in options.backends.clone() {
-            if options.loaders {
+            if options.mixed {
+                scale_out::mixed(backend, &options).await;
+            } else if options.loaders {
                 loaders(backend, &options).await;
             } else {
                 bench(backend, &options).await;

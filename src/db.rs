@@ -16,9 +16,10 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// Moves the data version (see [`data_version`]): the statement every
-/// writer runs first.
-pub const MOVE_DATA_VERSION: &str = "UPDATE data_version SET version = version + 1 WHERE id = 1";
+/// Marks a PostgreSQL transaction as one of the store's writes, which
+/// announce what they touch themselves (see [`crate::store::changes`]):
+/// the tables' triggers then announce nothing of it.
+pub const TAGGED_WRITE: &str = "SELECT set_config('vigie.tagged', 'on', true)";
 
 /// The table of live deployments counted by stage and territory, kept by
 /// triggers.
@@ -33,25 +34,83 @@ pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
     }
 }
 
-/// The statement reading the data version.
-pub const DATA_VERSION_SQL: &str = "SELECT version FROM data_version WHERE id = 1";
-
 /// What is missing when the data version's row is.
 pub const MISSING_VERSION: &str = "the data version row";
 
-/// The data version: a number every committed write to the data the API
-/// serves has moved forward, whichever process wrote it (triggers move it,
-/// see the migration that adds it). An answer computed after reading
-/// version `v` is still right while the version reads `v`.
+/// The data version on SQLite: a number every committed write to the data
+/// the API serves moves forward, whichever process wrote it (triggers move
+/// it, see the migration that adds it). On PostgreSQL it stays put: writes
+/// are announced instead (see [`crate::store::changes`]).
 pub async fn data_version<C: ConnectionTrait>(db: &C) -> Result<i64, sea_orm::DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            DATA_VERSION_SQL,
+    Ok(DataState::read(db).await?.version)
+}
+
+/// The data version's row on SQLite: the version, the version the last
+/// write of the store left it at, and the process that made that write.
+/// A process that reads a version it did not announce itself knows that
+/// something else wrote since: the CLI, another process, direct SQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataState {
+    pub version: i64,
+    pub announced: i64,
+    pub writer: i64,
+}
+
+impl DataState {
+    /// The columns, for a statement that reads them with something else.
+    pub const COLUMNS: [&'static str; 3] = ["version", "announced", "writer"];
+
+    pub async fn read<C: ConnectionTrait>(db: &C) -> Result<DataState, sea_orm::DbErr> {
+        let sql = format!(
+            "SELECT {} FROM data_version WHERE id = 1",
+            Self::COLUMNS.join(", ")
+        );
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await?
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(MISSING_VERSION.into()))?;
+        Self::of_row(&row, "")?
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(MISSING_VERSION.into()))
+    }
+
+    /// The state in a row holding its columns, prefixed with `prefix`;
+    /// `None` if they are null (no data version row).
+    pub fn of_row(
+        row: &sea_orm::QueryResult,
+        prefix: &str,
+    ) -> Result<Option<DataState>, sea_orm::DbErr> {
+        let [version, announced, writer] = Self::COLUMNS
+            .map(|column| row.try_get::<Option<i64>>("", &format!("{prefix}{column}")));
+        Ok(match (version?, announced?, writer?) {
+            (Some(version), Some(announced), Some(writer)) => Some(DataState {
+                version,
+                announced,
+                writer,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Whether the last write was the store's, by process `origin`: then
+    /// that process has heard of every write up to this version.
+    pub fn heard_by(&self, origin: u64) -> bool {
+        self.version == self.announced && u64::try_from(self.writer) == Ok(origin)
+    }
+
+    /// On SQLite, notes in a write's transaction, after its last statement,
+    /// that process `origin` made it and announces it.
+    pub async fn announce<C: ConnectionTrait>(txn: &C, origin: u64) -> Result<(), sea_orm::DbErr> {
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            return Ok(());
+        }
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "UPDATE data_version SET announced = version, writer = ? WHERE id = 1",
+            [i64::try_from(origin).unwrap_or_default().into()],
         ))
-        .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(MISSING_VERSION.into()))?;
-    row.try_get_by_index(0)
+        .await?;
+        Ok(())
+    }
 }
 
 /// How long a SQLite writer waits for the lock before giving up.

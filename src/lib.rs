@@ -18,6 +18,7 @@ pub mod registers;
 pub mod server;
 pub mod store;
 pub mod synthetic;
+pub mod tags;
 pub mod text;
 pub mod transfer;
 

@@ -22,9 +22,11 @@ mod m20261207_000014_public_bodies;
 mod m20261207_000015_register_entries;
 mod m20261207_000016_register_sync;
 mod m20261207_000017_stated_risks;
+mod m20261208_000018_announced_writes;
 
-/// The tables whose writes move the data version (every table answers are
-/// made of), as the migrations made their triggers.
+/// The tables whose writes move the data version on SQLite and are
+/// announced on PostgreSQL (every table answers are made of), as the
+/// migrations made their triggers.
 pub fn versioned_tables() -> Vec<&'static str> {
     let mut tables = m20261127_000007_data_version::TABLES.to_vec();
     tables.extend(m20261207_000011_geography::TABLES);
@@ -56,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_register_entries::Migration),
             Box::new(m20261207_000016_register_sync::Migration),
             Box::new(m20261207_000017_stated_risks::Migration),
+            Box::new(m20261208_000018_announced_writes::Migration),
         ]
     }
 }

@@ -15,10 +15,11 @@ use sea_orm::{
 use super::{
     engine::connection::{Listing, ListingConnection},
     engine::id,
-    engine::loader::{SqlLoader, database, limited, literal, loader},
+    engine::loader::{SqlLoader, limited, literal, loader, reading},
     engine::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
     enums::AuditAction,
 };
+use crate::tags::{AUDIT, Tag};
 use crate::{
     auth::Actor,
     error::{AppError, AppResult},
@@ -114,7 +115,13 @@ impl Listing for Listed {
                 .load_one(HistoryCount(record_type, *record_id))
                 .await?
                 .unwrap_or(0),
-            Listed::Trail(select) => select.as_ref().clone().count(database(ctx)).await? as i64,
+            Listed::Trail(select) => {
+                select
+                    .as_ref()
+                    .clone()
+                    .count(reading(ctx, [Tag::all(AUDIT)]))
+                    .await? as i64
+            }
         })
     }
 }
@@ -175,6 +182,7 @@ impl Loader<HistoryCount> for SqlLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[HistoryCount]) -> AppResult<HashMap<HistoryCount, i64>> {
+        self.read([Tag::all(AUDIT)]);
         let mut by_type: HashMap<&'static str, Vec<i64>> = HashMap::new();
         for key in keys {
             by_type.entry(key.0).or_default().push(key.1);
@@ -242,6 +250,7 @@ impl Loader<History> for SqlLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[History]) -> AppResult<HashMap<History, Self::Value>> {
+        self.read([Tag::all(AUDIT)]);
         let mut groups: HashMap<(&'static str, u64, Option<i64>), Vec<i64>> = HashMap::new();
         for key in keys {
             groups
@@ -303,6 +312,8 @@ impl Loader<KeyWithoutLabel> for SqlLoader {
 
     async fn load(&self, keys: &[KeyWithoutLabel]) -> AppResult<HashMap<KeyWithoutLabel, String>> {
         use entity::{api_key, api_key_territory, territory};
+        // Keys are the trail's authors; territories name what they cover.
+        self.read([Tag::all(AUDIT), Tag::all("Territory")]);
         let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
         let roles = api_key::Entity::find()
             .filter(api_key::Column::Id.is_in(ids.clone()))
@@ -375,7 +386,7 @@ impl AuditRoot {
         if let Some(after) = after {
             select = select.filter(audit_event::Column::Id.lt(after));
         }
-        let db = database(ctx);
+        let db = reading(ctx, [Tag::all(AUDIT)]);
         // The page's size written as a number (see `loader::literal`).
         let page = limited(db.get_database_backend(), &select.into_query(), size + 1);
         let rows = audit_event::Entity::find()

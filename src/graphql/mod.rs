@@ -203,6 +203,7 @@ pub struct Api {
     documents: engine::documents::Documents,
     time_limit: Option<Duration>,
     bounds: engine::guard::Bounds,
+    changes: crate::store::changes::Changes,
     /// Relays other replicas' writes to this one's subscribers while the
     /// API lives.
     _relay: Option<std::sync::Arc<crate::store::changes::Relay>>,
@@ -212,15 +213,24 @@ impl Api {
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
         let changes = crate::store::changes::Changes::default();
         let relay = changes.relay(&db).map(std::sync::Arc::new);
-        let schema = builder(limits).data(db.clone()).data(changes).finish();
+        let schema = builder(limits)
+            .data(db.clone())
+            .data(changes.clone())
+            .finish();
         Api {
             schema,
+            changes,
             db,
             documents: engine::documents::Documents::default(),
             time_limit: limits.time_limit,
             bounds: limits.bounds,
             _relay: relay,
         }
+    }
+
+    /// Where its writes, and other replicas', are announced.
+    pub fn changes(&self) -> &crate::store::changes::Changes {
+        &self.changes
     }
 
     /// The database the API reads and writes.
@@ -294,6 +304,7 @@ impl Api {
                 response: *response,
                 selection: None,
                 query: false,
+                reads: Vec::new(),
             };
         }
         let query = engine::documents::operation_type(&mut request) == Some(OperationType::Query);
@@ -302,7 +313,8 @@ impl Api {
             .parsed_query()
             .ok()
             .and_then(|doc| Selection::of_operation(doc, operation_name.as_deref()));
-        let (loader, fetches) = engine::loader::request_loader(self.db.clone());
+        let reads = std::sync::Arc::new(crate::tags::Reads::default());
+        let (loader, fetches) = engine::loader::request_loader(self.db.clone(), reads.clone());
         let request = request.data(loader);
         let run = engine::loader::run_batched(self.schema.execute(request), fetches);
         let mut response = match deadline.filter(|_| query) {
@@ -327,6 +339,7 @@ impl Api {
             response,
             selection,
             query,
+            reads: reads.tags(),
         }
     }
 }
@@ -338,4 +351,7 @@ pub struct Executed {
     pub selection: Option<Selection>,
     /// Whether its operation is a query (not a mutation or a subscription).
     pub query: bool,
+    /// What it read, as tags (see [`crate::tags`]): its answer stays true
+    /// until a write touches one of them.
+    pub reads: Vec<crate::tags::Tag>,
 }

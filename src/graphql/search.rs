@@ -13,12 +13,24 @@ use sha2::{Digest, Sha256};
 use super::{
     Concertation, Contribution, Deployment, Resource, StudyFinding, Territory,
     engine::connection::{Listing, ListingConnection},
-    engine::loader::database,
+    engine::loader::reading,
     engine::node::find,
     engine::paging::{opaque_cursor, open_cursor},
     engine::record::NodeType,
 };
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    tags::Tag,
+};
+
+/// The tags of a read of the search index: every searchable type, whole.
+fn searched() -> Vec<Tag> {
+    entity::records::all()
+        .iter()
+        .filter(|record| !record.search.is_empty())
+        .map(|record| Tag::all(record.type_name))
+        .collect()
+}
 
 /// Most hits one search returns.
 pub const MAX_HITS: i32 = 100;
@@ -286,7 +298,7 @@ impl Search {
         if self.words.is_empty() || fetch == 0 {
             return Ok(Vec::new());
         }
-        let db = database(ctx);
+        let db = reading(ctx, searched());
         let statement = self.matching(db.get_database_backend(), after, fetch);
         db.query_all_raw(statement)
             .await?
@@ -316,7 +328,7 @@ impl Listing for Search {
         if self.words.is_empty() {
             return Ok(0);
         }
-        let db = database(ctx);
+        let db = reading(ctx, searched());
         let row = db
             .query_one_raw(self.counting(db.get_database_backend()))
             .await?;

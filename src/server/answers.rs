@@ -1,20 +1,27 @@
 //! Answers kept for anonymous queries. Dashboards, embedded widgets and
-//! partner apps ask the same questions over and over; between two writes
-//! the answer cannot change, so the hub keeps it and sends it again instead
-//! of computing it again.
+//! partner apps ask the same questions over and over; until a write
+//! touches what an answer read, it cannot change, so the hub keeps it and
+//! sends it again instead of computing it again.
 //!
-//! An answer is kept under the data version read before it was computed
-//! (see [`crate::db::data_version`]), and served again only while the
-//! version still reads the same: no write has committed since, from this
-//! replica, another one, the CLI or direct SQL. Checking costs one
-//! primary-key read per anonymous request.
+//! An answer is kept with the tags of what it read (see [`crate::tags`]),
+//! and dropped when a committed write touches one of them: a write of this
+//! replica as soon as it commits, another replica's or the CLI's when its
+//! announcement arrives (see [`crate::store::changes`]). Writes this
+//! replica cannot hear of one by one drop every answer: on SQLite another
+//! process's (seen in the data version, read once per anonymous request),
+//! on PostgreSQL those made while it was not listening (answers are then
+//! computed and not kept until it listens again). An answer computed while
+//! a write that touches it was heard of is not kept.
 //!
 //! Only answers to anonymous requests are kept (with an API key, what a
 //! request may see depends on its key), only to queries, and only those
 //! without errors. Kept answers take at most the configured number of
 //! bytes; the least recently used go first.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::Mutex,
+};
 
 use axum::{
     body::{Body, Bytes},
@@ -22,12 +29,17 @@ use axum::{
     response::Response,
 };
 use lru::LruCache;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use super::{HasErrors, Media};
-use crate::error::{AppError, is_unavailable};
+use crate::{
+    db::DataState,
+    error::{AppError, is_unavailable},
+    store::changes::Touched,
+    tags::{Scope, Tag},
+};
 
 /// Mebibytes of answers kept unless configured otherwise.
 pub const DEFAULT_MIB: u32 = 32;
@@ -58,59 +70,156 @@ impl Key {
     }
 }
 
-/// A kept answer and the data version it was computed at.
+/// A kept answer and what it read.
 struct Kept {
-    version: i64,
+    tags: Box<[Tag]>,
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Kept {
-    /// The bytes it holds, roughly: its body and headers, and the entry.
+    /// The bytes it holds, roughly: its body, headers and tags, and the
+    /// entry and its places in the indexes.
     fn size(&self) -> usize {
         let headers: usize = self
             .headers
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len() + 32)
             .sum();
-        self.body.len() + headers + std::mem::size_of::<(Key, Kept)>() + 64
+        let tags = self.tags.len() * (std::mem::size_of::<Tag>() + 2 * 48);
+        self.body.len() + headers + tags + std::mem::size_of::<(Key, Kept)>() + 64
     }
 }
+
+/// Writes heard of whose tags are remembered, for answers computed while
+/// they were heard of (see [`Answers::keep`]).
+const RECENT: usize = 4096;
 
 struct Store {
     answers: LruCache<Key, Kept>,
     bytes: usize,
+    /// The answers that read each tag.
+    by_tag: HashMap<Tag, HashSet<Key>>,
+    /// The answers that read each type, in any scope.
+    by_type: HashMap<&'static str, HashSet<Key>>,
+    /// How many writes were heard of.
+    heard: u64,
+    /// What the last ones touched, the latest last.
+    recent: VecDeque<Touched>,
+    /// On SQLite, the data version of the last writes heard of only by
+    /// their version (see [`Touched::Unheard`]).
+    unheard: Option<i64>,
 }
 
 impl Store {
     fn remove(&mut self, key: &Key) {
-        if let Some(kept) = self.answers.pop(key) {
-            self.bytes -= kept.size();
+        let Some(kept) = self.answers.pop(key) else {
+            return;
+        };
+        self.bytes -= kept.size();
+        self.unindex(key, &kept);
+    }
+
+    fn unindex(&mut self, key: &Key, kept: &Kept) {
+        for tag in &kept.tags {
+            for keys in [
+                self.by_tag.get_mut(tag),
+                self.by_type.get_mut(tag.type_name),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                keys.remove(key);
+            }
+            if self.by_tag.get(tag).is_some_and(HashSet::is_empty) {
+                self.by_tag.remove(tag);
+            }
+            if self
+                .by_type
+                .get(tag.type_name)
+                .is_some_and(HashSet::is_empty)
+            {
+                self.by_type.remove(tag.type_name);
+            }
         }
     }
 
     /// Keeps an answer, then forgets the least recently used ones until
-    /// the kept ones fit in `budget`. One computed at a later version (by a
-    /// request that started after a write this one may not have seen)
-    /// stays instead.
+    /// the kept ones fit in `budget`.
     fn put(&mut self, key: Key, kept: Kept, budget: usize) {
-        if self
-            .answers
-            .peek(&key)
-            .is_some_and(|newer| newer.version > kept.version)
-        {
-            return;
-        }
         self.remove(&key);
+        for tag in &kept.tags {
+            self.by_tag.entry(*tag).or_default().insert(key);
+            self.by_type.entry(tag.type_name).or_default().insert(key);
+        }
         self.bytes += kept.size();
         self.answers.put(key, kept);
         while self.bytes > budget {
-            let Some((_, oldest)) = self.answers.pop_lru() else {
+            let Some((oldest_key, oldest)) = self.answers.pop_lru() else {
                 break;
             };
             self.bytes -= oldest.size();
+            self.unindex(&oldest_key, &oldest);
         }
+    }
+
+    /// Forgets the answers a write touched, and remembers it.
+    fn touched(&mut self, touched: &Touched) {
+        match touched {
+            Touched::Unheard(version) => {
+                if self.unheard == Some(*version) {
+                    return;
+                }
+                self.unheard = Some(*version);
+                return self.touched(&Touched::Everything);
+            }
+            Touched::Everything => {
+                self.answers.clear();
+                self.by_tag.clear();
+                self.by_type.clear();
+                self.bytes = 0;
+            }
+            Touched::Tags(written) => {
+                let mut stale = HashSet::new();
+                for tag in written {
+                    if tag.scope == Scope::All {
+                        stale.extend(self.by_type.get(tag.type_name).into_iter().flatten());
+                    } else {
+                        for read in [Tag::all(tag.type_name), *tag] {
+                            stale.extend(self.by_tag.get(&read).into_iter().flatten());
+                        }
+                    }
+                }
+                for key in stale {
+                    self.remove(&key);
+                }
+            }
+        }
+        self.heard += 1;
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(touched.clone());
+    }
+
+    /// Whether an answer that read `tags`, computed since `since` writes
+    /// were heard of, is still true: no write heard of since touched it.
+    fn still_true(&self, since: u64, tags: &[Tag]) -> bool {
+        let missed = self.heard - since;
+        if missed > self.recent.len() as u64 {
+            return false;
+        }
+        self.recent
+            .iter()
+            .rev()
+            .take(missed as usize)
+            .all(|touched| match touched {
+                Touched::Everything | Touched::Unheard(_) => false,
+                Touched::Tags(written) => !tags
+                    .iter()
+                    .any(|read| written.iter().any(|w| read.touched_by(w))),
+            })
     }
 }
 
@@ -118,11 +227,10 @@ impl Store {
 pub struct Answers {
     budget: usize,
     store: Mutex<Store>,
-    /// Answers being computed, by key and data version: a request asking
-    /// the same question at the same version waits for that answer instead
-    /// of computing it again. The sender is dropped when the computation
-    /// ends, which wakes the receivers.
-    computing: Mutex<HashMap<(Key, i64), watch::Receiver<()>>>,
+    /// Answers being computed, by key: a request asking the same question
+    /// waits for that answer instead of computing it again. The sender is
+    /// dropped when the computation ends, which wakes the receivers.
+    computing: Mutex<HashMap<Key, watch::Receiver<()>>>,
 }
 
 /// What a request whose answer is not kept does.
@@ -139,7 +247,7 @@ pub enum Turn<'a> {
 /// A computation others may be waiting for; they wake when it is dropped.
 pub struct Computing<'a> {
     answers: &'a Answers,
-    at: (Key, i64),
+    key: Key,
     _done: watch::Sender<()>,
 }
 
@@ -147,7 +255,7 @@ impl Drop for Computing<'_> {
     fn drop(&mut self) {
         // Forgotten first, so that no request waits for it from now on;
         // the sender goes next, and wakes those that were.
-        self.answers.computing().remove(&self.at);
+        self.answers.computing().remove(&self.key);
     }
 }
 
@@ -158,34 +266,39 @@ impl Answers {
             store: Mutex::new(Store {
                 answers: LruCache::unbounded(),
                 bytes: 0,
+                by_tag: HashMap::new(),
+                by_type: HashMap::new(),
+                heard: 0,
+                recent: VecDeque::new(),
+                unheard: None,
             }),
             computing: Mutex::default(),
         }
     }
 
-    fn computing(&self) -> std::sync::MutexGuard<'_, HashMap<(Key, i64), watch::Receiver<()>>> {
+    fn computing(&self) -> std::sync::MutexGuard<'_, HashMap<Key, watch::Receiver<()>>> {
         self.computing.lock().expect("computations poisoned")
     }
 
-    /// What a request whose answer was not kept at `version` does: computes
-    /// it, or waits for the request computing it already and sends its
-    /// answer. Identical questions asked at once (a dashboard's, after a
-    /// write dropped the answers kept) are then computed once.
-    pub async fn turn(&self, key: Key, version: i64) -> Turn<'_> {
+    /// What a request whose answer was not kept does: computes it, or
+    /// waits for the request computing it already and sends its answer.
+    /// Identical questions asked at once (a dashboard's, after a write
+    /// dropped the answer kept) are then computed once.
+    pub async fn turn(&self, key: Key) -> Turn<'_> {
         let mut underway = {
             let mut computing = self.computing();
-            match computing.get(&(key, version)) {
+            match computing.get(&key) {
                 Some(underway) => underway.clone(),
                 None => {
                     // Kept between this request's look and now?
-                    if let Some(response) = self.get(&key, version) {
+                    if let Some(response) = self.get(&key) {
                         return Turn::Kept(response);
                     }
                     let (done, underway) = watch::channel(());
-                    computing.insert((key, version), underway);
+                    computing.insert(key, underway);
                     return Turn::Lead(Computing {
                         answers: self,
-                        at: (key, version),
+                        key,
                         _done: done,
                     });
                 }
@@ -193,7 +306,7 @@ impl Answers {
         };
         // Never sent to: this ends when the sender is dropped.
         let _ = underway.changed().await;
-        match self.get(&key, version) {
+        match self.get(&key) {
             Some(response) => Turn::Kept(response),
             None => Turn::Compute,
         }
@@ -214,24 +327,42 @@ impl Answers {
         self.store.lock().expect("answer store poisoned")
     }
 
-    /// The answer kept under `key`, if it was computed at `version`. One
-    /// computed at an earlier version is dropped.
-    pub fn get(&self, key: &Key, version: i64) -> Option<Response> {
+    /// How many writes were heard of so far: a request notes it before it
+    /// reads anything, and its answer is kept only if no write heard of
+    /// since touched what it read.
+    pub fn heard(&self) -> u64 {
+        self.lock().heard
+    }
+
+    /// Forgets the answers a committed write touched.
+    pub fn touched(&self, touched: &Touched) {
+        self.lock().touched(touched);
+    }
+
+    /// On SQLite, the data version a request read: if the last write was
+    /// not announced by the API named `own` (another process wrote, or
+    /// direct SQL), every kept answer is forgotten, once for that version.
+    pub fn heard_at(&self, state: DataState, own: u64) {
+        if !state.heard_by(own) {
+            self.touched(&Touched::Unheard(state.version));
+        }
+    }
+
+    /// The answer kept under `key`, if any.
+    pub fn get(&self, key: &Key) -> Option<Response> {
         let mut store = self.lock();
         let kept = store.answers.get(key)?;
-        if kept.version != version {
-            store.remove(key);
-            return None;
-        }
         let mut response = Response::new(Body::from(kept.body.clone()));
         *response.status_mut() = kept.status;
         *response.headers_mut() = kept.headers.clone();
         Some(response)
     }
 
-    /// Keeps a successful answer computed at `version`, and gives it back
-    /// to be sent. An answer with errors, or too large, is not kept.
-    pub async fn keep(&self, key: Key, version: i64, response: Response) -> Response {
+    /// Keeps a successful answer that read `tags`, computed since `since`
+    /// writes were heard of, and gives it back to be sent. An answer with
+    /// errors, too large, or touched by a write heard of meanwhile, is not
+    /// kept.
+    pub async fn keep(&self, key: Key, since: u64, tags: &[Tag], response: Response) -> Response {
         if response.status() != StatusCode::OK || response.extensions().get::<HasErrors>().is_some()
         {
             return response;
@@ -245,13 +376,16 @@ impl Answers {
             }
         };
         let kept = Kept {
-            version,
+            tags: tags.into(),
             status: parts.status,
             headers: parts.headers.clone(),
             body: body.clone(),
         };
         if kept.size() <= self.largest() {
-            self.lock().put(key, kept, self.budget);
+            let mut store = self.lock();
+            if store.still_true(since, tags) {
+                store.put(key, kept, self.budget);
+            }
         }
         Response::from_parts(parts, Body::from(body))
     }
@@ -263,20 +397,14 @@ impl Answers {
     }
 }
 
-/// The data version, read before anything else of a request whose answer
-/// may be kept: an answer computed after it is right for as long as the
-/// version stays there. `Ok(None)` if it cannot be read for another reason
-/// than an unreachable database (logged): the answer is then computed, and
-/// not kept. An unreachable database is the error itself: the query would
-/// wait for it a second time to fail the same way.
-pub async fn version_now(db: &DatabaseConnection) -> Result<Option<i64>, AppError> {
-    version_read(crate::db::data_version(db).await)
-}
-
-/// The data version as [`version_now`] gives it, from a read made already.
-pub fn version_read(read: Result<i64, DbErr>) -> Result<Option<i64>, AppError> {
+/// The data version's state as a request read it (see [`DataState`]):
+/// `Ok(None)` if it cannot be read for another reason than an unreachable
+/// database (logged): the answer is then computed, and not kept. An
+/// unreachable database is the error itself: the query would wait for it a
+/// second time to fail the same way.
+pub fn state_read(read: Result<DataState, DbErr>) -> Result<Option<DataState>, AppError> {
     match read {
-        Ok(version) => Ok(Some(version)),
+        Ok(state) => Ok(Some(state)),
         Err(err) if is_unavailable(&err) => Err(err.into()),
         Err(err) => {
             tracing::warn!(error = %err, "cannot read the data version; the answer is not kept");
@@ -333,38 +461,136 @@ mod tests {
         );
     }
 
+    fn key(text: &str) -> Key {
+        Key::of(Media::Json, text, None, None)
+    }
+
+    const NANTES: Tag = Tag::territory("Deployment", 1);
+    const LYON: Tag = Tag::territory("Deployment", 2);
+
     #[tokio::test]
-    async fn an_answer_is_served_only_at_its_version() {
+    async fn an_answer_is_served_until_a_write_touches_what_it_read() {
         let answers = Answers::new(budget_of_mib(1));
-        let key = Key::of(Media::Json, "{ a }", None, None);
-        assert!(answers.get(&key, 7).is_none());
-        let sent = answers.keep(key, 7, answer("{\"data\":1}")).await;
+        let (nantes, lyon, list) = (key("{ nantes }"), key("{ lyon }"), key("{ all }"));
+        assert!(answers.get(&nantes).is_none());
+        let since = answers.heard();
+        let sent = answers
+            .keep(
+                nantes,
+                since,
+                &[NANTES, Tag::record("Territory", 1)],
+                answer("{\"data\":1}"),
+            )
+            .await;
         assert_eq!(body_of(sent).await, "{\"data\":1}");
-        let again = answers.get(&key, 7).expect("kept at version 7");
+        answers.keep(lyon, since, &[LYON], answer("2")).await;
+        answers
+            .keep(list, since, &[Tag::all("Deployment")], answer("3"))
+            .await;
+        let again = answers.get(&nantes).expect("kept");
         assert_eq!(again.status(), StatusCode::OK);
         assert_eq!(body_of(again).await, "{\"data\":1}");
-        // One computed before a write does not replace one computed after.
-        answers.keep(key, 6, answer("{\"data\":0}")).await;
-        assert_eq!(body_of(answers.get(&key, 7).unwrap()).await, "{\"data\":1}");
-        // A write moved the version: the answer is dropped, not served.
-        assert!(answers.get(&key, 8).is_none());
+        // A deployment of Lyon is written: Lyon's answer and the list go,
+        // Nantes's stays.
+        answers.touched(&Touched::Tags(vec![Tag::record("Deployment", 55), LYON]));
+        assert!(answers.get(&lyon).is_none());
+        assert!(answers.get(&list).is_none());
+        assert!(answers.get(&nantes).is_some());
+        // A write of another type leaves it; one of the whole type does not.
+        answers.touched(&Touched::Tags(vec![Tag::record("Concertation", 1)]));
+        assert!(answers.get(&nantes).is_some());
+        answers.touched(&Touched::Tags(vec![Tag::all("Territory")]));
+        assert!(answers.get(&nantes).is_none());
         assert_eq!(answers.usage(), (0, 0));
-        assert!(answers.get(&key, 7).is_none());
+        let store = answers.lock();
+        assert!(store.by_tag.is_empty() && store.by_type.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_answer_a_write_touched_while_it_was_computed_is_not_kept() {
+        let answers = Answers::new(budget_of_mib(1));
+        let since = answers.heard();
+        answers.touched(&Touched::Tags(vec![LYON]));
+        answers
+            .keep(key("{ lyon }"), since, &[LYON], answer("2"))
+            .await;
+        assert!(answers.get(&key("{ lyon }")).is_none());
+        answers
+            .keep(key("{ nantes }"), since, &[NANTES], answer("1"))
+            .await;
+        assert!(answers.get(&key("{ nantes }")).is_some());
+        // Forgetting everything meanwhile keeps nothing computed before.
+        let since = answers.heard();
+        answers.touched(&Touched::Everything);
+        assert_eq!(answers.usage(), (0, 0));
+        answers
+            .keep(key("{ nantes }"), since, &[NANTES], answer("1"))
+            .await;
+        assert!(answers.get(&key("{ nantes }")).is_none());
+        // Too many writes meanwhile to tell: not kept either.
+        let since = answers.heard();
+        for id in 0..=RECENT as i64 {
+            answers.touched(&Touched::Tags(vec![Tag::record("Concertation", id)]));
+        }
+        answers
+            .keep(key("{ nantes }"), since, &[NANTES], answer("1"))
+            .await;
+        assert!(answers.get(&key("{ nantes }")).is_none());
+    }
+
+    #[tokio::test]
+    async fn another_process_writing_forgets_everything_once() {
+        let answers = Answers::new(budget_of_mib(1));
+        let me = 12;
+        let mine = DataState {
+            version: 5,
+            announced: 5,
+            writer: me,
+        };
+        answers
+            .keep(key("{ a }"), answers.heard(), &[NANTES], answer("1"))
+            .await;
+        answers.heard_at(mine, 12);
+        assert!(answers.get(&key("{ a }")).is_some());
+        let theirs = DataState {
+            version: 6,
+            announced: 5,
+            writer: me,
+        };
+        answers.heard_at(theirs, 12);
+        assert!(answers.get(&key("{ a }")).is_none());
+        answers
+            .keep(key("{ a }"), answers.heard(), &[NANTES], answer("1"))
+            .await;
+        answers.heard_at(theirs, 12);
+        assert!(
+            answers.get(&key("{ a }")).is_some(),
+            "forgotten once for a version"
+        );
+        answers.heard_at(
+            DataState {
+                version: 7,
+                announced: 7,
+                writer: me + 1,
+            },
+            12,
+        );
+        assert!(answers.get(&key("{ a }")).is_none());
     }
 
     #[tokio::test]
     async fn those_asking_while_an_answer_is_computed_wait_for_it() {
         let answers = Answers::new(budget_of_mib(1));
-        let key = Key::of(Media::Json, "{ a }", None, None);
-        let Turn::Lead(computing) = answers.turn(key, 3).await else {
+        let key = key("{ a }");
+        let Turn::Lead(computing) = answers.turn(key).await else {
             panic!("the first to ask computes");
         };
-        // At another version, another computation.
-        assert!(matches!(answers.turn(key, 4).await, Turn::Lead(_)));
         // Kept, then done: the one waiting sends it.
-        let (waited, ()) = tokio::join!(answers.turn(key, 3), async {
+        let (waited, ()) = tokio::join!(answers.turn(key), async {
             tokio::task::yield_now().await;
-            answers.keep(key, 3, answer("{\"data\":3}")).await;
+            answers
+                .keep(key, 0, &[NANTES], answer("{\"data\":3}"))
+                .await;
             drop(computing);
         });
         let Turn::Kept(response) = waited else {
@@ -372,11 +598,12 @@ mod tests {
         };
         assert_eq!(body_of(response).await, "{\"data\":3}");
         // A computation that ends without keeping its answer (an error, a
-        // request gone): those waiting compute their own.
-        let Turn::Lead(computing) = answers.turn(key, 5).await else {
-            panic!("nothing kept at version 5");
+        // request gone, a write): those waiting compute their own.
+        answers.touched(&Touched::Everything);
+        let Turn::Lead(computing) = answers.turn(key).await else {
+            panic!("nothing kept");
         };
-        let (waited, ()) = tokio::join!(answers.turn(key, 5), async {
+        let (waited, ()) = tokio::join!(answers.turn(key), async {
             tokio::task::yield_now().await;
             drop(computing);
         });
@@ -390,11 +617,16 @@ mod tests {
         let key = Key::of(Media::Json, "{ a }", None, None);
         let mut with_errors = answer("{\"errors\":[]}");
         with_errors.extensions_mut().insert(HasErrors);
-        answers.keep(key, 1, with_errors).await;
+        answers.keep(key, 0, &[], with_errors).await;
         answers
-            .keep(key, 1, (StatusCode::NOT_ACCEPTABLE, "no").into_response())
+            .keep(
+                key,
+                0,
+                &[],
+                (StatusCode::NOT_ACCEPTABLE, "no").into_response(),
+            )
             .await;
-        assert!(answers.get(&key, 1).is_none());
+        assert!(answers.get(&key).is_none());
         assert_eq!(answers.usage(), (0, 0));
     }
 
@@ -407,24 +639,26 @@ mod tests {
             .map(|n| Key::of(Media::Json, &format!("{{ a{n} }}"), None, None))
             .collect();
         for (n, key) in keys.iter().enumerate() {
-            answers.keep(*key, 1, answer(&body)).await;
+            answers.keep(*key, 0, &[NANTES], answer(&body)).await;
             // The first stays in use.
-            assert!(answers.get(&keys[0], 1).is_some(), "after {n}");
+            assert!(answers.get(&keys[0]).is_some(), "after {n}");
             assert!(answers.usage().1 <= budget);
         }
         let (count, bytes) = answers.usage();
         assert!(count > 1 && count < 100, "{count} answers kept");
         assert!(bytes <= budget);
-        assert!(answers.get(&keys[1], 1).is_none());
-        assert!(answers.get(&keys[99], 1).is_some());
+        assert!(answers.get(&keys[1]).is_none());
+        assert!(answers.get(&keys[99]).is_some());
+        // The index holds only the answers kept.
+        assert_eq!(answers.lock().by_tag[&NANTES].len(), count);
         // An answer larger than a sixteenth of the budget is sent, not kept.
         let large = "y".repeat(budget / 16 + 1);
         let key = Key::of(Media::Json, "{ large }", None, None);
         assert_eq!(
-            body_of(answers.keep(key, 1, answer(&large)).await).await,
+            body_of(answers.keep(key, 0, &[], answer(&large)).await).await,
             large
         );
-        assert!(answers.get(&key, 1).is_none());
+        assert!(answers.get(&key).is_none());
     }
 
     #[test]

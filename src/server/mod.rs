@@ -119,7 +119,7 @@ pub struct AppState {
     pub settings: HttpSettings,
     pub metrics: ops::Metrics,
     pub limiter: limits::Limiter,
-    pub answers: answers::Answers,
+    pub answers: std::sync::Arc<answers::Answers>,
     pub sockets: socket::Sockets,
     /// Registrations of persisted queries, per client address.
     pub registrations: Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
@@ -127,11 +127,18 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(api: Api, settings: HttpSettings) -> Self {
+        let answers = std::sync::Arc::new(answers::Answers::new(settings.answer_cache_bytes));
+        let kept = std::sync::Arc::downgrade(&answers);
+        api.changes().watch(move |touched| {
+            if let Some(answers) = kept.upgrade() {
+                answers.touched(touched);
+            }
+        });
         AppState {
             api,
             metrics: ops::Metrics::new(settings.db_max_connections),
             limiter: limits::Limiter::new(settings.rate_limits, settings.shared_limits.clone()),
-            answers: answers::Answers::new(settings.answer_cache_bytes),
+            answers,
             sockets: socket::Sockets::default(),
             registrations: limits::keyed(settings.persisted.per_minute),
             settings,

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set, Statement, TryInsertResu
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db::{DATA_VERSION_SQL, MISSING_VERSION, placeholder},
+    db::{DataState, MISSING_VERSION, placeholder},
     error::AppResult,
 };
 
@@ -162,27 +162,33 @@ pub async fn stored<C: ConnectionTrait>(db: &C, hash: &str) -> AppResult<Option<
         .map(|row| row.query))
 }
 
-/// The query registered under `hash`, if any, and the data version (see
-/// [`crate::db::data_version`]), read together in one statement: a request
-/// by hash whose answer may have been kept needs both before anything else.
-pub async fn stored_at_version<C: ConnectionTrait>(
+/// The query registered under `hash`, if any, and the data version's
+/// state (see [`DataState`]), read together in one statement: on SQLite a
+/// request by hash whose answer may have been kept needs both before
+/// anything else.
+pub async fn stored_at_state<C: ConnectionTrait>(
     db: &C,
     hash: &str,
-) -> AppResult<(Option<String>, Result<i64, DbErr>)> {
+) -> AppResult<(Option<String>, Result<DataState, DbErr>)> {
     let backend = db.get_database_backend();
     let placeholder = placeholder(backend, 1);
+    let columns: Vec<String> = DataState::COLUMNS
+        .iter()
+        .map(|column| format!("d.{column} AS {column}"))
+        .collect();
     let sql = format!(
-        "SELECT ({DATA_VERSION_SQL}) AS version, \
-         (SELECT query FROM persisted_query WHERE hash = {placeholder}) AS query"
+        "SELECT {}, p.query AS query FROM (SELECT 1 AS one) AS o \
+         LEFT JOIN data_version AS d ON d.id = 1 \
+         LEFT JOIN persisted_query AS p ON p.hash = {placeholder}",
+        columns.join(", ")
     );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(backend, sql, [hash.into()]))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("a row of scalar subqueries".into()))?;
-    let version = row
-        .try_get::<Option<i64>>("", "version")?
-        .ok_or_else(|| DbErr::RecordNotFound(MISSING_VERSION.into()));
-    Ok((row.try_get("", "query")?, version))
+        .ok_or_else(|| DbErr::RecordNotFound("a row of outer joins".into()))?;
+    let state = DataState::of_row(&row, "")
+        .and_then(|state| state.ok_or_else(|| DbErr::RecordNotFound(MISSING_VERSION.into())));
+    Ok((row.try_get("", "query")?, state))
 }
 
 /// Registers a query under its hash (once; a second registration is a

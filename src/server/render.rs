@@ -90,6 +90,8 @@ pub(super) struct Ran {
     pub(super) runs: bool,
     /// Whether it ran a query (not a mutation or a subscription).
     pub(super) query: bool,
+    /// What it read (see [`crate::tags`]).
+    pub(super) reads: Vec<crate::tags::Tag>,
 }
 
 /// Runs a request and answers it as JSON.
@@ -105,6 +107,7 @@ pub(super) async fn json_response(
         runs: runs_here(&response.errors),
         outcome: response.errors.first().and_then(code_of).map(str::to_owned),
         query: executed.query,
+        reads: executed.reads,
         response: graphql_response(response, media),
     }
 }
@@ -211,6 +214,7 @@ pub(super) async fn csv_response(
             outcome: Some("csv".into()),
             runs,
             query: executed.query,
+            reads: executed.reads,
         };
     }
     Ran {
@@ -218,6 +222,7 @@ pub(super) async fn csv_response(
         outcome: None,
         runs: true,
         query: executed.query,
+        reads: executed.reads,
     }
 }
 

@@ -11,7 +11,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
-use sea_orm::DbErr;
+use sea_orm::{DatabaseBackend, DbErr};
 
 use super::{
     AppState, HttpSettings, answers, app_error, http_error,
@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     auth,
+    db::DataState,
     error::Code,
     graphql::engine::guard::{self, Bounds},
 };
@@ -32,22 +33,23 @@ struct QueryText {
     /// The hash to register it under, when it is a new persisted query
     /// (registered only once it has parsed and validated, see [`register`]).
     new_hash: Option<String>,
-    /// The data version, when it was read with a persisted query's text
-    /// (asked with `with_version`).
-    version: Option<Result<i64, DbErr>>,
+    /// The data version's state, when it was read with a persisted
+    /// query's text (asked with `with_state`).
+    state: Option<Result<DataState, DbErr>>,
 }
 
-/// The query text a request runs. With `with_version`, a text read from the
-/// database comes with the data version, read in the same statement.
+/// The query text a request runs. With `with_state`, a text read from the
+/// database comes with the data version's state, read in the same
+/// statement.
 async fn query_text(
     state: &AppState,
     incoming: &mut Incoming,
-    with_version: bool,
+    with_state: bool,
 ) -> Result<QueryText, Response> {
     let text = |query: String, new_hash: Option<String>| QueryText {
         query,
         new_hash,
-        version: None,
+        state: None,
     };
     let safelist = persisted::Safelist::get();
     if let Some(id) = &incoming.id {
@@ -89,20 +91,20 @@ async fn query_text(
     if let Some(operation) = safelist.find(&hash) {
         return Ok(text(operation.query.to_owned(), None));
     }
-    let stored = if with_version {
-        persisted::stored_at_version(state.api.db(), &hash)
+    let stored = if with_state {
+        persisted::stored_at_state(state.api.db(), &hash)
             .await
-            .map(|(query, version)| (query, Some(version)))
+            .map(|(query, read)| (query, Some(read)))
     } else {
         persisted::stored(state.api.db(), &hash)
             .await
             .map(|query| (query, None))
     };
     match stored {
-        Ok((Some(query), version)) => Ok(QueryText {
+        Ok((Some(query), read)) => Ok(QueryText {
             query,
             new_hash: None,
-            version,
+            state: read,
         }),
         Ok((None, _)) => Err(http_error(
             StatusCode::OK,
@@ -228,23 +230,49 @@ async fn authenticate(
 
 /// What the kept answers hold for a request.
 enum Kept<'a> {
-    /// The answer, kept at the current data version.
+    /// The answer, kept and still true.
     Found(Response),
-    /// To compute: kept afterwards under `keep` if it is set, while
-    /// `computing` tells those asking the same to wait for it.
+    /// To compute: kept afterwards under `keep` (with the count of writes
+    /// heard of before it read anything) if it is set, while `computing`
+    /// tells those asking the same to wait for it.
     Compute {
-        keep: Option<(answers::Key, i64)>,
+        keep: Option<(answers::Key, u64)>,
         computing: Option<answers::Computing<'a>>,
     },
 }
 
-/// Looks a request up in the kept answers, at the data version (read with
-/// its persisted text when it was, `version`, or now). Without a key (a
-/// request whose answer is not kept), there is nothing to look up.
+/// Whether the kept answers may be used now, and first, on SQLite, whether
+/// another process wrote since (seen in the data version's state, read
+/// with the request's persisted text when it was, `read`, or now).
+async fn trusted(
+    state: &AppState,
+    read: Option<Result<DataState, DbErr>>,
+) -> Result<bool, Refused> {
+    if !state.api.changes().hearing() {
+        return Ok(false);
+    }
+    if state.api.db().get_database_backend() == DatabaseBackend::Postgres {
+        return Ok(true);
+    }
+    let read = match read {
+        Some(read) => read,
+        None => DataState::read(state.api.db()).await,
+    };
+    Ok(match answers::state_read(read).map_err(Refused::app)? {
+        Some(data) => {
+            state.answers.heard_at(data, state.api.changes().origin());
+            true
+        }
+        None => false,
+    })
+}
+
+/// Looks a request up in the kept answers. Without a key (a request whose
+/// answer is not kept), there is nothing to look up.
 async fn kept<'a>(
     state: &'a AppState,
     key: Option<answers::Key>,
-    version: Option<Result<i64, DbErr>>,
+    read: Option<Result<DataState, DbErr>>,
 ) -> Result<Kept<'a>, Refused> {
     let compute = |keep| Kept::Compute {
         keep,
@@ -253,24 +281,35 @@ async fn kept<'a>(
     let Some(key) = key else {
         return Ok(compute(None));
     };
-    let version = match version {
-        Some(read) => answers::version_read(read),
-        None => answers::version_now(state.api.db()).await,
-    };
-    let Some(version) = version.map_err(Refused::app)? else {
+    if !trusted(state, read).await? {
         return Ok(compute(None));
-    };
-    if let Some(response) = state.answers.get(&key, version) {
+    }
+    let since = state.answers.heard();
+    if let Some(response) = state.answers.get(&key) {
         return Ok(Kept::Found(response));
     }
-    Ok(match state.answers.turn(key, version).await {
+    Ok(match state.answers.turn(key).await {
         answers::Turn::Kept(response) => Kept::Found(response),
         answers::Turn::Lead(computing) => Kept::Compute {
-            keep: Some((key, version)),
+            keep: Some((key, since)),
             computing: Some(computing),
         },
-        answers::Turn::Compute => compute(Some((key, version))),
+        answers::Turn::Compute => compute(Some((key, since))),
     })
+}
+
+/// Names what an anonymous query's answer read, for HTTP caches to purge
+/// it by (see [`crate::tags::keys`]).
+fn tag_answer(response: &mut Response, reads: &[crate::tags::Tag]) {
+    if response.status() != StatusCode::OK || reads.is_empty() {
+        return;
+    }
+    let keys = crate::tags::keys(reads);
+    for (name, separator) in [("surrogate-key", " "), ("cache-tag", ",")] {
+        if let Ok(value) = HeaderValue::from_str(&keys.join(separator)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }
 
 /// Runs a request and renders its answer, as JSON or CSV.
@@ -305,11 +344,12 @@ pub(super) async fn answer(
     // Only anonymous answers are kept: with a key, what a request may see
     // depends on the key.
     let keeps = state.answers.enabled() && client.anonymous();
+    let sqlite = state.api.db().get_database_backend() == DatabaseBackend::Sqlite;
     let QueryText {
         query,
         new_hash,
-        version,
-    } = match query_text(state, &mut incoming, keeps).await {
+        state: read,
+    } = match query_text(state, &mut incoming, keeps && sqlite).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -341,9 +381,7 @@ pub(super) async fn answer(
         Err(refused) => Err(refused),
     };
     let lookup = match request {
-        Ok(request) => kept(state, key, version)
-            .await
-            .map(|found| (request, found)),
+        Ok(request) => kept(state, key, read).await.map(|found| (request, found)),
         Err(refused) => Err(refused),
     };
     let outcome_ok = if media == Media::Csv { "csv" } else { "ok" };
@@ -363,15 +401,21 @@ pub(super) async fn answer(
         }
         Ok((request, Kept::Compute { keep, computing })) => (request, keep, computing),
     };
-    let ran = compute(state, request, media, deadline).await;
+    let mut ran = compute(state, request, media, deadline).await;
+    if client.anonymous() && ran.query {
+        tag_answer(&mut ran.response, &ran.reads);
+    }
     if let Some((hash, query)) = new_query.filter(|_| ran.runs) {
         register(state, client.ip, &hash, &query).await;
     }
     done(ran.outcome.as_deref().unwrap_or(outcome_ok));
     let response = match keep {
-        Some((key, version)) if ran.query => {
+        Some((key, since)) if ran.query => {
             state.metrics.answer_kept(false);
-            state.answers.keep(key, version, ran.response).await
+            state
+                .answers
+                .keep(key, since, &ran.reads, ran.response)
+                .await
         }
         _ => ran.response,
     };

@@ -16,27 +16,22 @@ pub mod write;
 pub use checks::{Checks, MAX_LINE, MAX_TEXT};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde::Serialize;
 
 /// Starts a write. On SQLite the transaction takes the write lock at once
 /// (`BEGIN IMMEDIATE`), so that a write which reads first never fails when
 /// another commits meanwhile; it waits for the lock instead. On PostgreSQL
-/// it moves the data version first (see [`crate::db::data_version`]): every
-/// write then locks that row before any other, so two writes queue there
-/// instead of each holding a row the other needs.
+/// writes to different records commit side by side: what two writes share
+/// (a record's version, a tally row, a unique value) they take row by row.
 pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    let txn = db.begin_with_options(options).await?;
-    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        txn.execute_unprepared(crate::db::MOVE_DATA_VERSION).await?;
-    }
-    Ok(txn)
+    db.begin_with_options(options).await
 }
 
 /// Who writes, as the audit trail names them, and when.

@@ -61,8 +61,8 @@ pub const CONTRIBUTED_PREFIX: &str = "contributed by ";
 
 /// The source of what `writer` contributes without naming a source: found
 /// by its document (`contributed by admin`, `contributed by editor for
-/// nantes-metropole`), or made.
-pub async fn contributed<C: ConnectionTrait>(db: &C, writer: &Writer) -> AppResult<i64> {
+/// nantes-metropole`), or made; and whether it was made now.
+pub async fn contributed<C: ConnectionTrait>(db: &C, writer: &Writer) -> AppResult<(i64, bool)> {
     let (who, title, publisher) = if writer.is_admin() {
         (
             "admin".to_owned(),
@@ -91,7 +91,7 @@ pub async fn contributed<C: ConnectionTrait>(db: &C, writer: &Writer) -> AppResu
             .order_by_asc(source::Column::Id)
     };
     if let Some(found) = find().one(db).await? {
-        return Ok(found.id);
+        return Ok((found.id, false));
     }
     let author = Author {
         key: writer.key_id,
@@ -110,7 +110,7 @@ pub async fn contributed<C: ConnectionTrait>(db: &C, writer: &Writer) -> AppResu
     )
     .await?;
     match made.into_iter().next() {
-        Some(source) => Ok(source.id),
+        Some(source) => Ok((source.id, true)),
         None => Err(sea_orm::DbErr::RecordNotInserted.into()),
     }
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::{
     Author, Checks, audit_event, begin,
-    changes::{Change, Changes, announce},
+    changes::{Change, Changes, Touched, announce},
     column,
     draft::{Draft, check_references, source_column},
     idempotency::IdempotencyKey,
@@ -134,6 +134,14 @@ pub struct Write<'a> {
     pub writer: &'a Writer,
     /// Where the write is announced once committed.
     changes: Option<&'a Changes>,
+    /// On SQLite, the data version this write started at, if the writes
+    /// up to it were not all heard of (see [`crate::db::DataState`]).
+    unheard: Option<i64>,
+    /// The record types written besides the record (a source made for
+    /// the writer).
+    also: Vec<&'static str>,
+    /// The writer's name (see [`Changes::origin`]).
+    origin: u64,
 }
 
 impl<'a> Write<'a> {
@@ -219,25 +227,38 @@ impl<'a> Write<'a> {
         model: &W,
         action: AuditAction,
         version: i32,
-        before: Option<&serde_json::Value>,
+        before: Option<(&serde_json::Value, Option<i64>)>,
     ) -> AppResult<()> {
+        let (before, was_in) = before.unzip();
         let after = model.snapshot(&self.txn).await?;
         let id = id_of(model);
         self.audit(action, W::TYPE, id, version, before, &after)
             .await?;
+        let territory = model.territory(&self.txn).await?;
         let change = Change {
             record_type: W::TYPE,
             id,
             action,
             version,
-            territory: model.territory(&self.txn).await?,
+            territory,
+            was_in: was_in.flatten().filter(|was| Some(*was) != territory),
             at: Utc::now(),
+            origin: self.origin,
+            also: self.also,
         };
+        crate::db::DataState::announce(&self.txn, self.origin).await?;
+        let touched = Touched::Tags(change.tags());
         let changes = self.changes;
         let in_memory = announce(&self.txn, change).await?;
         self.txn.commit().await?;
-        if let (Some(changes), Some(change)) = (changes, in_memory) {
-            changes.publish(change);
+        if let Some(changes) = changes {
+            if let Some(version) = self.unheard {
+                changes.touched(&Touched::Unheard(version));
+            }
+            changes.touched(&touched);
+            if let Some(change) = in_memory {
+                changes.publish(change);
+            }
         }
         Ok(())
     }
@@ -312,12 +333,31 @@ pub struct Store<'a> {
 }
 
 impl<'a> Store<'a> {
-    /// Starts a write (see [`super::begin`]).
+    /// Starts a write (see [`super::begin`]) that announces precisely what
+    /// it touches: on PostgreSQL, the tables' triggers leave it to the
+    /// write; on SQLite, it reads whether every write before it was heard.
     pub async fn begin(&self) -> AppResult<Write<'a>> {
+        let txn = begin(self.db).await?;
+        let origin = self
+            .changes
+            .map_or_else(super::changes::new_origin, Changes::origin);
+        let unheard = match txn.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                txn.execute_unprepared(crate::db::TAGGED_WRITE).await?;
+                None
+            }
+            _ => {
+                let state = crate::db::DataState::read(&txn).await?;
+                (!state.heard_by(origin)).then_some(state.version)
+            }
+        };
         Ok(Write {
-            txn: begin(self.db).await?,
+            txn,
             writer: self.writer,
             changes: self.changes,
+            unheard,
+            also: Vec::new(),
+            origin,
         })
     }
 
@@ -357,12 +397,15 @@ impl<'a> Store<'a> {
         check_references(self.db, draft.refs).await?;
         check_unique::<W>(self.db, draft.unique, None).await?;
 
-        let write = self.begin().await?;
+        let mut write = self.begin().await?;
         let mut row = draft.row;
         if let Some(source) = source_column::<W::Entity>()
             && row.is_not_set(source)
         {
-            let contributed = provenance::contributed(&write.txn, self.writer).await?;
+            let (contributed, made) = provenance::contributed(&write.txn, self.writer).await?;
+            if made {
+                write.also.push(<entity::source::Entity as Declared>::TYPE);
+            }
             row.set(source, contributed.into());
         }
         row.set(column::<W::Entity>("created_at"), Utc::now().into());
@@ -411,6 +454,7 @@ impl<'a> Store<'a> {
 
         let write = self.begin().await?;
         let (current, version, before) = claimed::<W>(&write, id, expected_version).await?;
+        let was_in = current.territory(&write.txn).await?;
         let mut row = current.into_active_model();
         for field in <W::Entity as EntityTrait>::Column::iter() {
             if let ActiveValue::Set(value) = draft.row.get(field) {
@@ -424,7 +468,12 @@ impl<'a> Store<'a> {
             children.write(&write.txn, id).await?;
         }
         write
-            .finish(&model, AuditAction::Update, version, Some(&before))
+            .finish(
+                &model,
+                AuditAction::Update,
+                version,
+                Some((&before, was_in)),
+            )
             .await?;
         Ok(model)
     }
@@ -466,7 +515,9 @@ impl<'a> Store<'a> {
         } else {
             AuditAction::Restore
         };
-        write.finish(&model, action, version, Some(&before)).await?;
+        write
+            .finish(&model, action, version, Some((&before, None)))
+            .await?;
         Ok(model)
     }
 }

@@ -141,11 +141,10 @@ on_both_backends! {
         Migrator::up(conn, None).await.unwrap();
         assert_eq!(app.count_rows("deployment_risk WHERE risk_category_id IS NOT NULL").await, before);
         assert_eq!(app.count_rows("deployment_risk").await, before);
-        // A risk in words, without a category; the data version moves as before.
-        let version = vigie::db::data_version(conn).await.unwrap();
-        execute_sql(conn, &format!("INSERT INTO deployment_risk (deployment_id, mitigation_status, description) \
-            VALUES ({}, 'NONE', 'Un risque dit en mots')", f.deployment)).await;
-        assert!(vigie::db::data_version(conn).await.unwrap() > version);
+        // A risk in words, without a category; announced as before.
+        let insert = format!("INSERT INTO deployment_risk (deployment_id, mitigation_status, description) \
+            VALUES ({}, 'NONE', 'Un risque dit en mots')", f.deployment);
+        assert_eq!(announced(conn, &insert).await, Some("deployment_risk".into()));
         let risks = app.query("query($id: ID!) { node(id: $id) { ... on Deployment { risks { nodes { category { key } description } } } } }",
             json!({ "id": gid("Deployment", f.deployment) })).await;
         assert!(risks["node"]["risks"]["nodes"].as_array().unwrap().iter()
@@ -174,7 +173,7 @@ on_both_backends! {
         assert_eq!(kept, counted);
     }
 
-    async fn every_table_an_answer_reads_moves_the_data_version(backend: Backend) {
+    async fn every_table_an_answer_reads_announces_its_writes(backend: Backend) {
         let app = TestApp::new(backend).await;
         let db = &app.db.conn;
         let sql = match db.get_database_backend() {
@@ -204,22 +203,68 @@ on_both_backends! {
             migration::versioned_tables().iter().map(|t| t.to_string()).collect();
         assert_eq!(versioned, expected);
 
-        // Each moves it, by insert, update and delete alike.
+        // Each is announced, by insert, update and delete alike.
         let f = seed_everything(&app.db).await;
-        let mut version = vigie::db::data_version(db).await.unwrap();
-        for statement in [
-            format!("DELETE FROM deployment_domain WHERE deployment_id = {} AND domain_id = {}", f.deployment, f.domain),
-            format!("INSERT INTO deployment_domain (deployment_id, domain_id) VALUES ({}, {})", f.deployment, f.domain),
-            format!("UPDATE territory SET name = name WHERE id = {}", f.commune),
+        for (statement, table) in [
+            (format!("DELETE FROM deployment_domain WHERE deployment_id = {} AND domain_id = {}", f.deployment, f.domain), "deployment_domain"),
+            (format!("INSERT INTO deployment_domain (deployment_id, domain_id) VALUES ({}, {})", f.deployment, f.domain), "deployment_domain"),
+            (format!("UPDATE territory SET name = name WHERE id = {}", f.commune), "territory"),
         ] {
-            execute_sql(db, &statement).await;
-            let now = vigie::db::data_version(db).await.unwrap();
-            assert!(now > version, "{statement}");
-            version = now;
+            assert_eq!(announced(db, &statement).await, Some(table.into()), "{statement}");
         }
-        // What no answer shows does not.
-        execute_sql(db, "INSERT INTO persisted_query (hash, query) VALUES ('abc', '{ a }')").await;
-        assert_eq!(vigie::db::data_version(db).await.unwrap(), version);
+        // What no answer shows is not.
+        assert_eq!(announced(db, "INSERT INTO persisted_query (hash, query) VALUES ('abc', '{ a }')").await, None);
+        // On PostgreSQL, a write of the store announces itself, not its
+        // tables (its transaction says so), and the version stays put.
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            let version = vigie::db::data_version(db).await.unwrap();
+            let statement = format!("UPDATE territory SET name = name WHERE id = {}", f.commune);
+            let tagged = format!("BEGIN; {}; {statement}; COMMIT", vigie::db::TAGGED_WRITE);
+            assert_eq!(announced(db, &tagged).await, None);
+            assert_eq!(vigie::db::data_version(db).await.unwrap(), version);
+        }
+    }
+}
+
+/// What direct SQL announces (see `vigie::store::changes`): on SQLite, that
+/// the data version moved (the table is not told, and is given as the
+/// first word after the statement's verb); on PostgreSQL, the table a
+/// notification names.
+async fn announced(db: &sea_orm::DatabaseConnection, statement: &str) -> Option<String> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        let version = vigie::db::data_version(db).await.unwrap();
+        execute_sql(db, statement).await;
+        let moved = vigie::db::data_version(db).await.unwrap() > version;
+        let table = statement
+            .split_whitespace()
+            .skip_while(|word| !["FROM", "INTO", "UPDATE"].contains(word))
+            .nth(1)
+            .or_else(|| statement.split_whitespace().nth(1))?;
+        return moved.then(|| table.to_owned());
+    }
+    let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(
+        &sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    listener
+        .listen(vigie::store::changes::CHANNEL)
+        .await
+        .unwrap();
+    db.execute_unprepared(statement).await.unwrap();
+    // A notification is delivered on commit; wait a little for one.
+    match tokio::time::timeout(std::time::Duration::from_millis(500), listener.recv()).await {
+        Ok(notification) => {
+            let payload: serde_json::Value =
+                serde_json::from_str(notification.unwrap().payload()).unwrap();
+            payload["table"].as_str().map(str::to_owned)
+        }
+        Err(_) => None,
     }
 }
 

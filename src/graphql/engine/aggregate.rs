@@ -28,7 +28,7 @@ use super::{
     filter::{Compiler, Pred, root_rows},
     id,
     loader::{
-        SORTED_FROM_MATCHES, SqlLoader, database, gathered_page, limited, literal, models,
+        SORTED_FROM_MATCHES, SqlLoader, gathered_page, limited, literal, models, reading,
         related_rows, table_page,
     },
     paging::Shape,
@@ -525,6 +525,8 @@ impl Loader<RelGroups> for SqlLoader {
         }
         let mut found = HashMap::new();
         for (first, parents) in batches {
+            self.read_related(first.rel, &parents, first.pred.as_deref());
+            self.read(first.groups.tags());
             let mut groups = related_groups(
                 &self.db,
                 first.rel,
@@ -551,7 +553,7 @@ pub async fn count_table(
     table: &'static str,
     pred: Option<&Pred>,
 ) -> AppResult<i64> {
-    let db = database(ctx);
+    let db = reading(ctx, Pred::reads_of(table, pred));
     let query = counted_rows(db.get_database_backend(), table, pred);
     let row = db.query_one(&query).await?;
     Ok(match row {
@@ -577,9 +579,9 @@ pub async fn counted_table_page<E>(
 where
     E: EntityTrait,
 {
-    let db = database(ctx);
-    let backend = db.get_database_backend();
     let table = E::default().table_name();
+    let db = reading(ctx, Pred::reads_of(table, shape.pred.as_ref()));
+    let backend = db.get_database_backend();
     let found = db
         .query_all_raw(gathered_page(backend, table, shape))
         .await?;

@@ -19,6 +19,7 @@ use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
 use super::keys::Columns;
+use crate::tags::{Reads, Tag};
 
 /// Answers the keys of one request against the database.
 pub struct SqlLoader {
@@ -26,6 +27,15 @@ pub struct SqlLoader {
     /// The columns each list field of the request reads, by the field's
     /// place in the document and its table: the same for all its parents.
     pub(crate) columns: Mutex<HashMap<(usize, &'static str), Columns>>,
+    /// What the request read (see [`crate::tags`]).
+    pub(crate) reads: Arc<Reads>,
+}
+
+impl SqlLoader {
+    /// Notes that the request read what `tags` name.
+    pub(crate) fn read(&self, tags: impl IntoIterator<Item = Tag>) {
+        self.reads.add_all(tags);
+    }
 }
 
 /// The fetches a request's loader has queued and not started yet.
@@ -76,13 +86,17 @@ impl Wake for NotingWaker {
 /// async-graphql's `tokio-timer` feature a zero delay would still wait for
 /// the next millisecond tick of tokio's timer, per level of every query;
 /// its default timer completes a zero delay at once.)
-pub fn request_loader(db: DatabaseConnection) -> (DataLoader<SqlLoader>, Fetches) {
+pub fn request_loader(
+    db: DatabaseConnection,
+    reads: Arc<Reads>,
+) -> (DataLoader<SqlLoader>, Fetches) {
     let fetches = Fetches::default();
     let queue = fetches.clone();
     let loader = DataLoader::new(
         SqlLoader {
             db,
             columns: Mutex::default(),
+            reads,
         },
         move |fetch| queue.queue(fetch),
     )
@@ -125,6 +139,18 @@ pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<SqlLoader> {
     ctx.data_unchecked::<DataLoader<SqlLoader>>()
 }
 
-pub fn database<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+/// The database, to write: a mutation's answer is never kept.
+pub fn writing<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The database, to read what `tags` name: every read of a request says
+/// what it reads, so that its answer is kept only until a write touches
+/// it (see [`crate::tags`]).
+pub fn reading<'a>(
+    ctx: &Context<'a>,
+    tags: impl IntoIterator<Item = Tag>,
+) -> &'a DatabaseConnection {
+    loader(ctx).loader().read(tags);
     ctx.data_unchecked::<DatabaseConnection>()
 }

@@ -218,8 +218,10 @@ impl<N: NodeType> Connection<N> {
                 .await?
                 .unwrap_or_default(),
             Total::Table { table, pred, .. } => {
+                let mut reads = super::filter::Pred::reads_of(table, pred.as_deref());
+                reads.extend(groups.tags());
                 table_groups(
-                    super::loader::database(ctx),
+                    super::loader::reading(ctx, reads),
                     table,
                     pred.as_deref(),
                     &groups,

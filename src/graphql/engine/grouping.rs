@@ -230,6 +230,15 @@ pub struct GroupQuery {
 }
 
 impl GroupQuery {
+    /// The tags of the tables its keys reach through foreign keys.
+    pub fn tags(&self) -> impl Iterator<Item = crate::tags::Tag> + '_ {
+        self.keys.iter().flat_map(|(_, key)| {
+            key.path
+                .iter()
+                .map(|(_, table)| crate::tags::Tag::all(crate::tags::owner(table)))
+        })
+    }
+
     pub fn new<K: GroupKeyInput>(
         by: &[K],
         numbers: &'static [&'static str],

@@ -21,15 +21,18 @@ use sea_orm::{
 
 use super::selection::snake_case;
 pub use super::{
-    batch::{Fetches, SqlLoader, database, loader, request_loader, run_batched},
+    batch::{Fetches, SqlLoader, loader, reading, request_loader, run_batched, writing},
     keys::{ById, ByKey, Columns, Page, RelAll, RelCount, RelPage},
 };
 use super::{
-    filter::{Compiler, OrderDirection, root_rows},
+    filter::{Compiler, OrderDirection, Pred, root_rows},
     paging::{Position, Shape, Sort},
     relation::{Record, RelDef, Via, same_rel},
 };
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    tags::{self, Tag},
+};
 
 /// A page size or a rank bound, written into the SQL as a number rather
 /// than bound as a parameter. SQLite plans with the value of a bound LIMIT
@@ -126,6 +129,18 @@ fn column<E: EntityTrait>(name: &str) -> E::Column {
         .unwrap_or_else(|_| panic!("table {} has no column {name}", E::default().table_name()))
 }
 
+impl SqlLoader {
+    /// Notes a read of `rel`'s rows under `parents`, matching `pred`.
+    pub(crate) fn read_related(&self, rel: &RelDef, parents: &[i64], pred: Option<&Pred>) {
+        self.read(rel.tags(parents));
+        if let Some(pred) = pred {
+            let mut tags = Vec::new();
+            pred.tags(&mut tags);
+            self.read(tags);
+        }
+    }
+}
+
 impl<E> Loader<ById<E>> for SqlLoader
 where
     E: EntityTrait,
@@ -135,6 +150,8 @@ where
     type Error = AppError;
 
     async fn load(&self, keys: &[ById<E>]) -> AppResult<HashMap<ById<E>, E::Model>> {
+        let table = E::default().table_name();
+        self.read(keys.iter().map(|k| tags::of_row(table, k.id)));
         let rows = E::find()
             .filter(Expr::col(id_column::<E>()).is_in(keys.iter().map(|k| k.id)))
             .all(&self.db)
@@ -163,11 +180,28 @@ where
                 .push(key.value.clone());
         }
         for (name, values) in by_column {
+            let asked = values.len();
             let col = column::<E>(name);
             let rows = E::find()
                 .filter(Expr::col(col).is_in(values))
                 .all(&self.db)
                 .await?;
+            // A key that names no record, or several, may name others
+            // after any write of the type.
+            let table = E::default().table_name();
+            let one = match (rows.as_slice(), asked) {
+                ([row], 1) => match row.get(id_column::<E>()) {
+                    Value::BigInt(Some(id)) => Some(id),
+                    Value::Int(Some(id)) => Some(i64::from(id)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(id) = one {
+                self.read([tags::of_row(table, id)]);
+            } else {
+                self.read([Tag::all(tags::owner(table))]);
+            }
             for row in rows {
                 if let Value::String(Some(value)) = row.get(col) {
                     found
@@ -280,6 +314,7 @@ where
             )
         };
         for (rel, (shape, counted, columns), parents) in groups(keys, part) {
+            self.read_related(rel, &parents, shape.pred.as_ref());
             let (mut query, parent) = related_rows(backend, rel, &parents);
             query.cond_where(page_condition(backend, rel.child, &shape, true));
             // One parent: its page is the first rows in order, which an index
@@ -439,6 +474,7 @@ where
     async fn load(&self, keys: &[RelAll<E>]) -> AppResult<HashMap<RelAll<E>, Vec<E::Model>>> {
         let mut found = HashMap::new();
         for (rel, (), parents) in groups(keys, |k| ((), k.rel, k.parent)) {
+            self.read_related(rel, &parents, None);
             let (mut query, parent) = related_rows(self.db.get_database_backend(), rel, &parents);
             query
                 .column((rel.child, Asterisk))
@@ -461,6 +497,7 @@ impl Loader<RelCount> for SqlLoader {
         let backend = self.db.get_database_backend();
         let mut found = HashMap::new();
         for (rel, pred, parents) in groups(keys, |k| (k.pred.clone(), k.rel, k.parent)) {
+            self.read_related(rel, &parents, pred.as_deref());
             let (mut query, parent) = related_rows(backend, rel, &parents);
             query
                 .expr_as(Expr::col(parent), PARENT)
@@ -502,9 +539,9 @@ pub async fn table_page<E>(ctx: &Context<'_>, shape: &Shape) -> AppResult<Vec<E:
 where
     E: EntityTrait,
 {
-    let db = database(ctx);
-    let backend = db.get_database_backend();
     let table = E::default().table_name();
+    let db = reading(ctx, Pred::reads_of(table, shape.pred.as_ref()));
+    let backend = db.get_database_backend();
     let mut rows = Query::select();
     rows.column((table, Asterisk))
         .from(table)

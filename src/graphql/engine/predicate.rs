@@ -154,6 +154,37 @@ impl Pred {
         }
     }
 
+    /// The tags of the other tables this condition reads (see
+    /// [`crate::tags`]): each related record's whole type, for a condition
+    /// on related records may change with any of them.
+    pub fn tags(&self, out: &mut Vec<crate::tags::Tag>) {
+        use crate::tags::{Tag, owner};
+        match self {
+            Pred::All(preds) | Pred::Any(preds) => preds.iter().for_each(|p| p.tags(out)),
+            Pred::Not(pred) => pred.tags(out),
+            Pred::Related(_, rel, pred) => {
+                out.extend(rel.tags(&[]));
+                out.push(Tag::all(owner(rel.child)));
+                pred.tags(out);
+            }
+            Pred::Parent { table, pred, .. } => {
+                out.push(Tag::all(owner(table)));
+                pred.tags(out);
+            }
+            Pred::Cmp(..) | Pred::In(..) | Pred::NotIn(..) | Pred::IsNull(..) | Pred::Text(..) => {}
+        }
+    }
+
+    /// The tags of a read of `table`'s rows matching `pred`, all of them:
+    /// the table's whole type, and what the condition reads.
+    pub fn reads_of(table: &'static str, pred: Option<&Pred>) -> Vec<crate::tags::Tag> {
+        let mut tags = vec![crate::tags::Tag::all(crate::tags::owner(table))];
+        if let Some(pred) = pred {
+            pred.tags(&mut tags);
+        }
+        tags
+    }
+
     /// All of `preds`, without a needless wrapper.
     pub fn all(mut preds: Vec<Pred>) -> Pred {
         if preds.len() == 1 {

@@ -1,12 +1,14 @@
 //! The relation model: how the rows of a relation hang from their parent
 //! record (a column, a link table, or through another table), each
-//! relation known by its `Type.field` name. It uses nothing else of the
-//! engine.
+//! relation known by its `Type.field` name, and what a read of it is
+//! tagged with. It uses nothing else of the engine.
 
 use std::{
     hash::{Hash, Hasher},
     marker::PhantomData,
 };
+
+use crate::tags::{self, Tag};
 
 /// A model with an integer primary key named `id`.
 pub trait Record {
@@ -81,4 +83,53 @@ pub(super) fn same_rel(a: &RelDef, b: &RelDef) -> bool {
 
 pub(super) fn hash_rel<H: Hasher>(rel: &RelDef, state: &mut H) {
     rel.hash(state);
+}
+
+impl RelDef {
+    /// The type of the records the relation hangs from: `Territory` of
+    /// `Territory.deployments`.
+    pub fn parent_type(&self) -> &'static str {
+        self.name
+            .split_once('.')
+            .map_or(self.name, |(parent, _)| parent)
+    }
+
+    /// The tags of a read of this relation's rows under `parents` (see
+    /// [`crate::tags`]): the parts of a record under that record; a
+    /// territory's own deployments, concertations or contributions under
+    /// that territory's scope; anything else as its whole type, with the
+    /// table it is reached through.
+    pub fn tags(&self, parents: &[i64]) -> Vec<Tag> {
+        let parent = self.parent_type();
+        let child = tags::owner(self.child);
+        let each = |tag: fn(&'static str, i64) -> Tag, type_name| {
+            parents.iter().map(move |id| tag(type_name, *id))
+        };
+        match self.via {
+            Via::Column(_) if tags::is_part(self.child) && child == parent => {
+                each(Tag::record, parent).collect()
+            }
+            Via::Column("territory_id")
+                if parent == "Territory" && tags::TERRITORIAL.contains(&child) =>
+            {
+                each(Tag::territory, child).collect()
+            }
+            Via::Through {
+                table,
+                parent: "territory_id",
+                ..
+            } if parent == "Territory"
+                && tags::TERRITORIAL.contains(&child)
+                && tags::TERRITORIAL.contains(&tags::owner(table)) =>
+            {
+                each(Tag::territory, child)
+                    .chain(each(Tag::territory, tags::owner(table)))
+                    .collect()
+            }
+            Via::Column(_) => vec![Tag::all(child)],
+            Via::Link { table, .. } | Via::Through { table, .. } => {
+                vec![Tag::all(child), Tag::all(tags::owner(table))]
+            }
+        }
+    }
 }

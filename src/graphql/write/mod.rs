@@ -118,7 +118,7 @@ pub mod study;
 
 use async_graphql::{Context, ID, MaybeUndefined};
 
-use super::engine::{id, loader::database};
+use super::engine::{id, loader::writing};
 pub use crate::store::{
     Checks, MAX_LINE, MAX_TEXT,
     draft::{Draft, Links},
@@ -138,7 +138,7 @@ pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
 /// an anonymous request.
 pub fn store<'a>(ctx: &Context<'a>) -> AppResult<Store<'a>> {
     Ok(Store {
-        db: database(ctx),
+        db: writing(ctx),
         writer: actor(ctx).writer()?,
         changes: ctx.data_opt(),
     })
