@@ -11,6 +11,7 @@
 //! cargo bench --bench hub -- --loaders --scale 0.2 # seed-synthetic and import-geography, rows/s
 //! cargo bench --bench hub -- --mixed             # readers and a writer, answers kept or not
 //! cargo bench --bench hub -- --writers           # 8 writers on PostgreSQL, before and after
+//! cargo bench --bench hub -- --replicas          # two replicas against one, limits in Redis
 //! ```
 //!
 //! `--mixed` and `--writers` are described in `hub/scale_out.rs`.
@@ -63,6 +64,8 @@ struct Options {
     mixed: bool,
     /// Measure concurrent writers (see `scale_out`).
     writers: bool,
+    /// Measure two replicas against one (see `scale_out`).
+    replicas: bool,
 }
 
 fn options() -> Options {
@@ -85,6 +88,7 @@ fn options() -> Options {
         loaders: args.iter().any(|a| a == "--loaders"),
         mixed: args.iter().any(|a| a == "--mixed"),
         writers: args.iter().any(|a| a == "--writers"),
+        replicas: args.iter().any(|a| a == "--replicas"),
     }
 }
 
@@ -375,17 +379,21 @@ impl Drop for Server {
     }
 }
 
-/// `vigie serve` on `url` at `port`, keeping `kept_mib` of answers.
+/// `vigie serve` on `url` at `port`, keeping `kept_mib` of answers,
+/// without rate limits: the load clients are one IP (and one key) making
+/// many requests.
 fn hub_server(url: &str, kept_mib: u32, port: u16) -> Server {
+    hub_server_with(url, kept_mib, port, &["--rate-limit-ip", "0"])
+}
+
+/// `vigie serve` as [`hub_server`] starts it, with `more` arguments (a
+/// rate limit per IP among them).
+fn hub_server_with(url: &str, kept_mib: u32, port: u16, more: &[&str]) -> Server {
     Server(
         Command::new(VIGIE)
             .args([
                 "serve",
                 "--no-reference",
-                // The load clients are one IP (and one key) making many
-                // requests.
-                "--rate-limit-ip",
-                "0",
                 "--rate-limit-key",
                 "0",
                 "--answer-cache-mb",
@@ -395,6 +403,7 @@ fn hub_server(url: &str, kept_mib: u32, port: u16) -> Server {
                 "--database-url",
                 url,
             ])
+            .args(more)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -1018,6 +1027,9 @@ fn main() {
     runtime.block_on(async {
         if options.writers {
             return scale_out::writers(&options).await;
+        }
+        if options.replicas {
+            return scale_out::replicas(&options).await;
         }
         for backend in options.backends.clone() {
             if options.mixed {

@@ -12,6 +12,14 @@
 //!   triggers of the data version restored as they were before writes
 //!   were announced (each statement's `UPDATE data_version`, which every
 //!   write took until it committed): writes per second of both.
+//! - `--replicas` (PostgreSQL, and Redis at `VIGIE_BENCH_REDIS_URL`,
+//!   default the local one): the widget's query from 16 clients sent to
+//!   one replica, then to two replicas in turn (a round robin in the load
+//!   client, one address for the hub's limits: 127.0.0.1), reads per
+//!   second of both; then as many requests as the clients can send for
+//!   10 s to the two replicas with a limit of 600 a minute per address,
+//!   counted once in Redis, then in each replica's memory: how many each
+//!   took (the limit's burst is 600, and it refills 10 a second).
 
 use std::{
     collections::HashMap,
@@ -28,8 +36,8 @@ use serde_json::json;
 use vigie::graphql::engine::id;
 
 use super::{
-    Named, Options, Server, VIGIE, answered, drop_database, free_port, fresh_database,
-    graphql_sender, hub_server, ms, slug, wait_until_up,
+    Cpu, Named, Options, Server, VIGIE, answered, drop_database, free_port, fresh_database,
+    graphql_sender, hub_server, hub_server_with, ms, slug, wait_until_up,
 };
 
 const WIDGET: &str = include_str!("../../src/server/safelist/TerritoryWidget.graphql");
@@ -44,8 +52,13 @@ struct Seeded {
     admin: Option<(DatabaseConnection, String)>,
     key: String,
     deployments: Vec<i64>,
+    /// The deployments' versions, as the runs' writers left them.
+    versions: Versions,
     _directory: tempfile::TempDir,
 }
+
+/// The version of each deployment written, by id (1 if never written).
+type Versions = Arc<std::sync::Mutex<HashMap<i64, i32>>>;
 
 async fn seeded(backend: &str, options: &Options, name: &str) -> Seeded {
     let directory = tempfile::tempdir().unwrap();
@@ -82,6 +95,7 @@ async fn seeded(backend: &str, options: &Options, name: &str) -> Seeded {
         admin,
         key,
         deployments,
+        versions: Versions::default(),
         _directory: directory,
     }
 }
@@ -96,28 +110,28 @@ async fn hub(url: &str, kept_mib: u32) -> (Server, String) {
     (server, address)
 }
 
-/// The versions of the deployments a writer updates, as it writes them.
+/// A writer of deployments, and their versions as writes left them.
 struct Writer {
     client: reqwest::Client,
     url: String,
     key: String,
-    versions: HashMap<i64, i32>,
+    versions: Versions,
 }
 
 impl Writer {
-    /// Updates deployment `id` (at the version this writer last wrote, 1
-    /// the first time), and checks the hub took it.
-    async fn update(&mut self, id: i64, n: usize) {
-        let version = self.versions.entry(id).or_insert(1);
+    /// Updates deployment `id` at its version, and checks the hub took it.
+    /// Two writers never write one deployment.
+    async fn update(&self, id: i64, n: usize) {
+        let version = *self.versions.lock().unwrap().entry(id).or_insert(1);
         answered(self.client.post(&self.url).bearer_auth(&self.key).json(
             &json!({ "query": UPDATE, "variables": { "input": {
                     "id": id::encode("Deployment", id),
-                    "expectedVersion": *version,
+                    "expectedVersion": version,
                     "summary": format!("Résumé revu, écriture {n}"),
                 } } }),
         ))
         .await;
-        *version += 1;
+        self.versions.lock().unwrap().insert(id, version + 1);
     }
 }
 
@@ -162,11 +176,11 @@ async fn mixed_run(seeded: &Seeded, kept_mib: u32, seconds: u64) -> Mixed {
     let stop = Arc::new(AtomicBool::new(false));
     let writes = Arc::new(AtomicUsize::new(0));
     let writer = tokio::spawn({
-        let mut writer = Writer {
+        let writer = Writer {
             client: client.clone(),
             url: format!("{address}/graphql"),
             key: seeded.key.clone(),
-            versions: HashMap::new(),
+            versions: seeded.versions.clone(),
         };
         let deployments = seeded.deployments.clone();
         let (stop, writes) = (stop.clone(), writes.clone());
@@ -240,10 +254,40 @@ pub async fn mixed(backend: &str, options: &Options) {
     drop_database(seeded.admin).await;
 }
 
-/// Writes per second of 8 writers, each updating deployments of its own
-/// for `seconds` after a warm-up of 2 s; and their p50 and p99.
-async fn writers_run(seeded: &Seeded, seconds: u64) -> (f64, Duration, Duration) {
-    let (_hub, address) = hub(&seeded.url, 0).await;
+/// What 8 writers did: writes per second, p50 and p99, CPU per write of
+/// the hub and of PostgreSQL (ms), and how busy the machine's cores were.
+struct Writes {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    cpu: Cpu,
+    busy: f64,
+}
+
+/// Time the machine's cores spent busy and in all, in clock ticks
+/// (`/proc/stat`).
+fn machine_ticks() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let all: f64 = ticks.iter().sum();
+    // idle and iowait are the 4th and 5th.
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    (all - idle, all)
+}
+
+/// 8 writers, each updating deployments of its own for `seconds` after a
+/// warm-up of 2 s.
+async fn writers_run(seeded: &Seeded, seconds: u64) -> Writes {
+    let (hub, address) = hub(&seeded.url, 0).await;
+    let cpu_before = Cpu::now(hub.0.id(), true);
+    let ticks_before = machine_ticks();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(32)
         .build()
@@ -252,11 +296,11 @@ async fn writers_run(seeded: &Seeded, seconds: u64) -> (f64, Duration, Duration)
     let end = warm_up + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..8)
         .map(|w| {
-            let mut writer = Writer {
+            let writer = Writer {
                 client: client.clone(),
                 url: format!("{address}/graphql"),
                 key: seeded.key.clone(),
-                versions: HashMap::new(),
+                versions: seeded.versions.clone(),
             };
             let own: Vec<i64> = seeded
                 .deployments
@@ -275,17 +319,28 @@ async fn writers_run(seeded: &Seeded, seconds: u64) -> (f64, Duration, Duration)
                     }
                     n += 1;
                 }
-                latencies
+                (latencies, n)
             })
         })
         .collect();
     let mut latencies = Vec::new();
+    let mut all = 0;
     for task in tasks {
-        latencies.extend(task.await.unwrap());
+        let (measured, sent) = task.await.unwrap();
+        latencies.extend(measured);
+        all += sent;
     }
+    let ticks_after = machine_ticks();
+    let cpu = Cpu::per_request(&cpu_before, &Cpu::now(hub.0.id(), true), all);
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
-    (latencies.len() as f64 / seconds as f64, at(0.5), at(0.99))
+    Writes {
+        rate: latencies.len() as f64 / seconds as f64,
+        p50: at(0.5),
+        p99: at(0.99),
+        cpu,
+        busy: (ticks_after.0 - ticks_before.0) / (ticks_after.1 - ticks_before.1),
+    }
 }
 
 /// The data version's triggers as they were before writes were announced:
@@ -306,14 +361,154 @@ pub async fn writers(options: &Options) {
         "\n### postgres: 8 concurrent writers, each updating deployments of its own ({} s)\n",
         options.seconds
     );
-    println!("| writes | writes/s | p50 | p99 |");
-    println!("|---|---:|---:|---:|");
-    for (name, (rate, p50, p99)) in [
-        ("before: each write holds the data version's row", before),
-        ("after: announced, serial by row", after),
+    println!("| writes | writes/s | p50 | p99 | hub / PostgreSQL CPU per write | cores busy |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, run) in [
+        ("before: each write holds the data version's row", &before),
+        ("after: announced, serial by row", &after),
     ] {
-        println!("| {name} | {rate:.0} | {} ms | {} ms |", ms(p50), ms(p99));
+        println!(
+            "| {name} | {:.0} | {} ms | {} ms | {:.2} / {:.2} ms | {:.0}% |",
+            run.rate,
+            ms(run.p50),
+            ms(run.p99),
+            run.cpu.server,
+            run.cpu.database.unwrap_or(f64::NAN),
+            run.busy * 100.0
+        );
     }
-    println!("| → after ÷ before | {:.1}× | | |", after.0 / before.0);
+    println!(
+        "| → after ÷ before | {:.1}× | | | | |",
+        after.rate / before.rate
+    );
+    drop_database(seeded.admin).await;
+}
+
+/// Replicas of the hub on one database, each started with `more`
+/// arguments, once ready; their addresses.
+async fn replicas_on(url: &str, count: usize, more: &[&str]) -> (Vec<Server>, Vec<String>) {
+    let mut servers = Vec::new();
+    let mut addresses = Vec::new();
+    for _ in 0..count {
+        let port = free_port();
+        servers.push(hub_server_with(
+            url,
+            vigie::server::answers::DEFAULT_MIB,
+            port,
+            more,
+        ));
+        let address = format!("http://127.0.0.1:{port}");
+        wait_until_up(&format!("{address}/ready")).await;
+        addresses.push(address);
+    }
+    (servers, addresses)
+}
+
+/// Reads per second of the widget's query from 16 clients, sent to
+/// `addresses` in turn.
+async fn round_robin(addresses: &[String], seconds: u64) -> f64 {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(32)
+        .build()
+        .unwrap();
+    let widget = Named {
+        name: "TerritoryWidget",
+        query: WIDGET,
+        variables: |n| json!({ "slug": slug(n) }),
+    };
+    let senders: Vec<_> = addresses
+        .iter()
+        .map(|address| graphql_sender(client.clone(), format!("{address}/graphql"), &widget))
+        .collect();
+    let turn = AtomicUsize::new(0);
+    let send = Arc::new(move |n: usize| {
+        let i = turn.fetch_add(1, Ordering::Relaxed) % senders.len();
+        senders[i](n)
+    });
+    super::load(16, seconds, send).await.throughput()
+}
+
+/// Requests the two replicas took (200) and refused (429) when 16 clients
+/// send as many as they can for `seconds`, in turn to each.
+async fn taken_and_refused(addresses: &[String], seconds: u64) -> (usize, usize) {
+    let client = reqwest::Client::new();
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let taken = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let turn = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, addresses) = (client.clone(), addresses.to_vec());
+            let (taken, refused, turn) = (taken.clone(), refused.clone(), turn.clone());
+            tokio::spawn(async move {
+                while Instant::now() < end {
+                    let i = turn.fetch_add(1, Ordering::Relaxed);
+                    let status = client
+                        .post(format!("{}/graphql", addresses[i % addresses.len()]))
+                        .json(&json!({ "query": WIDGET, "variables": { "slug": slug(i) } }))
+                        .send()
+                        .await
+                        .expect("the hub answers")
+                        .status();
+                    match status.as_u16() {
+                        200 => taken.fetch_add(1, Ordering::Relaxed),
+                        429 => refused.fetch_add(1, Ordering::Relaxed),
+                        other => panic!("status {other}"),
+                    };
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    (
+        taken.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+    )
+}
+
+pub async fn replicas(options: &Options) {
+    let seeded = seeded("postgres", options, "replicas").await;
+    let one = {
+        let (_servers, addresses) = replicas_on(&seeded.url, 1, &["--rate-limit-ip", "0"]).await;
+        round_robin(&addresses, options.seconds).await
+    };
+    let two = {
+        let (_servers, addresses) = replicas_on(&seeded.url, 2, &["--rate-limit-ip", "0"]).await;
+        round_robin(&addresses, options.seconds).await
+    };
+    let redis =
+        std::env::var("VIGIE_BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    // What an earlier run left in Redis is at most a minute old: run this
+    // mode a minute apart.
+    let shared = {
+        let (_servers, addresses) = replicas_on(
+            &seeded.url,
+            2,
+            &["--rate-limit-ip", "600", "--redis-url", &redis],
+        )
+        .await;
+        taken_and_refused(&addresses, 10).await
+    };
+    let alone = {
+        let (_servers, addresses) = replicas_on(&seeded.url, 2, &["--rate-limit-ip", "600"]).await;
+        taken_and_refused(&addresses, 10).await
+    };
+    println!(
+        "\n### postgres: two replicas on one database ({} s a run; kept answers as by default)\n",
+        options.seconds
+    );
+    println!("| replicas | reads/s |");
+    println!("|---|---:|");
+    println!("| one | {one:.0} |");
+    println!("| two, in turn | {two:.0} |");
+    println!("| → two ÷ one | {:.2}× |", two / one);
+    println!("\nA limit of 600 a minute for one address, 16 clients for 10 s, two replicas:\n");
+    println!("| limits counted | taken (200) | refused (429) | expected if counted once |");
+    println!("|---|---:|---:|---:|");
+    for (name, (taken, refused)) in [("once, in Redis", shared), ("in each replica", alone)] {
+        println!("| {name} | {taken} | {refused} | 600 + 10 a second: about 700 |");
+    }
     drop_database(seeded.admin).await;
 }

@@ -231,16 +231,29 @@ pub const READY_WAIT: Duration = Duration::from_secs(2);
 
 /// Ready to serve: the database answers within [`READY_WAIT`]. The answer
 /// also says where rate limits are counted: `shared` (Redis), or
-/// `per-replica` — and `degraded` when Redis is configured but does not
-/// answer, which does not stop the hub from serving.
+/// `per-replica` — and lists what is `degraded`, which does not stop the
+/// hub from serving: Redis configured but not answering, a replica not
+/// listening for other replicas' writes (it keeps no answers meanwhile).
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let ping = tokio::time::timeout(READY_WAIT, state.api.db().ping()).await;
+    let mut degraded = Vec::new();
     let limits = match state.limiter.counting() {
-        super::limits::Counting::Shared => json!({ "rateLimits": "shared" }),
-        super::limits::Counting::Degraded => json!({ "rateLimits": "per-replica",
-            "degraded": ["rate limits: Redis does not answer, each replica counts alone"] }),
-        super::limits::Counting::PerReplica => json!({ "rateLimits": "per-replica" }),
+        super::limits::Counting::Shared => "shared",
+        super::limits::Counting::Degraded => {
+            degraded.push("rate limits: Redis does not answer, each replica counts alone");
+            "per-replica"
+        }
+        super::limits::Counting::PerReplica => "per-replica",
     };
+    if !state.api.changes().hearing() {
+        degraded.push(
+            "kept answers: not listening for other replicas' writes, every answer is computed",
+        );
+    }
+    let mut limits = json!({ "rateLimits": limits });
+    if !degraded.is_empty() {
+        limits["degraded"] = json!(degraded);
+    }
     match ping {
         Ok(Ok(())) => {
             let mut body = json!({ "status": "ready" });

@@ -267,14 +267,16 @@ impl Changes {
         changes.hearing.store(false, Ordering::Release);
         let task = runtime.spawn(async move {
             loop {
-                if let Err(err) = listen(&options, &changes).await {
-                    tracing::warn!(
-                        error = %err,
-                        "changes: not listening; answers are computed, not kept, until it \
-                         listens again (in 1 s)"
-                    );
-                }
+                let lost = match listen(&options, &changes).await {
+                    Err(err) => err.to_string(),
+                    Ok(()) => "the connection was lost".into(),
+                };
                 changes.set_hearing(false);
+                tracing::warn!(
+                    error = %lost,
+                    "changes: not listening; answers are computed, not kept, until it \
+                     listens again (in 1 s)"
+                );
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         });
@@ -282,7 +284,9 @@ impl Changes {
     }
 }
 
-/// Relays `NOTIFY`s to the subscribers until the connection fails. It
+/// Relays `NOTIFY`s to the subscribers until the connection fails or is
+/// lost (what was announced meanwhile is gone: the caller forgets what it
+/// kept, and listens again on a new connection). It
 /// listens on a connection of its own, made with `options`, outside the
 /// pool that serves requests: held for as long as the hub runs, it would
 /// leave that pool one connection short (a pool of one, none at all).
@@ -300,12 +304,8 @@ async fn listen(
     listener.listen(CHANNEL).await?;
     changes.set_hearing(true);
     loop {
-        // `None`: the connection was lost and is back; what was sent
-        // meanwhile is gone.
         let Some(notification) = listener.try_recv().await? else {
-            changes.set_hearing(false);
-            changes.set_hearing(true);
-            continue;
+            return Ok(());
         };
         match serde_json::from_str::<Notified>(notification.payload()) {
             Ok(notified) => {

@@ -380,3 +380,64 @@ fn after_title(body: &str) -> &str {
     let end = start + body[start..].find('"').unwrap();
     &body[start..end]
 }
+
+/// A replica whose listening connection is lost keeps nothing, and says so
+/// in `/ready`, until it listens again, by itself; then it forgets what it
+/// kept before (writes may have gone unheard meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_stops_listening_keeps_nothing_until_it_listens_again() {
+    let app = TestApp::new(Backend::Postgres).await;
+    seed_everything(&app.db).await;
+    let router = app.router();
+    hearing(&app.api).await;
+    let vars = json!({ "slug": "ville-de-test" });
+    let (_, first, _) = ask(&app, &router, None, JSON, QUERY, vars.clone()).await;
+    let (_, _, statements) = ask(&app, &router, None, JSON, QUERY, vars.clone()).await;
+    assert_eq!(statements, 0, "kept");
+    let ready = async || {
+        let request = Request::builder()
+            .uri("/ready")
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = send_raw(&router, request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_str::<Json>(&body).unwrap()
+    };
+    assert!(ready().await.get("degraded").is_none());
+
+    // Its listening connection is cut (a failover, a proxy's timeout).
+    execute_sql(
+        &app.db.conn,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE 'LISTEN%' AND datname = current_database()",
+    )
+    .await;
+    let start = std::time::Instant::now();
+    while app.api.changes().hearing() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the lost connection went unnoticed"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let degraded = ready().await;
+    assert!(
+        degraded["degraded"].to_string().contains("kept answers"),
+        "{degraded}"
+    );
+    // Meanwhile every answer is computed, and right.
+    let (status, again, statements) = ask(&app, &router, None, JSON, QUERY, vars.clone()).await;
+    if !app.api.changes().hearing() {
+        assert_eq!((status, again.as_str()), (StatusCode::OK, first.as_str()));
+        assert!(statements > 0);
+    }
+
+    // It listens again by itself, and keeps answers again.
+    hearing(&app.api).await;
+    assert!(ready().await.get("degraded").is_none());
+    let (_, computed, statements) = ask(&app, &router, None, JSON, QUERY, vars.clone()).await;
+    assert_eq!(computed, first);
+    assert!(statements > 0, "forgotten when it listened again");
+    let (_, _, statements) = ask(&app, &router, None, JSON, QUERY, vars).await;
+    assert_eq!(statements, 0, "kept again");
+}

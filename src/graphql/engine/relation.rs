@@ -127,9 +127,95 @@ impl RelDef {
                     .collect()
             }
             Via::Column(_) => vec![Tag::all(child)],
+            // Links that are parts of the parent (a deployment's
+            // organizations) change with it alone.
+            Via::Link { table, .. } | Via::Through { table, .. }
+                if tags::is_part(table) && tags::owner(table) == parent =>
+            {
+                std::iter::once(Tag::all(child))
+                    .chain(each(Tag::record, parent))
+                    .collect()
+            }
             Via::Link { table, .. } | Via::Through { table, .. } => {
                 vec![Tag::all(child), Tag::all(tags::owner(table))]
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(name: &'static str, child: &'static str, via: Via) -> RelDef {
+        RelDef {
+            name,
+            child,
+            via,
+            only: None,
+        }
+    }
+
+    #[test]
+    fn a_read_of_a_relation_is_tagged_as_narrowly_as_its_writes_say() {
+        let risks = rel(
+            "Deployment.risks",
+            "deployment_risk",
+            Via::Column("deployment_id"),
+        );
+        assert_eq!(
+            risks.tags(&[4, 5]),
+            [Tag::record("Deployment", 4), Tag::record("Deployment", 5)]
+        );
+        let uses = rel(
+            "Territory.deployments",
+            "deployment",
+            Via::Column("territory_id"),
+        );
+        assert_eq!(uses.tags(&[12]), [Tag::territory("Deployment", 12)]);
+        let concerns = rel(
+            "Territory.concerns",
+            "contribution",
+            Via::Through {
+                table: "concertation",
+                fk: "concertation_id",
+                parent: "territory_id",
+            },
+        );
+        assert_eq!(
+            concerns.tags(&[12]),
+            [
+                Tag::territory("Contribution", 12),
+                Tag::territory("Concertation", 12)
+            ]
+        );
+        let children = rel("Territory.children", "territory", Via::Column("parent_id"));
+        assert_eq!(children.tags(&[12]), [Tag::all("Territory")]);
+        let suppliers = rel(
+            "Deployment.organizations",
+            "organization",
+            Via::Link {
+                table: "deployment_organization",
+                child: "organization_id",
+                parent: "deployment_id",
+            },
+        );
+        assert_eq!(
+            suppliers.tags(&[4]),
+            [Tag::all("Organization"), Tag::record("Deployment", 4)]
+        );
+        let named = rel(
+            "Deployment.concerns",
+            "contribution",
+            Via::Link {
+                table: "contribution_deployment",
+                child: "contribution_id",
+                parent: "deployment_id",
+            },
+        );
+        assert_eq!(
+            named.tags(&[4]),
+            [Tag::all("Contribution"), Tag::all("Contribution")]
+        );
     }
 }
