@@ -253,6 +253,15 @@ async fn load(
             (latencies, n - client * 7919)
         }));
     }
+    measured(tasks, seconds).await
+}
+
+/// The measure of clients' tasks, each giving the latencies of its
+/// requests after the warm-up and how many it sent in all, over `seconds`.
+async fn measured(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>>,
+    seconds: u64,
+) -> Measure {
     let mut latencies = Vec::new();
     let mut sent = 0;
     for task in tasks {

@@ -37,15 +37,11 @@ pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
 /// What is missing when the data version's row is.
 pub const MISSING_VERSION: &str = "the data version row";
 
-/// The data version on SQLite: a number every committed write to the data
-/// the API serves moves forward, whichever process wrote it (triggers move
-/// it, see the migration that adds it). On PostgreSQL it stays put: writes
-/// are announced instead (see [`crate::store::changes`]).
-pub async fn data_version<C: ConnectionTrait>(db: &C) -> Result<i64, sea_orm::DbErr> {
-    Ok(DataState::read(db).await?.version)
-}
-
-/// The data version's row on SQLite: the version, the version the last
+/// The data version's row. On SQLite, `version` is a number every
+/// committed write to the data the API serves moves forward, whichever
+/// process wrote it (triggers move it, see the migration that adds it); on
+/// PostgreSQL it stays put: writes are announced instead (see
+/// [`crate::store::changes`]). With it, on SQLite, the version the last
 /// write of the store left it at, and the process that made that write.
 /// A process that reads a version it did not announce itself knows that
 /// something else wrote since: the CLI, another process, direct SQL.

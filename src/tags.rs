@@ -10,7 +10,7 @@
 //! (a bulk import, direct SQL, a write whose scope is unknown).
 //!
 //! Answers carry their tags to HTTP caches as `Surrogate-Key` and
-//! `Cache-Tag` keys (see [`Tag::key`] and docs/operations.md).
+//! `Cache-Tag` keys, as they print (see [`keys`] and docs/operations.md).
 
 use std::{collections::HashMap, fmt, sync::Mutex};
 
@@ -64,12 +64,6 @@ impl Tag {
                 || self.scope == written.scope)
     }
 
-    /// The key an HTTP cache purges by: `Deployment`, `Deployment/55`,
-    /// `Deployment/territory/12`.
-    pub fn key(&self) -> String {
-        self.to_string()
-    }
-
     /// The key every answer that read records of `type_name` carries, in
     /// whatever scope: purged, it drops them all.
     pub fn any_key(type_name: &str) -> String {
@@ -77,6 +71,8 @@ impl Tag {
     }
 }
 
+/// A tag as HTTP caches purge by it: `Deployment`, `Deployment/55`,
+/// `Deployment/territory/12`.
 impl fmt::Display for Tag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.scope {
@@ -200,7 +196,7 @@ impl Reads {
 /// between) and `Cache-Tag` (commas): each tag's, and each type's
 /// [`Tag::any_key`].
 pub fn keys(tags: &[Tag]) -> Vec<String> {
-    let mut keys: Vec<String> = tags.iter().map(Tag::key).collect();
+    let mut keys: Vec<String> = tags.iter().map(Tag::to_string).collect();
     let mut types: Vec<&str> = tags.iter().map(|tag| tag.type_name).collect();
     types.sort_unstable();
     types.dedup();

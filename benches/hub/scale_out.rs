@@ -36,9 +36,12 @@ use serde_json::json;
 use vigie::graphql::engine::id;
 
 use super::{
-    Cpu, Named, Options, Server, VIGIE, answered, drop_database, free_port, fresh_database,
-    graphql_sender, hub_server, hub_server_with, ms, slug, wait_until_up,
+    Cpu, Measure, Named, Options, Server, VIGIE, answered, drop_database, free_port,
+    fresh_database, graphql_sender, hub_server_with, measured, ms, slug, wait_until_up,
 };
+
+/// No rate limit: the load clients are one address making many requests.
+const UNLIMITED: &[&str] = &["--rate-limit-ip", "0"];
 
 const WIDGET: &str = include_str!("../../src/server/safelist/TerritoryWidget.graphql");
 
@@ -100,11 +103,11 @@ async fn seeded(backend: &str, options: &Options, name: &str) -> Seeded {
     }
 }
 
-/// `vigie serve` on `url`, keeping `kept_mib` of answers, once ready;
-/// its address.
-async fn hub(url: &str, kept_mib: u32) -> (Server, String) {
+/// `vigie serve` on `url`, keeping `kept_mib` of answers, with `more`
+/// arguments (its rate limits), once ready; its address.
+async fn hub(url: &str, kept_mib: u32, more: &[&str]) -> (Server, String) {
     let port = free_port();
-    let server = hub_server(url, kept_mib, port);
+    let server = hub_server_with(url, kept_mib, port, more);
     let address = format!("http://127.0.0.1:{port}");
     wait_until_up(&format!("{address}/ready")).await;
     (server, address)
@@ -168,7 +171,7 @@ struct Mixed {
 }
 
 async fn mixed_run(seeded: &Seeded, kept_mib: u32, seconds: u64) -> Mixed {
-    let (_hub, address) = hub(&seeded.url, kept_mib).await;
+    let (_hub, address) = hub(&seeded.url, kept_mib, UNLIMITED).await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(32)
         .build()
@@ -254,12 +257,10 @@ pub async fn mixed(backend: &str, options: &Options) {
     drop_database(seeded.admin).await;
 }
 
-/// What 8 writers did: writes per second, p50 and p99, CPU per write of
-/// the hub and of PostgreSQL (ms), and how busy the machine's cores were.
+/// What 8 writers did: their writes, CPU per write of the hub and of
+/// PostgreSQL (ms), and how busy the machine's cores were.
 struct Writes {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
+    measure: Measure,
     cpu: Cpu,
     busy: f64,
 }
@@ -285,7 +286,7 @@ fn machine_ticks() -> (f64, f64) {
 /// 8 writers, each updating deployments of its own for `seconds` after a
 /// warm-up of 2 s.
 async fn writers_run(seeded: &Seeded, seconds: u64) -> Writes {
-    let (hub, address) = hub(&seeded.url, 0).await;
+    let (hub, address) = hub(&seeded.url, 0, UNLIMITED).await;
     let cpu_before = Cpu::now(hub.0.id(), true);
     let ticks_before = machine_ticks();
     let client = reqwest::Client::builder()
@@ -323,23 +324,12 @@ async fn writers_run(seeded: &Seeded, seconds: u64) -> Writes {
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    let mut all = 0;
-    for task in tasks {
-        let (measured, sent) = task.await.unwrap();
-        latencies.extend(measured);
-        all += sent;
-    }
+    let measure = measured(tasks, seconds).await;
     let ticks_after = machine_ticks();
-    let cpu = Cpu::per_request(&cpu_before, &Cpu::now(hub.0.id(), true), all);
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
     Writes {
-        rate: latencies.len() as f64 / seconds as f64,
-        p50: at(0.5),
-        p99: at(0.99),
-        cpu,
+        cpu: Cpu::per_request(&cpu_before, &Cpu::now(hub.0.id(), true), measure.sent),
         busy: (ticks_after.0 - ticks_before.0) / (ticks_after.1 - ticks_before.1),
+        measure,
     }
 }
 
@@ -369,9 +359,9 @@ pub async fn writers(options: &Options) {
     ] {
         println!(
             "| {name} | {:.0} | {} ms | {} ms | {:.2} / {:.2} ms | {:.0}% |",
-            run.rate,
-            ms(run.p50),
-            ms(run.p99),
+            run.measure.throughput(),
+            ms(run.measure.p50),
+            ms(run.measure.p99),
             run.cpu.server,
             run.cpu.database.unwrap_or(f64::NAN),
             run.busy * 100.0
@@ -379,7 +369,7 @@ pub async fn writers(options: &Options) {
     }
     println!(
         "| → after ÷ before | {:.1}× | | | | |",
-        after.rate / before.rate
+        after.measure.throughput() / before.measure.throughput()
     );
     drop_database(seeded.admin).await;
 }
@@ -390,15 +380,8 @@ async fn replicas_on(url: &str, count: usize, more: &[&str]) -> (Vec<Server>, Ve
     let mut servers = Vec::new();
     let mut addresses = Vec::new();
     for _ in 0..count {
-        let port = free_port();
-        servers.push(hub_server_with(
-            url,
-            vigie::server::answers::DEFAULT_MIB,
-            port,
-            more,
-        ));
-        let address = format!("http://127.0.0.1:{port}");
-        wait_until_up(&format!("{address}/ready")).await;
+        let (server, address) = hub(url, vigie::server::answers::DEFAULT_MIB, more).await;
+        servers.push(server);
         addresses.push(address);
     }
     (servers, addresses)
@@ -471,11 +454,11 @@ async fn taken_and_refused(addresses: &[String], seconds: u64) -> (usize, usize)
 pub async fn replicas(options: &Options) {
     let seeded = seeded("postgres", options, "replicas").await;
     let one = {
-        let (_servers, addresses) = replicas_on(&seeded.url, 1, &["--rate-limit-ip", "0"]).await;
+        let (_servers, addresses) = replicas_on(&seeded.url, 1, UNLIMITED).await;
         round_robin(&addresses, options.seconds).await
     };
     let two = {
-        let (_servers, addresses) = replicas_on(&seeded.url, 2, &["--rate-limit-ip", "0"]).await;
+        let (_servers, addresses) = replicas_on(&seeded.url, 2, UNLIMITED).await;
         round_robin(&addresses, options.seconds).await
     };
     let redis =

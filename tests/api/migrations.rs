@@ -217,11 +217,11 @@ on_both_backends! {
         // On PostgreSQL, a write of the store announces itself, not its
         // tables (its transaction says so), and the version stays put.
         if db.get_database_backend() == DatabaseBackend::Postgres {
-            let version = vigie::db::data_version(db).await.unwrap();
+            let version = vigie::db::DataState::read(db).await.unwrap().version;
             let statement = format!("UPDATE territory SET name = name WHERE id = {}", f.commune);
             let tagged = format!("BEGIN; {}; {statement}; COMMIT", vigie::db::TAGGED_WRITE);
             assert_eq!(announced(db, &tagged).await, None);
-            assert_eq!(vigie::db::data_version(db).await.unwrap(), version);
+            assert_eq!(vigie::db::DataState::read(db).await.unwrap().version, version);
         }
     }
 }
@@ -232,9 +232,9 @@ on_both_backends! {
 /// notification names.
 async fn announced(db: &sea_orm::DatabaseConnection, statement: &str) -> Option<String> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
-        let version = vigie::db::data_version(db).await.unwrap();
+        let version = vigie::db::DataState::read(db).await.unwrap().version;
         execute_sql(db, statement).await;
-        let moved = vigie::db::data_version(db).await.unwrap() > version;
+        let moved = vigie::db::DataState::read(db).await.unwrap().version > version;
         let table = statement
             .split_whitespace()
             .skip_while(|word| !["FROM", "INTO", "UPDATE"].contains(word))
