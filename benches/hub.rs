@@ -12,6 +12,7 @@
 //! cargo bench --bench hub -- --mixed             # readers and a writer, answers kept or not
 //! cargo bench --bench hub -- --writers           # 8 writers on PostgreSQL, before and after
 //! cargo bench --bench hub -- --replicas          # two replicas against one, limits in Redis
+//! cargo bench --bench hub -- --validated         # headline query, documents validated once or each time
 //! ```
 //!
 //! `--mixed` and `--writers` are described in `hub/scale_out.rs`.
@@ -66,6 +67,9 @@ struct Options {
     writers: bool,
     /// Measure two replicas against one (see `scale_out`).
     replicas: bool,
+    /// Measure the headline query before and after documents are known
+    /// validated (see `scale_out`).
+    validated: bool,
 }
 
 fn options() -> Options {
@@ -89,6 +93,7 @@ fn options() -> Options {
         mixed: args.iter().any(|a| a == "--mixed"),
         writers: args.iter().any(|a| a == "--writers"),
         replicas: args.iter().any(|a| a == "--replicas"),
+        validated: args.iter().any(|a| a == "--validated"),
     }
 }
 
@@ -229,11 +234,10 @@ impl Measure {
 
 /// Sends requests from `clients` concurrent clients for `seconds`, after a
 /// warm-up, and measures them.
-async fn load(
-    clients: usize,
-    seconds: u64,
-    send: Arc<dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>,
-) -> Measure {
+/// Sends the n-th request of a load, and waits for its answer.
+type Sender = Arc<dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+
+async fn load(clients: usize, seconds: u64, send: Sender) -> Measure {
     let warm_up = Instant::now() + Duration::from_secs(2);
     let end = warm_up + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
@@ -280,11 +284,7 @@ async fn measured(
     }
 }
 
-fn graphql_sender(
-    client: reqwest::Client,
-    url: String,
-    named: &Named,
-) -> Arc<dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync> {
+fn graphql_sender(client: reqwest::Client, url: String, named: &Named) -> Sender {
     let query = named.query;
     let variables = named.variables;
     Arc::new(move |n| {
@@ -804,22 +804,9 @@ async fn bench(backend: &str, options: &Options) {
         0
     };
     let hub = hub_server(&url, kept_mib, hub_port);
-    let baseline_port = free_port();
-    let baseline = Server(
-        Command::new(std::env::current_exe().unwrap())
-            .args([
-                "baseline-server",
-                &url,
-                &format!("127.0.0.1:{baseline_port}"),
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (baseline, baseline_url) = baseline_server(&url).await;
     let hub_url = format!("http://127.0.0.1:{hub_port}");
-    let baseline_url = format!("http://127.0.0.1:{baseline_port}");
     wait_until_up(&format!("{hub_url}/health")).await;
-    wait_until_up(&format!("{baseline_url}/health")).await;
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(32)
@@ -871,25 +858,7 @@ async fn bench(backend: &str, options: &Options) {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let postgres = admin.is_some();
-    let baseline_sender: Arc<
-        dyn Fn(usize) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync,
-    > = {
-        let client = client.clone();
-        let url = format!("{baseline_url}/headline");
-        Arc::new(move |n| {
-            let client = client.clone();
-            let url = url.clone();
-            Box::pin(async move {
-                let response = client
-                    .get(&url)
-                    .query(&[("slug", slug(n))])
-                    .send()
-                    .await
-                    .unwrap();
-                let _: JsonValue = response.json().await.unwrap();
-            })
-        })
-    };
+    let baseline_sender = baseline_sender(client.clone(), &baseline_url);
     for (named, statements) in named_queries(options.kept_answers).iter().zip(&counts) {
         for clients in [1, 16] {
             let before = Cpu::now(hub.0.id(), postgres);
@@ -944,6 +913,41 @@ async fn bench(backend: &str, options: &Options) {
     drop(hub);
     drop(baseline);
     drop_database(admin).await;
+}
+
+/// The raw-SQL baseline (`baseline-server`) on `url`, once up; its
+/// address.
+async fn baseline_server(url: &str) -> (Server, String) {
+    let port = free_port();
+    let server = Server(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["baseline-server", url, &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let address = format!("http://127.0.0.1:{port}");
+    wait_until_up(&format!("{address}/health")).await;
+    (server, address)
+}
+
+/// Asks the baseline at `address` the headline data of the n-th
+/// territory.
+fn baseline_sender(client: reqwest::Client, address: &str) -> Sender {
+    let url = format!("{address}/headline");
+    Arc::new(move |n| {
+        let client = client.clone();
+        let url = url.clone();
+        Box::pin(async move {
+            let response = client
+                .get(&url)
+                .query(&[("slug", slug(n))])
+                .send()
+                .await
+                .unwrap();
+            let _: JsonValue = response.json().await.unwrap();
+        })
+    })
 }
 
 /// Rows of the graph's tables a database holds.
@@ -1043,6 +1047,8 @@ fn main() {
         for backend in options.backends.clone() {
             if options.mixed {
                 scale_out::mixed(backend, &options).await;
+            } else if options.validated {
+                scale_out::validated(backend, &options).await;
             } else if options.loaders {
                 loaders(backend, &options).await;
             } else {

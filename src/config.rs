@@ -284,6 +284,13 @@ pub struct ServeArgs {
     #[arg(long, env = "VIGIE_QUERY_TIME_LIMIT_MS", default_value_t = crate::graphql::DEFAULT_TIME_LIMIT.as_millis() as u64)]
     pub query_time_limit_ms: u64,
 
+    /// Documents remembered as validated, by a hash of their text, operation
+    /// and variables: asked again, they skip the validation rules they
+    /// passed (their cost and depth are still counted). 0: validate every
+    /// request fully.
+    #[arg(long, env = "VIGIE_VALIDATED_DOCUMENTS", default_value_t = crate::graphql::engine::documents::DEFAULT_VALIDATED)]
+    pub validated_documents: usize,
+
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "VIGIE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -318,6 +325,25 @@ pub struct ServeArgs {
     /// load balancer; while it does not answer, each replica counts alone.
     #[arg(long, env = "VIGIE_REDIS_URL", value_name = "URL", value_parser = redis_url)]
     pub redis_url: Option<String>,
+
+    /// A PostgreSQL standby (a streaming replica of `--database-url`) that
+    /// anonymous queries read from; repeat it, or separate addresses with
+    /// commas, for several. Writes and requests with an API key read the
+    /// primary. A standby that does not answer or lags is skipped.
+    #[arg(
+        long = "read-database-url",
+        env = "VIGIE_READ_DATABASE_URLS",
+        value_name = "URL",
+        value_delimiter = ',',
+        value_parser = read_database_url,
+        hide_env_values = true
+    )]
+    pub read_database_urls: Vec<String>,
+
+    /// Furthest behind the primary a standby may be, in milliseconds, and
+    /// still be read from.
+    #[arg(long, env = "VIGIE_MAX_REPLICA_LAG_MS", default_value_t = crate::server::standbys::DEFAULT_MAX_LAG.as_millis() as u64)]
+    pub max_replica_lag_ms: u64,
 
     /// How long browsers and caches may keep a `GET /graphql` answer, in
     /// seconds.
@@ -403,6 +429,10 @@ impl ServeArgs {
                 .redis_url
                 .as_deref()
                 .and_then(|url| crate::server::limits::SharedLimits::open(url).ok()),
+            read_replicas: crate::server::standbys::ReadReplicas {
+                standbys: Vec::new(),
+                max_lag: std::time::Duration::from_millis(self.max_replica_lag_ms),
+            },
         }
     }
 }
@@ -413,6 +443,7 @@ impl ServeArgs {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
             time_limit: self.time_limit(),
+            validated_documents: self.validated_documents,
             ..Limits::default()
         }
     }
@@ -422,6 +453,24 @@ impl ServeArgs {
         (self.query_time_limit_ms > 0)
             .then(|| std::time::Duration::from_millis(self.query_time_limit_ms))
     }
+}
+
+/// `--read-database-url`, checked when the hub starts: a PostgreSQL
+/// address with a host.
+fn read_database_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|err| {
+        format!("not a database address ({err}); give postgres://USER@HOST:PORT/DATABASE")
+    })?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(format!(
+            "a standby is a PostgreSQL server (postgres://…), not {}://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the address names no host".into());
+    }
+    Ok(text.to_owned())
 }
 
 /// `--redis-url`, checked when the hub starts: a Redis address.
@@ -462,6 +511,35 @@ mod tests {
             ]),
             7
         );
+    }
+
+    #[test]
+    fn standbys_are_postgresql_addresses_given_once_or_more() {
+        let urls = |args: &[&str]| match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Serve(serve)) => Ok(serve.read_database_urls),
+            Ok(_) => unreachable!("a serve command"),
+            Err(err) => Err(err.to_string()),
+        };
+        assert_eq!(
+            urls(&[
+                "vigie",
+                "serve",
+                "--read-database-url",
+                "postgres://a/db",
+                "--read-database-url",
+                "postgresql://u:p@b:5433/db,postgres://c/db"
+            ])
+            .unwrap(),
+            [
+                "postgres://a/db",
+                "postgresql://u:p@b:5433/db",
+                "postgres://c/db"
+            ]
+        );
+        for wrong in ["standby", "sqlite://x.db", "postgres:///db"] {
+            let err = urls(&["vigie", "serve", "--read-database-url", wrong]).unwrap_err();
+            assert!(err.contains("--read-database-url"), "{wrong}: {err}");
+        }
     }
 
     #[test]

@@ -205,6 +205,43 @@ pub async fn connect_with_limits(
     acquire_timeout: Duration,
     statement_limit: Option<Duration>,
 ) -> anyhow::Result<Db> {
+    let options = options(url, max_connections, acquire_timeout, statement_limit);
+    let conn = Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let db = counted(conn);
+    if db.conn.get_database_backend() == DatabaseBackend::Sqlite {
+        check_sqlite(&db.conn, url).await?;
+    }
+    Ok(db)
+}
+
+/// Opens a pool on a PostgreSQL standby (see [`crate::server::standbys`])
+/// as [`connect_with_limits`] does, without connecting yet: a standby that
+/// is down when the hub starts is skipped until it answers.
+pub async fn connect_standby(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_limit: Option<Duration>,
+) -> anyhow::Result<Db> {
+    let mut options = options(url, max_connections, acquire_timeout, statement_limit);
+    options.connect_lazy(true);
+    let conn = Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open the standby at {}", redact(url)))?;
+    Ok(counted(conn))
+}
+
+/// How a pool connects: at most `max_connections`, each request waiting
+/// at most `acquire_timeout` for one, and on PostgreSQL every statement
+/// stopped past `statement_limit`.
+fn options(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    statement_limit: Option<Duration>,
+) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -229,9 +266,11 @@ pub async fn connect_with_limits(
             opts.options([("statement_timeout", millis.as_str())])
         });
     }
-    let mut conn = Database::connect(options)
-        .await
-        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    options
+}
+
+/// A pool whose statements are counted (and traced).
+fn counted(mut conn: DatabaseConnection) -> Db {
     let stats = Arc::new(DbStats::default());
     let counter = stats.clone();
     conn.set_metric_callback(move |info| {
@@ -243,10 +282,7 @@ pub async fn connect_with_limits(
             "statement"
         );
     });
-    if conn.get_database_backend() == DatabaseBackend::Sqlite {
-        check_sqlite(&conn, url).await?;
-    }
-    Ok(Db { conn, stats })
+    Db { conn, stats }
 }
 
 async fn pragma(conn: &DatabaseConnection, name: &str) -> anyhow::Result<String> {

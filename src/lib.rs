@@ -275,6 +275,7 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     tracing::info!(database = %db::redact(database_url), "database open");
+    let standbys = standbys(database, &args, db.conn.get_database_backend()).await?;
     let limited = time_limit.is_some()
         && db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     if limited {
@@ -287,11 +288,46 @@ async fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         prepare(&db.conn, &args).await?;
     }
-    let outcome = serve_on(&db.conn, max_connections, args).await;
+    let outcome = serve_on(&db.conn, max_connections, args, standbys).await;
     if tokio::time::timeout(CLOSE_WAIT, db.close()).await.is_err() {
         tracing::warn!("database connections still busy after {CLOSE_WAIT:?}; stopping anyway");
     }
     outcome
+}
+
+/// Longest a query waits for a standby's connection before it reads the
+/// primary instead (a standby that is down refuses connections, and the
+/// pool would try again until its timeout).
+const STANDBY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The standbys of `--read-database-url`, with pools of the primary's size
+/// and time limit, opened without connecting: one that is down at start is
+/// skipped until it answers. Standbys need a PostgreSQL primary.
+async fn standbys(
+    database: &DatabaseArgs,
+    args: &ServeArgs,
+    backend: sea_orm::DatabaseBackend,
+) -> anyhow::Result<Vec<server::standbys::Standby>> {
+    if args.read_database_urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        anyhow::bail!(
+            "--read-database-url names PostgreSQL standbys: the primary (--database-url) must be PostgreSQL too"
+        );
+    }
+    let wait = std::time::Duration::from_millis(database.db_acquire_timeout_ms).min(STANDBY_WAIT);
+    let mut standbys = Vec::new();
+    for url in &args.read_database_urls {
+        let db =
+            db::connect_standby(url, database.max_connections(), wait, args.time_limit()).await?;
+        tracing::info!(standby = %db::redact(url), "standby for anonymous queries");
+        standbys.push(server::standbys::Standby {
+            name: db::redact(url),
+            db: db.conn,
+        });
+    }
+    Ok(standbys)
 }
 
 /// Brings the database's schema up to date, and loads the reference data
@@ -366,10 +402,10 @@ async fn serve_on(
     conn: &sea_orm::DatabaseConnection,
     max_connections: u32,
     args: ServeArgs,
+    standbys: Vec<server::standbys::Standby>,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(
-        Api::new(conn.clone(), args.limits()),
-        args.http(max_connections),
-    );
+    let mut settings = args.http(max_connections);
+    settings.read_replicas.standbys = standbys;
+    let state = AppState::new(Api::new(conn.clone(), args.limits()), settings);
     server::serve(server::app(state), args.addr).await
 }

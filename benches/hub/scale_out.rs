@@ -20,6 +20,12 @@
 //!   10 s to the two replicas with a limit of 600 a minute per address,
 //!   counted once in Redis, then in each replica's memory: how many each
 //!   took (the limit's burst is 600, and it refills 10 a second).
+//! - `--validated`: the headline query computed (no answer kept) from 16
+//!   clients across the 1,000 territories, on a hub that remembers the
+//!   documents it validated (the default) and on one that validates every
+//!   request (`--validated-documents 0`), each beside the raw-SQL
+//!   baseline, in turns of three, twice: requests per second, the hub's
+//!   CPU per request, and each against the baseline.
 
 use std::{
     collections::HashMap,
@@ -36,8 +42,9 @@ use serde_json::json;
 use vigie::graphql::engine::id;
 
 use super::{
-    Cpu, Measure, Named, Options, Server, VIGIE, answered, drop_database, free_port,
-    fresh_database, graphql_sender, hub_server_with, measured, ms, slug, wait_until_up,
+    Cpu, HEADLINE_QUERY, Measure, Named, Options, Server, VIGIE, answered, baseline_sender,
+    drop_database, free_port, fresh_database, graphql_sender, hub_server_with, load, measured, ms,
+    slug, wait_until_up,
 };
 
 /// No rate limit: the load clients are one address making many requests.
@@ -493,5 +500,70 @@ pub async fn replicas(options: &Options) {
     for (name, (taken, refused)) in [("once, in Redis", shared), ("in each replica", alone)] {
         println!("| {name} | {taken} | {refused} | 600 + 10 a second: about 700 |");
     }
+    drop_database(seeded.admin).await;
+}
+
+/// The headline query computed, on a hub that remembers the documents it
+/// validated and on one that validates every request, each beside the
+/// raw-SQL baseline (see the module's documentation).
+pub async fn validated(backend: &str, options: &Options) {
+    let seeded = seeded(backend, options, "validated").await;
+    let postgres = seeded.admin.is_some();
+    let (once, once_address) = hub(&seeded.url, 0, UNLIMITED).await;
+    let each: Vec<&str> = UNLIMITED
+        .iter()
+        .copied()
+        .chain(["--validated-documents", "0"])
+        .collect();
+    let (every, every_address) = hub(&seeded.url, 0, &each).await;
+    let (baseline, baseline_address) = super::baseline_server(&seeded.url).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(32)
+        .build()
+        .unwrap();
+    let headline = Named {
+        name: "headline",
+        query: HEADLINE_QUERY,
+        variables: |n| json!({ "slug": slug(n) }),
+    };
+    println!(
+        "\n### {backend}: the headline query computed, 16 clients, {} s a run\n",
+        options.seconds
+    );
+    println!(
+        "| run | requests/s | p50 | p99 | hub CPU (ms/request) | database CPU (ms/request) | baseline requests/s | hub ÷ baseline |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for round in 1..=2 {
+        for (name, server, address) in [
+            ("validated once (default)", &once, &once_address),
+            ("validated each time", &every, &every_address),
+        ] {
+            let raw = load(
+                16,
+                options.seconds,
+                baseline_sender(client.clone(), &baseline_address),
+            )
+            .await;
+            let before = Cpu::now(server.0.id(), postgres);
+            let measure = load(
+                16,
+                options.seconds,
+                graphql_sender(client.clone(), format!("{address}/graphql"), &headline),
+            )
+            .await;
+            let cpu = Cpu::per_request(&before, &Cpu::now(server.0.id(), postgres), measure.sent);
+            println!(
+                "| {round}: {name} | {:.0} | {} ms | {} ms | {} | {:.0} | {:.2} |",
+                measure.throughput(),
+                ms(measure.p50),
+                ms(measure.p99),
+                cpu.columns(),
+                raw.throughput(),
+                measure.throughput() / raw.throughput()
+            );
+        }
+    }
+    drop((once, every, baseline));
     drop_database(seeded.admin).await;
 }

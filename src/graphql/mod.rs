@@ -120,6 +120,9 @@ pub struct Limits {
     pub time_limit: Option<Duration>,
     /// Bounds checked on the document before it is validated or run.
     pub bounds: engine::guard::Bounds,
+    /// Documents known to validate, by what validation reads (see
+    /// [`engine::documents::Validated`]); 0 validates every request fully.
+    pub validated_documents: usize,
 }
 
 impl Default for Limits {
@@ -129,6 +132,7 @@ impl Default for Limits {
             max_complexity: 100_000,
             time_limit: Some(DEFAULT_TIME_LIMIT),
             bounds: engine::guard::Bounds::default(),
+            validated_documents: engine::documents::DEFAULT_VALIDATED,
         }
     }
 }
@@ -199,6 +203,10 @@ impl async_graphql::Executor for Api {
 #[derive(Clone)]
 pub struct Api {
     schema: VigieSchema,
+    /// The same schema, validating in `Fast` mode: for requests that
+    /// validated without errors before (see `validated`).
+    fast: VigieSchema,
+    validated: Option<engine::documents::Validated>,
     db: DatabaseConnection,
     documents: engine::documents::Documents,
     time_limit: Option<Duration>,
@@ -213,12 +221,17 @@ impl Api {
     pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
         let changes = crate::store::changes::Changes::default();
         let relay = changes.relay(&db).map(std::sync::Arc::new);
-        let schema = builder(limits)
-            .data(db.clone())
-            .data(changes.clone())
-            .finish();
+        let schema = |mode| {
+            builder(limits)
+                .validation_mode(mode)
+                .data(db.clone())
+                .data(changes.clone())
+                .finish()
+        };
         Api {
-            schema,
+            schema: schema(async_graphql::ValidationMode::Strict),
+            fast: schema(async_graphql::ValidationMode::Fast),
+            validated: engine::documents::Validated::new(limits.validated_documents),
             changes,
             db,
             documents: engine::documents::Documents::default(),
@@ -226,6 +239,15 @@ impl Api {
             bounds: limits.bounds,
             _relay: relay,
         }
+    }
+
+    /// How many requests were found validated before (and skipped the
+    /// rules they passed), and how many were validated fully; none when
+    /// documents are not remembered.
+    pub fn validations(&self) -> Option<(u64, u64)> {
+        self.validated
+            .as_ref()
+            .map(engine::documents::Validated::counts)
     }
 
     /// Where its writes, and other replicas', are announced.
@@ -288,15 +310,18 @@ impl Api {
         &self,
         request: impl Into<async_graphql::Request>,
     ) -> Executed {
-        self.execute_until(request, self.deadline()).await
+        self.execute_until(request, self.deadline(), None).await
     }
 
     /// Runs one GraphQL request as [`Api::execute_with_selection`] does; a
     /// query still running at `deadline` is stopped, and answered TIMEOUT.
+    /// A query reads from `reads_from` when it is given (a standby), the
+    /// API's database otherwise; mutations always use the API's database.
     pub async fn execute_until(
         &self,
         request: impl Into<async_graphql::Request>,
         deadline: Option<Instant>,
+        reads_from: Option<&DatabaseConnection>,
     ) -> Executed {
         let mut request = request.into();
         if let Err(response) = self.admit(&mut request) {
@@ -314,9 +339,17 @@ impl Api {
             .ok()
             .and_then(|doc| Selection::of_operation(doc, operation_name.as_deref()));
         let reads = std::sync::Arc::new(crate::tags::Reads::default());
-        let (loader, fetches) = engine::loader::request_loader(self.db.clone(), reads.clone());
+        let db = reads_from.filter(|_| query).unwrap_or(&self.db);
+        let (loader, fetches) = engine::loader::request_loader(db.clone(), reads.clone());
+        let validation = self.validated.as_ref().and_then(|validated| {
+            Some((validated, engine::documents::Validated::key(&mut request)?))
+        });
+        let schema = match validation {
+            Some((validated, key)) if validated.contains(&key) => &self.fast,
+            _ => &self.schema,
+        };
         let request = request.data(loader);
-        let run = engine::loader::run_batched(self.schema.execute(request), fetches);
+        let run = engine::loader::run_batched(schema.execute(request), fetches);
         let mut response = match deadline.filter(|_| query) {
             Some(deadline) => match tokio::time::timeout_at(deadline, run).await {
                 Ok(response) => response,
@@ -331,6 +364,9 @@ impl Api {
             },
             None => run.await,
         };
+        if let Some((validated, key)) = validation.filter(|_| response.errors.is_empty()) {
+            validated.insert(key);
+        }
         engine::errors::code_errors(&mut response);
         if let Some(selection) = &selection {
             selection.reorder(&mut response.data);

@@ -55,6 +55,7 @@ pub mod persisted;
 mod render;
 mod request;
 pub mod socket;
+pub mod standbys;
 
 pub use incoming::{Incoming, MAX_OPERATION_NAME, parse_request};
 use incoming::{get_request, is_json_content_type, read_body};
@@ -94,6 +95,9 @@ pub struct HttpSettings {
     /// Where rate limits are shared by every replica; none: each counts
     /// alone.
     pub shared_limits: Option<limits::SharedLimits>,
+    /// The standbys anonymous queries read from (see [`standbys`]); none:
+    /// every request reads the primary.
+    pub read_replicas: standbys::ReadReplicas,
 }
 
 impl Default for HttpSettings {
@@ -109,6 +113,7 @@ impl Default for HttpSettings {
             answer_cache_bytes: answers::budget_of_mib(answers::DEFAULT_MIB),
             socket_limits: socket::SocketLimits::default(),
             shared_limits: None,
+            read_replicas: standbys::ReadReplicas::default(),
         }
     }
 }
@@ -121,6 +126,8 @@ pub struct AppState {
     pub limiter: limits::Limiter,
     pub answers: std::sync::Arc<answers::Answers>,
     pub sockets: socket::Sockets,
+    /// The standbys anonymous queries read from, and their health.
+    pub standbys: Arc<standbys::Standbys>,
     /// Registrations of persisted queries, per client address.
     pub registrations: Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
@@ -134,12 +141,19 @@ impl AppState {
                 answers.touched(touched);
             }
         });
+        let counted = std::sync::Arc::downgrade(&answers);
+        let standbys = standbys::Standbys::start(
+            settings.read_replicas.clone(),
+            api.db().clone(),
+            move || counted.upgrade().map_or(0, |answers| answers.heard()),
+        );
         AppState {
             api,
             metrics: ops::Metrics::new(settings.db_max_connections),
             limiter: limits::Limiter::new(settings.rate_limits, settings.shared_limits.clone()),
             answers,
             sockets: socket::Sockets::default(),
+            standbys,
             registrations: limits::keyed(settings.persisted.per_minute),
             settings,
         }

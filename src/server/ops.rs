@@ -45,6 +45,23 @@ struct AnswerLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StandbyQueryLabel {
+    /// `read` (answered there) or `failed` (run again on the primary).
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ValidationLabel {
+    /// `remembered` (validated before, rules skipped) or `validated`.
+    from: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StandbyLabel {
+    standby: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabel {
     operation: String,
 }
@@ -59,6 +76,10 @@ pub struct Metrics {
     answers: Family<AnswerLabel, Counter>,
     kept_bytes: Gauge,
     limits_shared: Gauge,
+    standby_queries: Family<StandbyQueryLabel, Counter>,
+    validations: Family<ValidationLabel, Gauge>,
+    standbys_usable: Gauge,
+    standby_lag: Family<StandbyLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
     names: Mutex<HashSet<String>>,
 }
 
@@ -121,8 +142,37 @@ impl Metrics {
             "1 while rate limits are shared by the replicas through Redis; 0 while this replica counts alone (no Redis configured, or Redis not answering)",
             limits_shared.clone(),
         );
+        let standby_queries = Family::<StandbyQueryLabel, Counter>::default();
+        registry.register(
+            "standby_queries",
+            "Anonymous queries sent to a standby, by outcome: read there, or failed there and run again on the primary",
+            standby_queries.clone(),
+        );
+        let standbys_usable = Gauge::default();
+        registry.register(
+            "standbys_usable",
+            "Standbys anonymous queries may read now (streaming, within --max-replica-lag-ms)",
+            standbys_usable.clone(),
+        );
+        let standby_lag =
+            Family::<StandbyLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "standby_lag_seconds",
+            "How far each standby is behind the primary, at its last probe (absent while it does not answer)",
+            standby_lag.clone(),
+        );
+        let validations = Family::<ValidationLabel, Gauge>::default();
+        registry.register(
+            "validations",
+            "GraphQL requests validated, by how: remembered (the same document, operation and variables validated before without errors: only cost and depth counted) or validated (every rule)",
+            validations.clone(),
+        );
         Metrics {
             registry,
+            validations,
+            standby_queries,
+            standbys_usable,
+            standby_lag,
             requests,
             latency,
             pool_size,
@@ -174,14 +224,43 @@ impl Metrics {
         self.answers.get_or_create(&AnswerLabel { from }).inc();
     }
 
+    /// Counts one anonymous query sent to a standby: read there, or failed
+    /// there (and run again on the primary).
+    pub fn standby_query(&self, read: bool) {
+        let outcome = if read { "read" } else { "failed" };
+        self.standby_queries
+            .get_or_create(&StandbyQueryLabel { outcome })
+            .inc();
+    }
+
     /// The metrics in the Prometheus text format, with the pool's state,
-    /// the bytes of the kept answers and where rate limits are counted now.
+    /// the bytes of the kept answers, where rate limits are counted now and
+    /// the standbys' state.
     pub fn render(
         &self,
         db: &DatabaseConnection,
         kept_bytes: usize,
         counting: super::limits::Counting,
+        standbys: &super::standbys::Standbys,
+        validations: Option<(u64, u64)>,
     ) -> String {
+        if let Some((remembered, validated)) = validations {
+            for (from, count) in [("remembered", remembered), ("validated", validated)] {
+                self.validations
+                    .get_or_create(&ValidationLabel { from })
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+        }
+        self.standbys_usable
+            .set(i64::try_from(standbys.counts().1).unwrap_or(i64::MAX));
+        self.standby_lag.clear();
+        for (standby, lag) in standbys.lags() {
+            if let Some(lag) = lag {
+                self.standby_lag
+                    .get_or_create(&StandbyLabel { standby })
+                    .set(lag);
+            }
+        }
         self.kept_bytes
             .set(i64::try_from(kept_bytes).unwrap_or(i64::MAX));
         self.limits_shared
@@ -211,6 +290,8 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         state.api.db(),
         state.answers.usage().1,
         state.limiter.counting(),
+        &state.standbys,
+        state.api.validations(),
     );
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
@@ -250,7 +331,18 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
             "kept answers: not listening for other replicas' writes, every answer is computed",
         );
     }
+    let (standbys, usable) = state.standbys.counts();
+    let skipped = format!(
+        "standbys: {} of {standbys} skipped, anonymous queries read the others or the primary",
+        standbys - usable
+    );
+    if usable < standbys {
+        degraded.push(skipped.as_str());
+    }
     let mut limits = json!({ "rateLimits": limits });
+    if standbys > 0 {
+        limits["standbys"] = json!(state.standbys.report());
+    }
     if !degraded.is_empty() {
         limits["degraded"] = json!(degraded);
     }

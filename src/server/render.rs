@@ -92,6 +92,17 @@ pub(super) struct Ran {
     pub(super) query: bool,
     /// What it read (see [`crate::tags`]).
     pub(super) reads: Vec<crate::tags::Tag>,
+    /// Whether the database failed it (DB_UNAVAILABLE or INTERNAL).
+    pub(super) failed_by_database: bool,
+}
+
+/// Whether the database failed a request: it was unavailable, or an
+/// internal error (a statement the database cancelled) stopped it.
+fn failed_by_database(errors: &[async_graphql::ServerError]) -> bool {
+    errors
+        .iter()
+        .filter_map(code_of)
+        .any(|code| code == Code::DbUnavailable.as_str() || code == Code::Internal.as_str())
 }
 
 /// Runs a request and answers it as JSON.
@@ -100,11 +111,13 @@ pub(super) async fn json_response(
     request: async_graphql::Request,
     media: Media,
     deadline: Option<tokio::time::Instant>,
+    reads_from: Option<&sea_orm::DatabaseConnection>,
 ) -> Ran {
-    let executed = api.execute_until(request, deadline).await;
+    let executed = api.execute_until(request, deadline, reads_from).await;
     let response = executed.response;
     Ran {
         runs: runs_here(&response.errors),
+        failed_by_database: failed_by_database(&response.errors),
         outcome: response.errors.first().and_then(code_of).map(str::to_owned),
         query: executed.query,
         reads: executed.reads,
@@ -198,11 +211,13 @@ pub(super) async fn csv_response(
     api: &Api,
     request: async_graphql::Request,
     deadline: Option<tokio::time::Instant>,
+    reads_from: Option<&sea_orm::DatabaseConnection>,
 ) -> Ran {
-    let executed = api.execute_until(request, deadline).await;
+    let executed = api.execute_until(request, deadline, reads_from).await;
     let response = executed.response;
     if !response.errors.is_empty() {
         let runs = runs_here(&response.errors);
+        let failed = failed_by_database(&response.errors);
         let mut answer = graphql_response(response, Media::Json);
         // No CSV for a request with errors; the hub's own failures keep
         // their status.
@@ -215,6 +230,7 @@ pub(super) async fn csv_response(
             runs,
             query: executed.query,
             reads: executed.reads,
+            failed_by_database: failed,
         };
     }
     Ran {
@@ -223,6 +239,7 @@ pub(super) async fn csv_response(
         runs: true,
         query: executed.query,
         reads: executed.reads,
+        failed_by_database: false,
     }
 }
 

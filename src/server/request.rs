@@ -312,18 +312,63 @@ fn tag_answer(response: &mut Response, reads: &[crate::tags::Tag]) {
     }
 }
 
-/// Runs a request and renders its answer, as JSON or CSV.
+/// Runs a request and renders its answer, as JSON or CSV; a query reads
+/// from `reads_from` (a standby) when it is given, the primary otherwise.
+async fn run(
+    state: &AppState,
+    request: async_graphql::Request,
+    media: Media,
+    deadline: Option<tokio::time::Instant>,
+    reads_from: Option<&sea_orm::DatabaseConnection>,
+) -> Ran {
+    if media == Media::Csv {
+        csv_response(&state.api, request, deadline, reads_from).await
+    } else {
+        json_response(&state.api, request, media, deadline, reads_from).await
+    }
+}
+
+/// Computes an answer. An anonymous query reads a standby when one is
+/// usable (see [`super::standbys`]), and is run again on the primary if the
+/// standby fails it; anything else reads the primary. Gives also, for an
+/// answer read on a standby, how many writes heard of it reflects at
+/// least.
 async fn compute(
     state: &AppState,
     request: async_graphql::Request,
     media: Media,
     deadline: Option<tokio::time::Instant>,
-) -> Ran {
-    if media == Media::Csv {
-        csv_response(&state.api, request, deadline).await
-    } else {
-        json_response(&state.api, request, media, deadline).await
+    anonymous: bool,
+) -> (Ran, Option<u64>) {
+    let Some(standby) = anonymous.then(|| state.standbys.choose()).flatten() else {
+        return (run(state, request, media, deadline, None).await, None);
+    };
+    let again = anonymous_copy(&request);
+    let ran = run(state, request, media, deadline, Some(standby.db)).await;
+    if !ran.failed_by_database {
+        if ran.query {
+            state.metrics.standby_query(true);
+        }
+        return (ran, Some(standby.caught_up));
     }
+    state.metrics.standby_query(false);
+    if ran.outcome.as_deref() == Some(Code::DbUnavailable.as_str()) {
+        state.standbys.failed(standby.index);
+    }
+    tracing::warn!(
+        outcome = ran.outcome.as_deref().unwrap_or("-"),
+        "a standby failed a query; it runs again on the primary"
+    );
+    (run(state, again, media, deadline, None).await, None)
+}
+
+/// The same anonymous request again, to run a second time.
+fn anonymous_copy(request: &async_graphql::Request) -> async_graphql::Request {
+    let mut copy = async_graphql::Request::new(request.query.clone())
+        .variables(request.variables.clone())
+        .data(auth::Actor::Anonymous);
+    copy.operation_name.clone_from(&request.operation_name);
+    copy
 }
 
 /// Answers a request: the steps above, in order, each request counted and
@@ -401,7 +446,7 @@ pub(super) async fn answer(
         }
         Ok((request, Kept::Compute { keep, computing })) => (request, keep, computing),
     };
-    let mut ran = compute(state, request, media, deadline).await;
+    let (mut ran, caught_up) = compute(state, request, media, deadline, client.anonymous()).await;
     if client.anonymous() && ran.query {
         tag_answer(&mut ran.response, &ran.reads);
     }
@@ -412,6 +457,9 @@ pub(super) async fn answer(
     let response = match keep {
         Some((key, since)) if ran.query => {
             state.metrics.answer_kept(false);
+            // Read on a standby, it is true as of the writes the standby
+            // had replayed, which may be fewer than those heard of.
+            let since = caught_up.map_or(since, |replayed| replayed.min(since));
             state
                 .answers
                 .keep(key, since, &ran.reads, ran.response)

@@ -20,13 +20,13 @@ use crate::{
     writes::keys,
 };
 
-const QUERY: &str = "query Uses($slug: String!) {
+pub const QUERY: &str = "query Uses($slug: String!) {
     territory(slug: $slug) { name deployments { totalCount nodes { title } } }
 }";
 
 /// Sends a query and gives the status and body, and how many SQL
 /// statements answering it took.
-async fn ask(
+pub async fn ask(
     app: &TestApp,
     router: &Router,
     key: Option<&str>,
@@ -48,7 +48,7 @@ async fn ask(
     (status, body, app.statements() - before)
 }
 
-const JSON: &str = "application/json";
+pub const JSON: &str = "application/json";
 
 /// The statements a kept answer costs: on SQLite the data version's state
 /// (another process may have written), on PostgreSQL none (writes are
@@ -91,7 +91,14 @@ async fn until_it_holds(app: &TestApp, router: &Router, vars: &Json, text: &str)
 }
 
 /// Updates a deployment's title through the API, as `key`'s editor.
-async fn retitle(app: &TestApp, router: &Router, key: &str, id: i64, version: i32, title: &str) {
+pub async fn retitle(
+    app: &TestApp,
+    router: &Router,
+    key: &str,
+    id: i64,
+    version: i32,
+    title: &str,
+) {
     let (status, updated, _) = ask(app, router, Some(key), JSON,
         "mutation($input: UpdateDeploymentInput!) { updateDeployment(input: $input) { title } }",
         json!({ "input": { "id": gid("Deployment", id), "expectedVersion": version, "title": title } })).await;

@@ -516,3 +516,24 @@ pub fn succeeded(output: std::process::Output) -> std::process::Output {
     );
     output
 }
+
+/// The text of a GET on the hub (`/ready`, `/metrics`).
+pub async fn get_text(router: &Router, path: &str) -> String {
+    let response = tower::ServiceExt::oneshot(
+        router.clone(),
+        axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+/// The hub's `/ready` answer.
+pub async fn ready(router: &Router) -> Json {
+    serde_json::from_str(&get_text(router, "/ready").await).unwrap()
+}

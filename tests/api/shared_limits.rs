@@ -7,11 +7,10 @@
 use std::process::{Child, Command, Stdio};
 
 use axum::{Router, body::Body, http::Request};
-use serde_json::Value as Json;
 use tower::ServiceExt;
 use vigie::server::{self, AppState, limits::SharedLimits};
 
-use crate::helpers::{Backend, TestApp, free_port, http_settings};
+use crate::helpers::{Backend, TestApp, free_port, get_text as get, http_settings, ready};
 
 /// A Redis server of the test's own, stopped when dropped.
 struct Redis {
@@ -80,22 +79,6 @@ async fn status(router: &Router) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn get(router: &Router, path: &str) -> String {
-    let response = router
-        .clone()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    String::from_utf8(body.to_vec()).unwrap()
-}
-
-async fn ready(router: &Router) -> Json {
-    serde_json::from_str(&get(router, "/ready").await).unwrap()
 }
 
 #[tokio::test]

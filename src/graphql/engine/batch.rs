@@ -146,11 +146,13 @@ pub fn writing<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 
 /// The database, to read what `tags` name: every read of a request says
 /// what it reads, so that its answer is kept only until a write touches
-/// it (see [`crate::tags`]).
+/// it (see [`crate::tags`]). It is the request's loader's: a standby for
+/// an anonymous query, when one is used.
 pub fn reading<'a>(
     ctx: &Context<'a>,
     tags: impl IntoIterator<Item = Tag>,
 ) -> &'a DatabaseConnection {
-    loader(ctx).loader().read(tags);
-    ctx.data_unchecked::<DatabaseConnection>()
+    let loader = loader(ctx).loader();
+    loader.read(tags);
+    &loader.db
 }

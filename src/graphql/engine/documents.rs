@@ -1,10 +1,23 @@
 //! Parsed documents of recent requests, by their text. Dashboards, widgets
 //! and partner apps send the same few queries over and over (with other
 //! variables); each is parsed once, and later requests start from a copy.
+//!
+//! Validated documents, by a hash of what validation reads: the text, the
+//! operation's name and the values of the variables the document declares
+//! (validation checks those values against their arguments' types, and
+//! counts a list's cost from its `first`, `last` and `filter`). A request
+//! that matches one validated before, without errors, runs on the schema
+//! that validates in `Fast` mode: it still counts the cost and depth
+//! against the limits (the same as before, with the same variables), and
+//! skips the rules it passed already. Clients asking the same questions of
+//! the same territories validate each once.
 
 use std::{
     num::NonZeroUsize,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use async_graphql::{
@@ -69,6 +82,97 @@ impl Documents {
     }
 }
 
+/// How many validated documents are kept unless told otherwise: each is
+/// a hash, so 4,096 take about 200 KiB.
+pub const DEFAULT_VALIDATED: usize = 4096;
+
+/// The hashes of documents validated without errors (see the module's
+/// documentation), the least recently used going first, and how often a
+/// request's was found.
+#[derive(Clone)]
+pub struct Validated(Arc<ValidatedInner>);
+
+struct ValidatedInner {
+    kept: Mutex<LruCache<[u8; 32], ()>>,
+    found: AtomicU64,
+    missed: AtomicU64,
+}
+
+impl Validated {
+    /// Keeps `kept` hashes; none for 0.
+    pub fn new(kept: usize) -> Option<Self> {
+        NonZeroUsize::new(kept).map(|kept| {
+            Validated(Arc::new(ValidatedInner {
+                kept: Mutex::new(LruCache::new(kept)),
+                found: AtomicU64::new(0),
+                missed: AtomicU64::new(0),
+            }))
+        })
+    }
+
+    /// How many requests were found validated before, and how many were
+    /// not.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.0.found.load(Ordering::Relaxed),
+            self.0.missed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// What validating `request` (parsed already) reads, as a hash: its
+    /// text, its operation's name, and the values of the variables its
+    /// document declares. None for a document too long to keep, or not
+    /// parsed.
+    pub fn key(request: &mut Request) -> Option<[u8; 32]> {
+        use sha2::{Digest, Sha256};
+        if request.query.len() > LONGEST {
+            return None;
+        }
+        let mut hash = Sha256::new();
+        hash.update(request.query.as_bytes());
+        hash.update([0]);
+        if let Some(name) = &request.operation_name {
+            hash.update([1]);
+            hash.update(name.as_bytes());
+        }
+        hash.update([0]);
+        let variables = request.variables.clone();
+        for (_, operation) in request.parsed_query().ok()?.operations.iter() {
+            for definition in &operation.node.variable_definitions {
+                let name = &definition.node.name.node;
+                hash.update(name.as_bytes());
+                match variables.get(name) {
+                    Some(value) => {
+                        hash.update([1]);
+                        hash.update(serde_json::to_vec(value).ok()?);
+                    }
+                    None => hash.update([0]),
+                }
+                hash.update([0]);
+            }
+        }
+        Some(hash.finalize().into())
+    }
+
+    /// Whether a document of this hash was validated without errors
+    /// (counted).
+    pub fn contains(&self, key: &[u8; 32]) -> bool {
+        let found = self.lock().get(key).is_some();
+        let count = if found { &self.0.found } else { &self.0.missed };
+        count.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Notes that a document of this hash was validated without errors.
+    pub fn insert(&self, key: [u8; 32]) {
+        self.lock().put(key, ());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<[u8; 32], ()>> {
+        self.0.kept.lock().expect("validated documents poisoned")
+    }
+}
+
 /// The operation of a document a request runs: the one named, or the only
 /// one.
 pub fn operation<'a>(
@@ -130,6 +234,53 @@ mod tests {
         documents.parse(&mut long, pass).unwrap();
         assert!(long.parsed_query().is_ok());
         assert_eq!(documents.lock().len(), 0);
+    }
+
+    fn parsed(query: &str, variables: serde_json::Value) -> Request {
+        let mut request = Request::new(query).variables(Variables::from_json(variables));
+        Documents::default().parse(&mut request, pass).unwrap();
+        request
+    }
+
+    #[test]
+    fn a_validation_is_known_by_the_text_the_operation_and_the_declared_variables() {
+        let query =
+            "query A($slug: String!) { territory(slug: $slug) { name } } query B { __typename }";
+        let key = |operation: Option<&str>, variables| {
+            let mut request = parsed(query, variables);
+            request.operation_name = operation.map(str::to_owned);
+            Validated::key(&mut request).unwrap()
+        };
+        let nantes = serde_json::json!({ "slug": "nantes" });
+        let first = key(Some("A"), nantes.clone());
+        assert_eq!(key(Some("A"), nantes.clone()), first);
+        // A variable the document does not declare changes nothing.
+        assert_eq!(
+            key(
+                Some("A"),
+                serde_json::json!({ "slug": "nantes", "request": 7 })
+            ),
+            first
+        );
+        assert_ne!(key(Some("A"), serde_json::json!({ "slug": "lyon" })), first);
+        assert_ne!(key(Some("A"), serde_json::json!({ "slug": 3 })), first);
+        assert_ne!(key(Some("A"), serde_json::json!({})), first);
+        assert_ne!(key(Some("B"), nantes.clone()), first);
+        assert_ne!(key(None, nantes), first);
+
+        let validated = Validated::new(1).unwrap();
+        validated.insert(first);
+        assert!(validated.contains(&first));
+        let other = key(Some("B"), serde_json::json!({}));
+        validated.insert(other);
+        assert!(!validated.contains(&first), "one kept: the oldest goes");
+        assert_eq!(validated.counts(), (1, 1));
+        assert!(Validated::new(0).is_none());
+        let mut long = parsed(
+            &format!("{{ __typename }} #{}", "x".repeat(LONGEST)),
+            serde_json::json!({}),
+        );
+        assert!(Validated::key(&mut long).is_none());
     }
 
     #[test]
