@@ -95,12 +95,13 @@ pub const SHARED_WAIT: Duration = Duration::from_millis(250);
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// One GCRA check, atomic in Redis: `KEYS[1]` holds the theoretical
-/// arrival time (ms); `ARGV[1]` is the interval between requests (ms),
-/// `ARGV[2]` the burst's tolerance (ms). Returns 0 when allowed, else the
-/// milliseconds to wait.
+/// arrival time (µs); `ARGV[1]` is the interval between requests (µs),
+/// `ARGV[2]` the burst's tolerance (µs). Returns 0 when allowed, else the
+/// microseconds to wait. Microseconds, not milliseconds: a limit above
+/// 60,000 a minute has an interval under a millisecond.
 const GCRA: &str = r"
 local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -109,9 +110,17 @@ if tat - now > tolerance then
   return tat - now - tolerance
 end
 local next_tat = tat + interval
-redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', math.ceil((next_tat - now) / 1000))
 return 0
 ";
+
+/// The interval between requests (µs) and the burst's tolerance (µs) of a
+/// limit of `per_minute`, as [`GCRA`] takes them: a full minute's requests
+/// may come at once, then one every interval.
+fn gcra(per_minute: NonZeroU32) -> (u64, u64) {
+    let interval = (60_000_000 / u64::from(per_minute.get())).max(1);
+    (interval, interval * u64::from(per_minute.get() - 1))
+}
 
 /// Where the counts are: 0 in Redis, 1 in memory because Redis does not
 /// answer.
@@ -147,13 +156,12 @@ impl Shared {
         if !self.up() && !self.retry_due() {
             return None;
         }
-        let interval = 60_000 / u64::from(per_minute.get()).max(1);
-        let tolerance = interval * u64::from(per_minute.get() - 1);
+        let (interval, tolerance) = gcra(per_minute);
         let asked = tokio::time::timeout(SHARED_WAIT, async {
             let mut connection = self.connection().await?;
             self.script
                 .key(format!("{}{key}", self.settings.prefix))
-                .arg(interval.max(1))
+                .arg(interval)
                 .arg(tolerance)
                 .invoke_async::<u64>(&mut connection)
                 .await
@@ -163,7 +171,7 @@ impl Shared {
             Ok(Ok(wait)) => Some(if wait == 0 {
                 Ok(())
             } else {
-                Err(Duration::from_millis(wait))
+                Err(Duration::from_micros(wait))
             }),
             Ok(Err(err)) => {
                 self.down(&err.to_string());
@@ -365,4 +373,19 @@ pub async fn limit(State(state): State<Arc<AppState>>, request: Request, next: N
         return response;
     }
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_limit_keeps_its_rate_and_burst_below_a_millisecond() {
+        let of = |n: u32| gcra(NonZeroU32::new(n).unwrap());
+        // 600 a minute: one every 100 ms, 600 at once.
+        assert_eq!(of(600), (100_000, 59_900_000));
+        // A million a minute: one every 60 µs, not one a millisecond.
+        assert_eq!(of(1_000_000), (60, 59_999_940));
+        assert_eq!(of(1), (60_000_000, 0));
+    }
 }

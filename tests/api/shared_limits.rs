@@ -137,6 +137,40 @@ async fn a_limit_holds_once_across_replicas_and_each_counts_alone_while_redis_is
     assert!(shared, "the replica did not go back to Redis");
 }
 
+#[tokio::test]
+async fn redis_stopped_under_load_costs_no_error() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let redis = std::sync::Mutex::new(Redis::start(free_port()));
+    let url = redis.lock().unwrap().url();
+    let (one, two) = (
+        replica(&app, &url, 1_000_000),
+        replica(&app, &url, 1_000_000),
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    // Four clients ask both replicas without pause while Redis stops.
+    let load = futures_util::future::join_all((0..4).map(|_| async {
+        let mut statuses = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            for router in [&one, &two] {
+                statuses.push(status(router).await);
+            }
+            tokio::task::yield_now().await;
+        }
+        statuses
+    }));
+    let stopping = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        redis.lock().unwrap().stop();
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (statuses, ()) = tokio::join!(load, stopping);
+    let statuses: Vec<u16> = statuses.into_iter().flatten().collect();
+    assert!(statuses.len() > 40, "{} requests", statuses.len());
+    assert!(statuses.iter().all(|&status| status == 200), "{statuses:?}");
+    assert_eq!(ready(&one).await["rateLimits"], "per-replica");
+}
+
 #[test]
 fn a_redis_url_that_is_not_one_is_refused_at_start_up() {
     let output = Command::new(env!("CARGO_BIN_EXE_vigie"))
