@@ -345,10 +345,12 @@ async fn compute(
     };
     let again = anonymous_copy(&request);
     let ran = run(state, request, media, deadline, Some(standby.db)).await;
+    // Only a query read the standby, and only a query may run twice.
+    if !ran.query {
+        return (ran, None);
+    }
     if !ran.failed_by_database {
-        if ran.query {
-            state.metrics.standby_query(true);
-        }
+        state.metrics.standby_query(true);
         return (ran, Some(standby.caught_up));
     }
     state.metrics.standby_query(false);
