@@ -284,6 +284,15 @@ async fn measured(
     }
 }
 
+/// The HTTP client of a load: up to 32 connections kept open to each
+/// server, for 16 clients and more.
+fn load_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(32)
+        .build()
+        .unwrap()
+}
+
 fn graphql_sender(client: reqwest::Client, url: String, named: &Named) -> Sender {
     let query = named.query;
     let variables = named.variables;
@@ -808,10 +817,7 @@ async fn bench(backend: &str, options: &Options) {
     let hub_url = format!("http://127.0.0.1:{hub_port}");
     wait_until_up(&format!("{hub_url}/health")).await;
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(32)
-        .build()
-        .unwrap();
+    let client = load_client();
 
     // The baseline returns the same data as the headline query.
     for n in [0, 1, 2, 3] {

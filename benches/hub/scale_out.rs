@@ -43,8 +43,8 @@ use vigie::graphql::engine::id;
 
 use super::{
     Cpu, HEADLINE_QUERY, Measure, Named, Options, Server, VIGIE, answered, baseline_sender,
-    drop_database, free_port, fresh_database, graphql_sender, hub_server_with, load, measured, ms,
-    slug, wait_until_up,
+    drop_database, free_port, fresh_database, graphql_sender, hub_server_with, load, load_client,
+    measured, ms, slug, wait_until_up,
 };
 
 /// No rate limit: the load clients are one address making many requests.
@@ -185,10 +185,7 @@ struct Mixed {
 
 async fn mixed_run(seeded: &Seeded, kept_mib: u32, seconds: u64) -> Mixed {
     let (_hub, address) = hub(&seeded.url, kept_mib, UNLIMITED).await;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(32)
-        .build()
-        .unwrap();
+    let client = load_client();
     let stop = Arc::new(AtomicBool::new(false));
     let writes = Arc::new(AtomicUsize::new(0));
     let writer = tokio::spawn({
@@ -302,10 +299,7 @@ async fn writers_run(seeded: &Seeded, seconds: u64) -> Writes {
     let (hub, address) = hub(&seeded.url, 0, UNLIMITED).await;
     let cpu_before = Cpu::now(hub.0.id(), true);
     let ticks_before = machine_ticks();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(32)
-        .build()
-        .unwrap();
+    let client = load_client();
     let warm_up = Instant::now() + Duration::from_secs(2);
     let end = warm_up + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..8)
@@ -403,10 +397,7 @@ async fn replicas_on(url: &str, count: usize, more: &[&str]) -> (Vec<Server>, Ve
 /// Reads per second of the widget's query from 16 clients, sent to
 /// `addresses` in turn.
 async fn round_robin(addresses: &[String], seconds: u64) -> f64 {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(32)
-        .build()
-        .unwrap();
+    let client = load_client();
     let widget = Named {
         name: "TerritoryWidget",
         query: WIDGET,
@@ -523,10 +514,7 @@ pub async fn validated(backend: &str, options: &Options) {
         .collect();
     let (every, every_address) = hub(&seeded.url, 0, &each).await;
     let (baseline, baseline_address) = super::baseline_server(&seeded.url).await;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(32)
-        .build()
-        .unwrap();
+    let client = load_client();
     let headline = Named {
         name: "headline",
         query: HEADLINE_QUERY,

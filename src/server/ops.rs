@@ -20,7 +20,7 @@ use prometheus_client::{
         gauge::Gauge,
         histogram::{Histogram, exponential_buckets},
     },
-    registry::Registry,
+    registry::{Metric, Registry},
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use serde_json::json;
@@ -83,6 +83,12 @@ pub struct Metrics {
     names: Mutex<HashSet<String>>,
 }
 
+/// `metric`, registered under `name` with its `help`.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 fn latency_histogram() -> Histogram {
     // 1 ms to about 16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -91,88 +97,82 @@ fn latency_histogram() -> Histogram {
 impl Metrics {
     pub fn new(max_connections: u32) -> Self {
         let mut registry = Registry::with_prefix("vigie");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let r = &mut registry;
+        let requests = registered(
+            r,
             "graphql_requests",
             "GraphQL requests, by operation name and outcome (ok or the first error's code)",
-            requests.clone(),
+            Family::default(),
         );
-        let latency = Family::<OperationLabel, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
-        registry.register(
+        let latency = registered(
+            r,
             "graphql_request_duration_seconds",
             "Time to answer a GraphQL request, by operation name",
-            latency.clone(),
+            Family::new_with_constructor(latency_histogram as fn() -> Histogram),
         );
-        let pool_size = Gauge::default();
-        registry.register(
+        let pool_size = registered(
+            r,
             "db_pool_connections",
             "Database connections open in the pool",
-            pool_size.clone(),
+            Gauge::default(),
         );
-        let pool_idle = Gauge::default();
-        registry.register(
+        let pool_idle = registered(
+            r,
             "db_pool_idle_connections",
             "Open database connections not in use",
-            pool_idle.clone(),
+            Gauge::default(),
         );
-        let pool_max: Gauge = Gauge::default();
-        pool_max.set(i64::from(max_connections));
-        registry.register(
+        let pool_max: Gauge = registered(
+            r,
             "db_pool_max_connections",
             "Most database connections the pool opens",
-            pool_max,
+            Gauge::default(),
         );
-        let answers = Family::<AnswerLabel, Counter>::default();
-        registry.register(
+        pool_max.set(i64::from(max_connections));
+        let answers = registered(
+            r,
             "anonymous_query_answers",
             "Answers to anonymous queries the hub may keep, by where they came from: kept (sent again, not computed) or computed",
-            answers.clone(),
+            Family::default(),
         );
-        let kept_bytes = Gauge::default();
-        registry.register(
+        let kept_bytes = registered(
+            r,
             "kept_answer_bytes",
             "Bytes the kept answers take",
-            kept_bytes.clone(),
+            Gauge::default(),
         );
-        let limits_shared = Gauge::default();
-        registry.register(
+        let limits_shared = registered(
+            r,
             "rate_limits_shared",
             "1 while rate limits are shared by the replicas through Redis; 0 while this replica counts alone (no Redis configured, or Redis not answering)",
-            limits_shared.clone(),
+            Gauge::default(),
         );
-        let standby_queries = Family::<StandbyQueryLabel, Counter>::default();
-        registry.register(
+        let standby_queries = registered(
+            r,
             "standby_queries",
             "Anonymous queries sent to a standby, by outcome: read there, or failed there and run again on the primary",
-            standby_queries.clone(),
+            Family::default(),
         );
-        let standbys_usable = Gauge::default();
-        registry.register(
+        let standbys_usable = registered(
+            r,
             "standbys_usable",
             "Standbys anonymous queries may read now (streaming, within --max-replica-lag-ms)",
-            standbys_usable.clone(),
+            Gauge::default(),
         );
-        let standby_lag =
-            Family::<StandbyLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
-        registry.register(
+        let standby_lag = registered(
+            r,
             "standby_lag_seconds",
             "How far each standby is behind the primary, at its last probe (absent while it does not answer)",
-            standby_lag.clone(),
+            Family::default(),
         );
-        let validations = Family::<ValidationLabel, Gauge>::default();
-        registry.register(
+        let validations = registered(
+            r,
             "validations",
             "GraphQL requests validated, by how: remembered (the same document, operation and variables validated before without errors: only cost and depth counted) or validated (every rule)",
-            validations.clone(),
+            Family::default(),
         );
         Metrics {
             registry,
-            validations,
-            standby_queries,
-            standbys_usable,
-            standby_lag,
             requests,
             latency,
             pool_size,
@@ -180,6 +180,10 @@ impl Metrics {
             answers,
             kept_bytes,
             limits_shared,
+            standby_queries,
+            validations,
+            standbys_usable,
+            standby_lag,
             names: Mutex::new(HashSet::new()),
         }
     }

@@ -102,6 +102,21 @@ struct Health {
     at: Instant,
 }
 
+impl Health {
+    /// Whether it may be read now, no further than `max_lag` behind, and
+    /// as of how many writes heard of.
+    fn usable(&self, max_lag: Duration) -> Option<u64> {
+        match self.seen {
+            Seen::Streaming { lag, caught_up }
+                if lag <= max_lag && self.at.elapsed() <= STALE_PROBE =>
+            {
+                Some(caught_up)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A position of the primary's WAL, and how many writes had been heard of
 /// just before it was read.
 #[derive(Debug, Clone, Copy)]
@@ -170,15 +185,7 @@ impl Standbys {
     /// Whether the standby at `index` may be read now, and as of how many
     /// writes heard of.
     fn usable(&self, index: usize) -> Option<u64> {
-        let health = self.health(index);
-        match health.seen {
-            Seen::Streaming { lag, caught_up }
-                if lag <= self.max_lag && health.at.elapsed() <= STALE_PROBE =>
-            {
-                Some(caught_up)
-            }
-            _ => None,
-        }
+        self.health(index).usable(self.max_lag)
     }
 
     /// The next usable standby, in turn; none when none is (read the
@@ -222,16 +229,15 @@ impl Standbys {
         (0..self.list.len())
             .map(|index| {
                 let health = self.health(index);
-                let stale = health.at.elapsed() > STALE_PROBE;
                 let (state, lag) = match health.seen {
                     Seen::NotYet => ("not probed yet", None),
                     Seen::Down => ("down", None),
                     Seen::NotStandby => ("not a standby", None),
                     Seen::FarBehind => ("lagging", None),
-                    Seen::Streaming { lag, .. } if lag > self.max_lag || stale => {
-                        ("lagging", Some(lag))
+                    Seen::Streaming { lag, .. } if health.usable(self.max_lag).is_some() => {
+                        ("streaming", Some(lag))
                     }
-                    Seen::Streaming { lag, .. } => ("streaming", Some(lag)),
+                    Seen::Streaming { lag, .. } => ("lagging", Some(lag)),
                 };
                 let mut entry = json!({ "standby": self.list[index].0.name, "state": state });
                 if let Some(lag) = lag {

@@ -75,7 +75,12 @@ pub async fn hearing(api: &vigie::graphql::Api) {
 
 /// Asks until the answer holds `text` (a write announced by `NOTIFY`
 /// arrives a little after it commits); gives it and its statements.
-async fn until_it_holds(app: &TestApp, router: &Router, vars: &Json, text: &str) -> (String, u64) {
+pub async fn until_it_holds(
+    app: &TestApp,
+    router: &Router,
+    vars: &Json,
+    text: &str,
+) -> (String, u64) {
     let start = std::time::Instant::now();
     loop {
         let (_, body, statements) = ask(app, router, None, JSON, QUERY, vars.clone()).await;

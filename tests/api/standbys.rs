@@ -25,7 +25,7 @@ use vigie::server::{
 };
 
 use crate::{
-    answers::{JSON, QUERY, ask, hearing, retitle},
+    answers::{JSON, QUERY, ask, hearing, retitle, until_it_holds},
     fixtures::seed_everything,
     helpers::{
         Backend, TestApp, execute_sql, free_port, get_text as get, http_settings,
@@ -263,7 +263,32 @@ struct Setup {
     standby_db: vigie::db::Db,
 }
 
+/// The town whose deployments the tests ask.
+fn town() -> Json {
+    json!({ "slug": "ville-de-test" })
+}
+
 impl Setup {
+    /// Pauses the standby's replay, then retitles the town's deployment
+    /// through the primary, with the town's editor key.
+    async fn write_while_replay_paused(&self, title: &str) {
+        execute_sql(&self.standby_db.conn, "SELECT pg_wal_replay_pause()").await;
+        retitle(
+            &self.app,
+            &self.router,
+            &self.keys.editor,
+            self.f.deployment,
+            1,
+            title,
+        )
+        .await;
+    }
+
+    /// Lets the standby replay again.
+    async fn resume_replay(&self) {
+        execute_sql(&self.standby_db.conn, "SELECT pg_wal_replay_resume()").await;
+    }
+
     async fn new(max_lag: Duration, keep: bool) -> Setup {
         let app = TestApp::new(Backend::Postgres).await;
         let f = seed_everything(&app.db).await;
@@ -299,45 +324,19 @@ async fn until_standby_is(router: &Router, state: &str) -> Json {
     }
 }
 
-/// Asks the town's deployments anonymously until the answer holds `text`.
-async fn until_anonymous_answer_holds(app: &TestApp, router: &Router, text: &str) -> String {
-    let vars = json!({ "slug": "ville-de-test" });
-    let start = std::time::Instant::now();
-    loop {
-        let (_, body, _) = ask(app, router, None, JSON, QUERY, vars.clone()).await;
-        if body.contains(text) {
-            return body;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the anonymous answer never holds {text:?}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn anonymous_queries_read_the_standby_and_never_keep_what_it_had_not_replayed() {
     let setup = Setup::new(Duration::from_secs(20), true).await;
-    let (app, f, keys, router) = (&setup.app, &setup.f, &setup.keys, &setup.router);
-    let vars = json!({ "slug": "ville-de-test" });
+    let (app, keys, router) = (&setup.app, &setup.keys, &setup.router);
+    let vars = town();
 
     // An anonymous query reads the standby.
     let before = standby_reads(router).await;
-    let first = until_anonymous_answer_holds(app, router, "Ville de Test").await;
+    let first = until_it_holds(app, router, &vars, "Ville de Test").await.0;
     assert!(standby_reads(router).await > before);
 
     // Replay paused: the standby no longer follows the primary.
-    execute_sql(&setup.standby_db.conn, "SELECT pg_wal_replay_pause()").await;
-    retitle(
-        app,
-        router,
-        &keys.editor,
-        f.deployment,
-        1,
-        "Relu au primaire",
-    )
-    .await;
+    setup.write_while_replay_paused("Relu au primaire").await;
     // With a key, the write is read back at once, from the primary.
     let (_, keyed, _) = ask(app, router, Some(&keys.editor), JSON, QUERY, vars.clone()).await;
     assert!(keyed.contains("Relu au primaire"), "{keyed}");
@@ -356,8 +355,8 @@ async fn anonymous_queries_read_the_standby_and_never_keep_what_it_had_not_repla
     );
 
     // Replay resumed: the anonymous answer catches up.
-    execute_sql(&setup.standby_db.conn, "SELECT pg_wal_replay_resume()").await;
-    until_anonymous_answer_holds(app, router, "Relu au primaire").await;
+    setup.resume_replay().await;
+    until_it_holds(app, router, &vars, "Relu au primaire").await;
     let metrics = get(router, "/metrics").await;
     assert!(metrics.contains("vigie_standbys_usable 1"), "{metrics}");
     assert!(
@@ -369,18 +368,12 @@ async fn anonymous_queries_read_the_standby_and_never_keep_what_it_had_not_repla
 #[tokio::test]
 async fn a_standby_lagging_past_the_limit_is_skipped_until_it_catches_up() {
     let setup = Setup::new(Duration::from_millis(300), false).await;
-    let (app, f, keys, router) = (&setup.app, &setup.f, &setup.keys, &setup.router);
+    let (app, router) = (&setup.app, &setup.router);
+    let vars = town();
 
-    execute_sql(&setup.standby_db.conn, "SELECT pg_wal_replay_pause()").await;
-    retitle(
-        app,
-        router,
-        &keys.editor,
-        f.deployment,
-        1,
-        "Écrit pendant la pause",
-    )
-    .await;
+    setup
+        .write_while_replay_paused("Écrit pendant la pause")
+        .await;
     // Past the limit, the standby is skipped: anonymous queries read the
     // primary, and see the write.
     let ready = until_standby_is(router, "lagging").await;
@@ -393,7 +386,7 @@ async fn a_standby_lagging_past_the_limit_is_skipped_until_it_catches_up() {
         "{ready}"
     );
     let before = standby_reads(router).await;
-    until_anonymous_answer_holds(app, router, "Écrit pendant la pause").await;
+    until_it_holds(app, router, &vars, "Écrit pendant la pause").await;
     assert_eq!(
         standby_reads(router).await,
         before,
@@ -401,10 +394,10 @@ async fn a_standby_lagging_past_the_limit_is_skipped_until_it_catches_up() {
     );
 
     // Caught up, it is read again.
-    execute_sql(&setup.standby_db.conn, "SELECT pg_wal_replay_resume()").await;
+    setup.resume_replay().await;
     until_standby_is(router, "streaming").await;
     let before = standby_reads(router).await;
-    until_anonymous_answer_holds(app, router, "Écrit pendant la pause").await;
+    until_it_holds(app, router, &vars, "Écrit pendant la pause").await;
     assert!(standby_reads(router).await > before);
 }
 
@@ -422,7 +415,7 @@ async fn a_standby_stopped_under_load_costs_no_error_and_is_read_again_once_back
     let load = futures_util::future::join_all((0..4).map(|_| async {
         let mut answers = Vec::new();
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let vars = json!({ "slug": "ville-de-test" });
+            let vars = town();
             answers.push(ask(&app, &router, None, JSON, QUERY, vars).await);
             tokio::task::yield_now().await;
         }
@@ -453,7 +446,7 @@ async fn a_standby_stopped_under_load_costs_no_error_and_is_read_again_once_back
     standby.start();
     until_standby_is(&router, "streaming").await;
     let before = standby_reads(&router).await;
-    let vars = json!({ "slug": "ville-de-test" });
+    let vars = town();
     let (status, body, _) = ask(&app, &router, None, JSON, QUERY, vars).await;
     assert_eq!((status.as_u16(), &body), (200, first));
     assert!(standby_reads(&router).await > before);
